@@ -1,0 +1,737 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the mailops.workmail project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Mailbox export jobs: start once, find again, cancel, wait, list.
+
+Idempotency rests on the ClientToken. A token is given by the caller or derived (:func:`derive_client_token`)
+from the organization, the resolved entity id, the bucket, the prefix, the role and the key. Because
+ListMailboxExportJobs does not return tokens, the token is recorded in the job's Description as a trailing
+marker ``[mailops:client_token=<token>]`` (see :mod:`tokens`), and a later run finds the job by listing the
+organization's jobs (all pages) and parsing the markers. The list only covers jobs started within the last
+7 days; for an older job, AWS's own ClientToken idempotency is the remaining safeguard (a StartMailboxExportJob
+answered with a job that started before this run is reported as changed=False).
+
+Functions take a :class:`~workmail.WorkMailClient` (or an object with its methods) and return plain dicts:
+jobs are normalized to snake_case (:func:`normalize_job`) with ISO 8601 times.
+"""
+
+import time
+from datetime import datetime
+from datetime import timedelta
+from datetime import timezone
+
+from ansible_collections.mailops.workmail.plugins.module_utils.common import JOB_CANCELLED
+from ansible_collections.mailops.workmail.plugins.module_utils.common import JOB_COMPLETED
+from ansible_collections.mailops.workmail.plugins.module_utils.common import JOB_FAILED
+from ansible_collections.mailops.workmail.plugins.module_utils.common import JOB_RUNNING
+from ansible_collections.mailops.workmail.plugins.module_utils.common import MAILBOX_EXPORT_INTERVAL_HOURS
+from ansible_collections.mailops.workmail.plugins.module_utils.common import MAX_RUNNING_JOBS_PER_ORGANIZATION
+from ansible_collections.mailops.workmail.plugins.module_utils.entities import resolve_entity
+from ansible_collections.mailops.workmail.plugins.module_utils.errors import CancelError
+from ansible_collections.mailops.workmail.plugins.module_utils.errors import CancelRefusedError
+from ansible_collections.mailops.workmail.plugins.module_utils.errors import JobCancelledError
+from ansible_collections.mailops.workmail.plugins.module_utils.errors import JobError
+from ansible_collections.mailops.workmail.plugins.module_utils.errors import JobFailedError
+from ansible_collections.mailops.workmail.plugins.module_utils.errors import JobNotFoundError
+from ansible_collections.mailops.workmail.plugins.module_utils.errors import LimitError
+from ansible_collections.mailops.workmail.plugins.module_utils.errors import ParameterError
+from ansible_collections.mailops.workmail.plugins.module_utils.errors import WaitTimeoutError
+from ansible_collections.mailops.workmail.plugins.module_utils.errors import WorkMailError
+from ansible_collections.mailops.workmail.plugins.module_utils.tokens import build_description
+from ansible_collections.mailops.workmail.plugins.module_utils.tokens import cancel_client_token
+from ansible_collections.mailops.workmail.plugins.module_utils.tokens import derive_client_token
+from ansible_collections.mailops.workmail.plugins.module_utils.tokens import parse_marker
+
+# A started job whose StartTime is older than the run's start by more than this is an old job AWS matched to
+# the token (the margin absorbs clock differences between this host and AWS).
+CLOCK_SKEW_TOLERANCE = timedelta(minutes=5)
+EXPORT_INTERVAL = timedelta(hours=MAILBOX_EXPORT_INTERVAL_HOURS)
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+# (API field, returned field), in the order of DescribeMailboxExportJob's documentation.
+JOB_FIELDS = (
+    ("JobId", "job_id"),
+    ("EntityId", "entity_id"),
+    ("Description", "description"),
+    ("RoleArn", "role_arn"),
+    ("KmsKeyArn", "kms_key_arn"),
+    ("S3BucketName", "s3_bucket_name"),
+    ("S3Prefix", "s3_prefix"),
+    ("S3Path", "s3_path"),
+    ("EstimatedProgress", "estimated_progress"),
+    ("State", "state"),
+    ("ErrorInfo", "error_info"),
+    ("StartTime", "start_time"),
+    ("EndTime", "end_time"),
+)
+_TIME_FIELDS = ("StartTime", "EndTime")
+
+
+def _ignore_warning(message):  # pylint: disable=unused-argument
+    return None
+
+
+def utcnow():
+    """The current time, timezone-aware, in UTC."""
+    return datetime.now(timezone.utc)
+
+
+def to_datetime(value):
+    """A timezone-aware UTC datetime from a datetime (naive means UTC), epoch seconds or ISO 8601 text."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        moment = datetime.fromtimestamp(value, tz=timezone.utc)
+    elif isinstance(value, str):
+        text = value.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        moment = datetime.fromisoformat(text)
+    else:
+        raise TypeError(f"cannot read a time from {type(value).__name__}")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
+
+
+def iso8601(value):
+    """ISO 8601 text in UTC (``2026-11-22T05:01:02+00:00``), or None."""
+    moment = to_datetime(value)
+    return moment.isoformat() if moment is not None else None
+
+
+def normalize_job(raw, client_token=None):
+    """A job as returned by the modules: every DescribeMailboxExportJob field in snake_case plus ``job_id`` and
+    ``client_token``; missing fields are None, times are ISO 8601 text in UTC. ``client_token`` defaults to the
+    token recorded in the Description marker (None for jobs started outside this collection)."""
+    job = {}
+    for api_name, name in JOB_FIELDS:
+        value = raw.get(api_name)
+        if api_name in _TIME_FIELDS:
+            value = iso8601(value)
+        job[name] = value
+    job["client_token"] = client_token if client_token else parse_marker(raw.get("Description"))
+    return job
+
+
+class ExportRequest:
+    """Everything StartMailboxExportJob needs, with the entity resolved and the client token decided."""
+
+    def __init__(
+        self,
+        organization_id,
+        entity_id,
+        role_arn,
+        kms_key_arn,
+        s3_bucket,
+        s3_prefix,
+        client_token=None,
+        description=None,
+        entity=None,
+    ):
+        self.organization_id = organization_id
+        self.entity_id = entity_id
+        self.role_arn = role_arn
+        self.kms_key_arn = kms_key_arn
+        self.s3_bucket = s3_bucket
+        self.s3_prefix = s3_prefix
+        self.client_token = client_token or derive_client_token(
+            organization_id, entity_id, s3_bucket, s3_prefix, role_arn, kms_key_arn
+        )
+        self.description = description
+        self.entity = entity or {"id": entity_id, "name": None, "email": None, "type": None}
+
+    @property
+    def full_description(self):
+        """The Description sent to AWS: the user's description and the client-token marker."""
+        return build_description(self.description, self.client_token)
+
+    def predicted_job(self):
+        """The job a start would create, as far as it is known before AWS answers."""
+        return {
+            "job_id": None,
+            "entity_id": self.entity_id,
+            "description": self.full_description,
+            "role_arn": self.role_arn,
+            "kms_key_arn": self.kms_key_arn,
+            "s3_bucket_name": self.s3_bucket,
+            "s3_prefix": self.s3_prefix,
+            "s3_path": None,
+            "estimated_progress": 0,
+            "state": JOB_RUNNING,
+            "error_info": None,
+            "start_time": None,
+            "end_time": None,
+            "client_token": self.client_token,
+        }
+
+
+def build_export_request(client, params):
+    """An :class:`ExportRequest` from module parameters (resolves ``entity``, derives the token if not given)."""
+    organization_id = params["organization_id"]
+    entity = resolve_entity(client, organization_id, params["entity"])
+    return ExportRequest(
+        organization_id=organization_id,
+        entity_id=entity["id"],
+        role_arn=params["role_arn"],
+        kms_key_arn=params["kms_key_arn"],
+        s3_bucket=params["s3_bucket"],
+        s3_prefix=params["s3_prefix"],
+        client_token=params.get("client_token"),
+        description=params.get("description"),
+        entity=entity,
+    )
+
+
+# Listings
+
+
+def _start(raw):
+    return to_datetime(raw.get("StartTime")) or _EPOCH
+
+
+def newest_first(jobs):
+    """Raw jobs sorted by StartTime, newest first."""
+    return sorted(jobs, key=_start, reverse=True)
+
+
+def _same_entity(raw, entity_id):
+    return (raw.get("EntityId") or "").lower() == (entity_id or "").lower()
+
+
+def jobs_with_token(listing, client_token):
+    """The raw listed jobs whose Description marker records ``client_token``, newest first."""
+    return newest_first([job for job in listing if parse_marker(job.get("Description")) == client_token])
+
+
+def find_job_by_token(client, organization_id, client_token):
+    """The newest job (within the 7-day list window) started with ``client_token``, fully described, or None.
+
+    One listing (all pages), then DescribeMailboxExportJob for the fields the listing lacks.
+    """
+    matches = jobs_with_token(client.list_export_jobs(organization_id), client_token)
+    if not matches:
+        return None
+    try:
+        raw = client.describe_export_job(organization_id, matches[0]["JobId"])
+    except JobNotFoundError:
+        raw = matches[0]
+    return normalize_job(raw, client_token)
+
+
+def describe_job(client, organization_id, job_id, client_token=None):
+    """One job, normalized, or None when it does not exist."""
+    try:
+        return normalize_job(client.describe_export_job(organization_id, job_id), client_token)
+    except JobNotFoundError:
+        return None
+
+
+def estimate_service_now(client, listing=(), now=None):
+    """A lower bound of the service's current time.
+
+    The service's clock (HTTP Date header of the last answer) when known, else this host's clock; never earlier
+    than a StartTime/EndTime the service has reported.
+    """
+    service_time = getattr(client, "service_time", None)
+    moment = service_time() if callable(service_time) else None
+    if moment is None:
+        moment = (now or utcnow)()
+    for job in listing:
+        for field in _TIME_FIELDS:
+            reported = to_datetime(job.get(field))
+            if reported is not None and reported > moment:
+                moment = reported
+    return moment
+
+
+# Limits
+
+
+def _job_summary(raw):
+    return {
+        "job_id": raw.get("JobId"),
+        "entity_id": raw.get("EntityId"),
+        "state": raw.get("State"),
+        "estimated_progress": raw.get("EstimatedProgress"),
+        "start_time": iso8601(raw.get("StartTime")),
+    }
+
+
+def explain_limit(listing, request, service_now, aws_message=None, check_mode=False):
+    """The LimitError that explains why AWS refuses (or would refuse) to start ``request``.
+
+    - 10 or more RUNNING jobs in the organization: the concurrent-jobs limit, listing them.
+    - A job for this mailbox started within the last 24 hours: the mailbox limit, naming that job and when the
+      mailbox can be exported again. RUNNING and COMPLETED jobs count; after a real refusal FAILED and CANCELLED
+      ones are named too when nothing else explains it.
+    - Otherwise, after a real refusal: AWS's message, saying the limit is unknown. In check mode: None (no limit
+      is predicted).
+    """
+    running = newest_first([job for job in listing if job.get("State") == JOB_RUNNING])
+    if len(running) >= MAX_RUNNING_JOBS_PER_ORGANIZATION:
+        jobs = ", ".join(f"{job.get('JobId')} ({job.get('EntityId')})" for job in running)
+        message = (
+            f"organization {request.organization_id} already has {len(running)} running mailbox export jobs and AWS "
+            f"allows at most {MAX_RUNNING_JOBS_PER_ORGANIZATION} per organization: {jobs}; "
+            f"run the task again when one of them has finished"
+        )
+        return LimitError(
+            message,
+            limit="concurrent_jobs",
+            aws_message=aws_message,
+            running_jobs=[_job_summary(job) for job in running],
+        )
+
+    window_start = service_now - EXPORT_INTERVAL
+    recent = newest_first(
+        [job for job in listing if _same_entity(job, request.entity_id) and _start(job) > window_start]
+    )
+    blocking = [job for job in recent if job.get("State") in (JOB_RUNNING, JOB_COMPLETED)]
+    if not blocking and not check_mode:
+        blocking = recent
+    if blocking:
+        job = blocking[0]
+        started = _start(job)
+        next_time = iso8601(started + EXPORT_INTERVAL)
+        message = (
+            f"mailbox {request.entity_id} was already exported by job {job.get('JobId')} ({job.get('State')}, "
+            f"started {iso8601(started)}) and AWS allows one export per mailbox every "
+            f"{MAILBOX_EXPORT_INTERVAL_HOURS} hours: it can be exported again after {next_time}"
+        )
+        return LimitError(
+            message,
+            limit="mailbox_24h",
+            aws_message=aws_message,
+            blocking_job_id=job.get("JobId"),
+            blocking_job=_job_summary(job),
+            next_export_time=next_time,
+        )
+
+    if check_mode:
+        return None
+    message = (
+        f"AWS refused to start the export with LimitExceededException without saying which limit: organization "
+        f"{request.organization_id} has {len(running)} running jobs (at most {MAX_RUNNING_JOBS_PER_ORGANIZATION}) "
+        f"and no job for mailbox {request.entity_id} started in the last {MAILBOX_EXPORT_INTERVAL_HOURS} hours is "
+        f"listed. AWS said: {aws_message}"
+    )
+    return LimitError(
+        message, limit="unknown", aws_message=aws_message, running_jobs=[_job_summary(j) for j in running]
+    )
+
+
+def _warn_recent_unsuccessful(listing, request, service_now, warn):
+    window_start = service_now - EXPORT_INTERVAL
+    recent = newest_first(
+        [
+            job
+            for job in listing
+            if _same_entity(job, request.entity_id)
+            and _start(job) > window_start
+            and job.get("State") in (JOB_FAILED, JOB_CANCELLED)
+        ]
+    )
+    if recent:
+        job = recent[0]
+        warn(
+            f"mailbox {request.entity_id} had job {job.get('JobId')} ({job.get('State')}, started "
+            f"{iso8601(job.get('StartTime'))}) in the last {MAILBOX_EXPORT_INTERVAL_HOURS} hours; AWS does not "
+            f"document whether failed or cancelled jobs count towards the one-export-per-day limit, so it may refuse "
+            f"to start a new export before {iso8601(_start(job) + EXPORT_INTERVAL)}"
+        )
+
+
+def _warn_if_different(job, request, warn):
+    wanted = {
+        "entity_id": request.entity_id,
+        "s3_bucket_name": request.s3_bucket,
+        "s3_prefix": request.s3_prefix,
+        "role_arn": request.role_arn,
+        "kms_key_arn": request.kms_key_arn,
+    }
+    different = []
+    for name, value in wanted.items():
+        have = job.get(name)
+        if have is None or value is None:
+            continue
+        if name == "entity_id" and have.lower() == value.lower():
+            continue
+        if have != value:
+            different.append(f"{name} {have!r} (requested {value!r})")
+    if different:
+        warn(
+            f"mailbox export job {job.get('job_id')} was found for client token {request.client_token} but was started "
+            f"with other parameters: {', '.join(different)}; the client token identifies the job, so no new job was "
+            f"started. Give another client_token to start a different export."
+        )
+
+
+# Start
+
+
+def ensure_started(client, request, check_mode, warn=None, now=None):
+    """Start the export described by ``request`` unless a job for its client token exists.
+
+    Returns ``(changed, job, diff)`` where ``job`` is normalized and ``diff`` is ``{"before", "after"}``.
+
+    - A listed job whose Description marker records the token: that job, changed=False.
+    - Check mode: the predicted job (state RUNNING, job_id None), changed=True; a LimitError when the listing
+      shows the start would be refused (10 running jobs, or this mailbox exported in the last 24 hours by a
+      RUNNING or COMPLETED job); a warning when only FAILED/CANCELLED jobs of the mailbox are that recent.
+    - Otherwise StartMailboxExportJob with the token, then DescribeMailboxExportJob. A job that was not listed
+      before and did not start before this run is new (changed=True); else AWS matched the token to an old job
+      (changed=False). LimitExceededException is raised as an explained :class:`LimitError`.
+    """
+    warn = _ignore_warning if warn is None else warn
+    organization_id = request.organization_id
+    listing = client.list_export_jobs(organization_id)
+    service_now = estimate_service_now(client, listing, now)
+
+    matches = jobs_with_token(listing, request.client_token)
+    if matches:
+        try:
+            raw = client.describe_export_job(organization_id, matches[0]["JobId"])
+        except JobNotFoundError:
+            raw = matches[0]
+        job = normalize_job(raw, request.client_token)
+        _warn_if_different(job, request, warn)
+        return False, job, {"before": job, "after": job}
+
+    if check_mode:
+        error = explain_limit(listing, request, service_now, check_mode=True)
+        if error is not None:
+            raise error
+        _warn_recent_unsuccessful(listing, request, service_now, warn)
+        job = request.predicted_job()
+        return True, job, {"before": {}, "after": job}
+
+    listed_ids = {job.get("JobId") for job in listing}
+    try:
+        job_id = client.start_export_job(
+            organization_id,
+            request.entity_id,
+            request.role_arn,
+            request.kms_key_arn,
+            request.s3_bucket,
+            request.s3_prefix,
+            request.client_token,
+            description=request.full_description,
+        )
+    except LimitError as refusal:
+        raise _explain_refusal(client, request, listing, refusal, now) from refusal
+
+    raw = client.describe_export_job(organization_id, job_id, not_found_retries=True)
+    job = normalize_job(raw, request.client_token)
+    started = to_datetime(raw.get("StartTime"))
+    is_new = job_id not in listed_ids and (started is None or started >= service_now - CLOCK_SKEW_TOLERANCE)
+    if not is_new:
+        warn(
+            f"AWS answered client token {request.client_token} with existing job {job_id} (started "
+            f"{job['start_time']}), which the 7-day job list did not show with this token; no new job was started"
+        )
+        return False, job, {"before": job, "after": job}
+    return True, job, {"before": {}, "after": job}
+
+
+def _explain_refusal(client, request, listing, refusal, now):
+    try:
+        fresh = client.list_export_jobs(request.organization_id)
+    except Exception:  # pylint: disable=broad-except
+        fresh = listing  # the earlier listing still explains most refusals
+    service_now = estimate_service_now(client, fresh, now)
+    return explain_limit(fresh, request, service_now, aws_message=refusal.aws_message)
+
+
+# Cancel
+
+
+def ensure_cancelled(client, organization_id, job_id=None, client_token=None, check_mode=False, warn=None):
+    """Cancel a RUNNING job given by ``job_id`` or found by ``client_token``.
+
+    Returns ``(changed, job, diff)``. A missing job: changed=False, job None. A job that is not RUNNING:
+    changed=False with that job. Check mode: changed=True with the job predicted as CANCELLED. If AWS refuses
+    the cancellation and the job is still RUNNING, :class:`CancelError` (too near completion); if it has
+    completed meanwhile, changed=False and a warning.
+    """
+    warn = _ignore_warning if warn is None else warn
+    nothing = {"before": {}, "after": {}}
+    if job_id is None:
+        if client_token is None:
+            raise ParameterError("job_id", "job_id or client_token is required to find the job to cancel")
+        job = find_job_by_token(client, organization_id, client_token)
+        if job is None:
+            return False, None, nothing
+        job_id = job["job_id"]
+    else:
+        job = describe_job(client, organization_id, job_id)
+        if job is None:
+            return False, None, nothing
+
+    if job["state"] != JOB_RUNNING:
+        return False, job, {"before": job, "after": job}
+
+    if check_mode:
+        after = dict(job, state=JOB_CANCELLED)
+        return True, after, {"before": job, "after": after}
+
+    try:
+        client.cancel_export_job(organization_id, job_id, cancel_client_token(job_id))
+    except JobNotFoundError:
+        return False, None, {"before": job, "after": {}}
+    except CancelRefusedError as refusal:
+        current = describe_job(client, organization_id, job_id)
+        if current is None:
+            raise refusal.original or refusal  # pylint: disable=raise-missing-from
+        if current["state"] == JOB_RUNNING:
+            raise CancelError(job_id, current, refusal.aws_message) from refusal
+        warn(
+            f"mailbox export job {job_id} is {current['state']}: it finished before it could be cancelled "
+            f"(AWS refused the cancellation: {refusal.aws_message})"
+        )
+        return False, current, {"before": job, "after": current}
+
+    after = describe_job(client, organization_id, job_id) or dict(job, state=JOB_CANCELLED)
+    if after["state"] == JOB_COMPLETED:
+        warn(f"mailbox export job {job_id} COMPLETED before the cancellation took effect")
+        return False, after, {"before": job, "after": after}
+    if after["state"] == JOB_RUNNING:
+        warn(f"cancellation of mailbox export job {job_id} was accepted but the job still reports RUNNING")
+    return True, after, {"before": job, "after": after}
+
+
+# Wait
+
+
+def _poll(client, organization_id, job_id, timeout, done, sleep, monotonic, initial_delay, max_delay, factor, purpose):
+    deadline = monotonic() + timeout
+    delay = initial_delay
+    while True:
+        job = normalize_job(client.describe_export_job(organization_id, job_id))
+        if done(job):
+            return job
+        remaining = deadline - monotonic()
+        if remaining <= 0:
+            raise WaitTimeoutError(job_id, timeout, job, purpose=purpose)
+        sleep(min(delay, remaining))
+        delay = min(delay * factor, max_delay)
+
+
+def wait_for_job(
+    client,
+    organization_id,
+    job_id,
+    timeout,
+    sleep=time.sleep,
+    monotonic=time.monotonic,
+    initial_delay=3,
+    max_delay=60,
+    factor=1.5,
+):
+    """Poll DescribeMailboxExportJob until the job is COMPLETED and return it (normalized).
+
+    The first poll is immediate; then the delay starts at ``initial_delay`` seconds and grows by ``factor`` up
+    to ``max_delay``. FAILED raises :class:`JobFailedError` (with ErrorInfo), CANCELLED raises
+    :class:`JobCancelledError`, and a job still RUNNING after ``timeout`` seconds raises
+    :class:`WaitTimeoutError` with its last progress; the job is left running, so waiting again resumes.
+    """
+
+    def done(job):
+        if job["state"] == JOB_FAILED:
+            raise JobFailedError(job_id, job["error_info"], job)
+        if job["state"] == JOB_CANCELLED:
+            raise JobCancelledError(job_id, job)
+        return job["state"] == JOB_COMPLETED
+
+    return _poll(
+        client, organization_id, job_id, timeout, done, sleep, monotonic, initial_delay, max_delay, factor, "complete"
+    )
+
+
+def wait_until_stopped(
+    client,
+    organization_id,
+    job_id,
+    timeout,
+    sleep=time.sleep,
+    monotonic=time.monotonic,
+    initial_delay=3,
+    max_delay=60,
+    factor=1.5,
+):
+    """Poll until the job has left RUNNING (after a cancellation) and return it; WaitTimeoutError otherwise."""
+    return _poll(
+        client,
+        organization_id,
+        job_id,
+        timeout,
+        lambda job: job["state"] != JOB_RUNNING,
+        sleep,
+        monotonic,
+        initial_delay,
+        max_delay,
+        factor,
+        "stop",
+    )
+
+
+# Listing for the _info module
+
+
+def job_matches(raw, entity_id=None, states=None, client_token=None, s3_bucket=None):
+    """Does a raw job pass the filters (each one ignored when None)?"""
+    if entity_id is not None and not _same_entity(raw, entity_id):
+        return False
+    if states and raw.get("State") not in states:
+        return False
+    if client_token is not None and parse_marker(raw.get("Description")) != client_token:
+        return False
+    if s3_bucket is not None and raw.get("S3BucketName") != s3_bucket:
+        return False
+    return True
+
+
+def list_jobs(client, organization_id, entity_id=None, states=None, client_token=None, s3_bucket=None, details=False):
+    """The organization's jobs (the 7-day list window, all pages) that pass the filters, newest first.
+
+    ``details`` adds DescribeMailboxExportJob's fields the listing lacks (role_arn, kms_key_arn, s3_prefix,
+    error_info) with one describe per listed job; without it those fields are None.
+    """
+    listing = client.list_export_jobs(organization_id)
+    selected = newest_first([job for job in listing if job_matches(job, entity_id, states, client_token, s3_bucket)])
+    jobs = []
+    for raw in selected:
+        if details:
+            try:
+                raw = dict(raw, **client.describe_export_job(organization_id, raw["JobId"]))
+            except JobNotFoundError:
+                pass
+        jobs.append(normalize_job(raw))
+    return jobs
+
+
+# Module entry points
+
+
+def _note_changed(error, changed):
+    error.details["changed"] = changed
+    return error
+
+
+def run_present(client, params, check_mode=False, warn=None, now=None, sleep=time.sleep, monotonic=time.monotonic):
+    """workmail_mailbox_export with state=present: result dict ``changed``, ``mailbox_export_job``, ``diff``."""
+    warn = _ignore_warning if warn is None else warn
+    request = build_export_request(client, params)
+    changed, job, diff = ensure_started(client, request, check_mode, warn=warn, now=now)
+    wait = params.get("wait")
+    try:
+        if job["state"] == JOB_FAILED:
+            if wait:
+                raise JobFailedError(job["job_id"], job["error_info"], job)
+            warn(
+                f"mailbox export job {job['job_id']} for client token {request.client_token} FAILED "
+                f"({job['error_info']}); the same client token always finds this job, so give another client_token "
+                f"(or change a start parameter) to try again"
+            )
+        elif job["state"] == JOB_CANCELLED:
+            if wait:
+                raise JobCancelledError(job["job_id"], job)
+            warn(
+                f"mailbox export job {job['job_id']} for client token {request.client_token} was CANCELLED; the same "
+                f"client token always finds this job, so give another client_token to export again"
+            )
+        elif job["state"] == JOB_RUNNING and wait and not check_mode:
+            job = wait_for_job(client, request.organization_id, job["job_id"], params["wait_timeout"], sleep, monotonic)
+            job["client_token"] = request.client_token
+            diff["after"] = job
+    except JobError as error:
+        raise _note_changed(error, changed)
+    return {"changed": changed, "mailbox_export_job": job, "diff": diff}
+
+
+def run_absent(client, params, check_mode=False, warn=None, sleep=time.sleep, monotonic=time.monotonic):
+    """workmail_mailbox_export with state=absent: result dict ``changed``, ``mailbox_export_job``, ``diff``."""
+    warn = _ignore_warning if warn is None else warn
+    organization_id = params["organization_id"]
+    job_id = params.get("job_id")
+    client_token = params.get("client_token")
+    if job_id is None and client_token is None:
+        client_token = build_export_request(client, params).client_token
+    changed, job, diff = ensure_cancelled(client, organization_id, job_id, client_token, check_mode, warn)
+    if changed and params.get("wait") and not check_mode and job and job["state"] == JOB_RUNNING:
+        try:
+            job = wait_until_stopped(client, organization_id, job["job_id"], params["wait_timeout"], sleep, monotonic)
+        except JobError as error:
+            raise _note_changed(error, changed)
+        diff["after"] = job
+        if job["state"] == JOB_COMPLETED:
+            warn(f"mailbox export job {job['job_id']} COMPLETED before the cancellation took effect")
+            changed = False
+    return {"changed": changed, "mailbox_export_job": job, "diff": diff}
+
+
+def run_export_job(client, params, check_mode=False, warn=None, now=None, sleep=time.sleep, monotonic=time.monotonic):
+    """The whole of workmail_mailbox_export for validated module parameters; returns the result dict."""
+    if (params.get("state") or "present") == "absent":
+        return run_absent(client, params, check_mode, warn, sleep, monotonic)
+    return run_present(client, params, check_mode, warn, now, sleep, monotonic)
+
+
+def run_info(client, params):
+    """The whole of workmail_mailbox_export_info for validated module parameters; returns the result dict."""
+    organization_id = params["organization_id"]
+    entity_id = None
+    if params.get("entity"):
+        entity_id = resolve_entity(client, organization_id, params["entity"])["id"]
+    states = params.get("state") or None
+    if params.get("job_id"):
+        try:
+            raw = client.describe_export_job(organization_id, params["job_id"])
+        except JobNotFoundError:
+            return {"changed": False, "mailbox_export_jobs": []}
+        passes = job_matches(raw, entity_id, states, params.get("client_token"), params.get("s3_bucket"))
+        return {"changed": False, "mailbox_export_jobs": [normalize_job(raw)] if passes else []}
+    jobs = list_jobs(
+        client,
+        organization_id,
+        entity_id=entity_id,
+        states=states,
+        client_token=params.get("client_token"),
+        s3_bucket=params.get("s3_bucket"),
+        details=bool(params.get("details")),
+    )
+    return {"changed": False, "mailbox_export_jobs": jobs}
+
+
+__all__ = [
+    "CLOCK_SKEW_TOLERANCE",
+    "ExportRequest",
+    "WorkMailError",
+    "build_description",
+    "build_export_request",
+    "cancel_client_token",
+    "derive_client_token",
+    "describe_job",
+    "ensure_cancelled",
+    "ensure_started",
+    "estimate_service_now",
+    "explain_limit",
+    "find_job_by_token",
+    "iso8601",
+    "job_matches",
+    "jobs_with_token",
+    "list_jobs",
+    "normalize_job",
+    "parse_marker",
+    "run_absent",
+    "run_export_job",
+    "run_info",
+    "run_present",
+    "to_datetime",
+    "wait_for_job",
+    "wait_until_stopped",
+]

@@ -1,0 +1,34 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the mailops.workmail project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The collection's AnsibleAWSModule: amazon.aws's module class with mailops.workmail in the user agent."""
+
+from ansible_collections.amazon.aws.plugins.module_utils.common import set_collection_info
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.mailops.workmail.plugins.module_utils.common import COLLECTION_NAME
+from ansible_collections.mailops.workmail.plugins.module_utils.common import COLLECTION_VERSION
+from ansible_collections.mailops.workmail.plugins.module_utils.workmail import WorkMailClient
+
+
+class WorkMailAnsibleModule(AnsibleAWSModule):
+    """AnsibleAWSModule whose AWS clients identify themselves as ``mailops.workmail/<version>``.
+
+    amazon.aws (10.x and 11.x) builds the user agent from a process-wide collection info that
+    ``set_collection_info`` replaces; clients created after ``__init__`` carry this collection's name.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        set_collection_info(collection_name=COLLECTION_NAME, collection_version=COLLECTION_VERSION)
+
+    def workmail_client(self):
+        """A :class:`WorkMailClient` over a boto3 WorkMail client built from the connection options."""
+        return WorkMailClient(self.client("workmail"))
+
+    def fail_json_workmail(self, error, **kwargs):
+        """fail_json for a :class:`~errors.WorkMailError`: its message and its details."""
+        result = dict(error.details)
+        result.update(kwargs)
+        self.fail_json(msg=error.message, **result)

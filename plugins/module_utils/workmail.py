@@ -1,0 +1,234 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the mailops.workmail project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The one place that talks to the WorkMail API: retries, pagination and error mapping.
+
+:class:`WorkMailClient` wraps anything with boto3's WorkMail method names (a boto3 client, or a fake in unit
+tests). Every call goes through amazon.aws's ``AWSRetry.jittered_backoff`` (extended to WorkMail's throttling
+codes and to every HTTP 5xx answer). ``ListMailboxExportJobs`` has no botocore paginator, so the listing loops
+on NextToken itself.
+
+Errors the domain needs are mapped to :mod:`errors` exceptions; every other botocore error propagates unchanged
+so a module can hand it to ``fail_json_aws``.
+"""
+
+from datetime import timezone
+from email.utils import parsedate_to_datetime
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.mailops.workmail.plugins.module_utils.errors import CancelRefusedError
+from ansible_collections.mailops.workmail.plugins.module_utils.errors import JobNotFoundError
+from ansible_collections.mailops.workmail.plugins.module_utils.errors import LimitError
+from ansible_collections.mailops.workmail.plugins.module_utils.errors import WorkMailError
+
+try:
+    import botocore
+except ImportError:
+    pass  # caught by AnsibleAWSModule
+
+# Error codes retried besides AWSRetry's own list (which lacks ThrottlingException, the code WorkMail uses).
+RETRY_ERROR_CODES = (
+    "ThrottlingException",
+    "ThrottledException",
+    "TooManyRequestsException",
+    "RequestThrottled",
+    "RequestThrottledException",
+    "SlowDown",
+    "InternalServerError",
+    "InternalServerException",
+    "ServiceUnavailableException",
+    "ServiceFailure",
+)
+PAGE_SIZE = 100
+
+
+class WorkMailRetry(AWSRetry):
+    """AWSRetry that also retries WorkMail's throttling codes, HTTP 429 and every HTTP 5xx answer."""
+
+    @staticmethod
+    def status_code_from_exception(error):
+        response = getattr(error, "response", None) or {}
+        code = (response.get("Error") or {}).get("Code")
+        status = (response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
+        return (code, status)
+
+    @staticmethod
+    def found(response_code, catch_extra_error_codes=None):
+        code, status = response_code
+        if isinstance(status, int) and (status == 429 or status >= 500):
+            return True
+        extra = list(RETRY_ERROR_CODES) + list(catch_extra_error_codes or ())
+        return AWSRetry.found(code, extra)
+
+
+def _error_code(error):
+    response = getattr(error, "response", None) or {}
+    return (response.get("Error") or {}).get("Code")
+
+
+def _error_message(error):
+    response = getattr(error, "response", None) or {}
+    return (response.get("Error") or {}).get("Message") or str(error)
+
+
+class WorkMailClient:
+    """WorkMail operations for the export modules.
+
+    ``client`` is a boto3 WorkMail client (``module.client("workmail")``) or any object with the same method
+    names. ``retries``, ``delay`` and ``max_delay`` configure the jittered backoff of every call.
+    """
+
+    def __init__(self, client, retries=10, delay=3, max_delay=60):
+        self._client = client
+        self._retries = retries
+        self._delay = delay
+        self._max_delay = max_delay
+        self.last_response_time = None
+
+    def _call(self, operation, extra_retry_codes=None, **kwargs):
+        decorator = WorkMailRetry.jittered_backoff(
+            retries=self._retries,
+            delay=self._delay,
+            max_delay=self._max_delay,
+            catch_extra_error_codes=extra_retry_codes,
+        )
+        response = decorator(getattr(self._client, operation))(**kwargs)
+        self._remember_date(response)
+        return response
+
+    def _remember_date(self, response):
+        try:
+            date = response["ResponseMetadata"]["HTTPHeaders"]["date"]
+            moment = parsedate_to_datetime(date)
+        except (KeyError, TypeError, ValueError, IndexError):
+            return
+        if moment is None:
+            return
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        self.last_response_time = moment.astimezone(timezone.utc)
+
+    def service_time(self):
+        """The service's clock (HTTP Date header) at the last answer, or None when unknown."""
+        return self.last_response_time
+
+    def _paginate(self, operation, result_key, **kwargs):
+        items = []
+        seen = set()
+        token = None
+        while True:
+            request = dict(kwargs, MaxResults=PAGE_SIZE)
+            if token:
+                request["NextToken"] = token
+            response = self._call(operation, **request)
+            items.extend(response.get(result_key) or [])
+            token = response.get("NextToken")
+            if not token:
+                return items
+            if token in seen:
+                raise WorkMailError(f"{operation} returned the same NextToken twice; stopping the listing")
+            seen.add(token)
+
+    # Mailbox export jobs
+
+    def list_export_jobs(self, organization_id):
+        """Every job ListMailboxExportJobs returns (jobs started within the last 7 days), all pages."""
+        return self._paginate("list_mailbox_export_jobs", "Jobs", OrganizationId=organization_id)
+
+    def describe_export_job(self, organization_id, job_id, not_found_retries=False):
+        """DescribeMailboxExportJob, with ``JobId`` added; JobNotFoundError when the job does not exist.
+
+        With ``not_found_retries``, EntityNotFoundException is retried too (for a job that was just started).
+        """
+        extra = ["EntityNotFoundException"] if not_found_retries else None
+        try:
+            response = self._call(
+                "describe_mailbox_export_job", extra_retry_codes=extra, JobId=job_id, OrganizationId=organization_id
+            )
+        except is_boto3_error_code("EntityNotFoundException") as e:
+            raise JobNotFoundError(job_id, organization_id, aws_message=_error_message(e)) from e
+        job = {key: value for key, value in response.items() if key != "ResponseMetadata"}
+        job["JobId"] = job_id
+        return job
+
+    def start_export_job(
+        self,
+        organization_id,
+        entity_id,
+        role_arn,
+        kms_key_arn,
+        s3_bucket,
+        s3_prefix,
+        client_token,
+        description=None,
+    ):
+        """StartMailboxExportJob; returns the JobId. LimitExceededException becomes a (raw) LimitError."""
+        request = dict(
+            ClientToken=client_token,
+            OrganizationId=organization_id,
+            EntityId=entity_id,
+            RoleArn=role_arn,
+            KmsKeyArn=kms_key_arn,
+            S3BucketName=s3_bucket,
+            S3Prefix=s3_prefix,
+        )
+        if description is not None:
+            request["Description"] = description
+        try:
+            response = self._call("start_mailbox_export_job", **request)
+        except is_boto3_error_code("LimitExceededException") as e:
+            message = _error_message(e)
+            raise LimitError(
+                f"AWS refused to start the export: LimitExceededException: {message}", aws_message=message
+            ) from e
+        return response["JobId"]
+
+    def cancel_export_job(self, organization_id, job_id, client_token):
+        """CancelMailboxExportJob.
+
+        JobNotFoundError when the job does not exist; CancelRefusedError (with the botocore error as
+        ``original``) for any other client error, so the caller can look at the job and explain.
+        """
+        try:
+            self._call(
+                "cancel_mailbox_export_job", ClientToken=client_token, JobId=job_id, OrganizationId=organization_id
+            )
+        except is_boto3_error_code("EntityNotFoundException") as e:
+            raise JobNotFoundError(job_id, organization_id, aws_message=_error_message(e)) from e
+        except botocore.exceptions.ClientError as e:  # pylint: disable=duplicate-except
+            raise CancelRefusedError(job_id, _error_code(e), _error_message(e), original=e) from e
+
+    # Entities and organization
+
+    def describe_entity(self, organization_id, email):
+        """DescribeEntity by email: ``{"EntityId", "Name", "Type"}``, or None when no entity has that email."""
+        try:
+            response = self._call("describe_entity", OrganizationId=organization_id, Email=email)
+        except is_boto3_error_code("EntityNotFoundException"):
+            return None
+        return {key: value for key, value in response.items() if key != "ResponseMetadata"}
+
+    def list_users(self, organization_id, filters=None):
+        """Every user ListUsers returns (all pages), optionally with ListUsers ``Filters``."""
+        kwargs = {"OrganizationId": organization_id}
+        if filters:
+            kwargs["Filters"] = filters
+        return self._paginate("list_users", "Users", **kwargs)
+
+    def list_resources(self, organization_id, filters=None):
+        """Every resource ListResources returns (all pages); [] when the organization does not support them."""
+        kwargs = {"OrganizationId": organization_id}
+        if filters:
+            kwargs["Filters"] = filters
+        try:
+            return self._paginate("list_resources", "Resources", **kwargs)
+        except is_boto3_error_code("UnsupportedOperationException"):
+            return []
+
+    def describe_organization(self, organization_id):
+        """DescribeOrganization."""
+        response = self._call("describe_organization", OrganizationId=organization_id)
+        return {key: value for key, value in response.items() if key != "ResponseMetadata"}
