@@ -3,12 +3,16 @@
 The repository root is the collection root. Python imports (and ansible's collection loader) need it below
 ``ansible_collections/mailops/workmail``, so this builds ``.tmp/collections/ansible_collections/mailops/workmail``
 as a symlink to the root and points ANSIBLE_COLLECTIONS_PATH at ``.tmp/collections`` before pytest-ansible
-configures itself (it runs with ``--ansible-unit-inject-only``). amazon.aws is found in site-packages, where
+configures itself, and switches pytest-ansible to its unit-inject-only mode (the same as
+``--ansible-unit-inject-only``), so that it injects that path instead of building a tree of its own. Without
+pytest-ansible (``-p no:pytest-ansible``) the path set here is all the tests need. amazon.aws is found in site-packages, where
 the ``ansible`` package installs it.
 """
 
 import os
 import sys
+
+import pytest
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 COLLECTIONS = os.path.join(ROOT, ".tmp", "collections")
@@ -32,3 +36,10 @@ os.environ["ANSIBLE_COLLECTIONS_PATH"] = os.pathsep.join(dict.fromkeys(_paths))
 os.environ.setdefault("ANSIBLE_PYTHON_INTERPRETER", sys.executable)
 if COLLECTIONS not in sys.path:
     sys.path.insert(0, COLLECTIONS)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    """Put pytest-ansible (when loaded) in unit-inject-only mode before its own pytest_configure runs."""
+    if hasattr(config.option, "ansible_unit_inject_only"):
+        config.option.ansible_unit_inject_only = True
