@@ -18,5 +18,7 @@ options:
 notes:
   - Amazon WorkMail exists only in the aws partition, in V(us-east-1), V(us-west-2) and V(eu-west-1).
     Parameters are validated before any AWS call and errors name the parameter and the rule it breaks.
+  - C(module_defaults) for C(group/mailops.workmail.workmail) sets O(organization_id) and the connection options of
+    every module of this collection at once.
   - AWS ends support for Amazon WorkMail on 2027-03-31; after that date the mailboxes can no longer be exported.
 """

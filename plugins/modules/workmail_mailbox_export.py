@@ -150,6 +150,8 @@ EXAMPLES = r"""
   hosts: localhost
   gather_facts: false
   module_defaults:
+    group/amazon.aws.aws:
+      region: us-east-1
     group/mailops.workmail.workmail:
       region: us-east-1
   tasks:
@@ -179,11 +181,12 @@ EXAMPLES = r"""
   hosts: localhost
   gather_facts: false
   module_defaults:
+    group/amazon.aws.aws:
+      region: us-east-1
     group/mailops.workmail.workmail:
       region: us-east-1
-    # Options of this module only: the group also covers amazon.aws modules, which do not know them.
-    mailops.workmail.workmail_mailbox_export:
       organization_id: m-45ae4b4c332ce333df01b42b08b73797
+    mailops.workmail.workmail_mailbox_export:
       role_arn: arn:aws:iam::123456789012:role/workmail-export
       s3_bucket: example-workmail-exports
   tasks:

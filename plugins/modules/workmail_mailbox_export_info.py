@@ -72,7 +72,6 @@ EXAMPLES = r"""
   module_defaults:
     group/mailops.workmail.workmail:
       region: us-east-1
-    mailops.workmail.workmail_mailbox_export_info:
       organization_id: m-45ae4b4c332ce333df01b42b08b73797
   tasks:
     - name: List every export job of the last 7 days
