@@ -1,0 +1,383 @@
+"""workmail_mailbox_export and workmail_mailbox_export_info, run by ansible-playbook against the local AWS."""
+
+import re
+from datetime import datetime
+from datetime import timedelta
+
+import pytest
+from workmail_emulator.provision import provision_export_destination
+
+REGION = "us-east-1"
+BUCKET = "example-workmail-exports"
+PREFIX = "workmail/example"
+ORG_ALIAS = "example"
+
+
+@pytest.fixture(name="org")
+def org_fixture(aws):
+    """The default fixture's organization, with its users and resources (admin view)."""
+    return next(org for org in aws.organizations() if org["alias"] == ORG_ALIAS)
+
+
+@pytest.fixture(name="destination")
+def destination_fixture(aws, org):
+    return provision_export_destination(aws.client, org["id"], BUCKET, PREFIX, REGION)
+
+
+def entity(org, name):
+    return next(item for item in org["users"] + org["resources"] if item["name"] == name)
+
+
+def export_args(org, destination, entity_ref, **extra):
+    args = {
+        "organization_id": org["id"],
+        "entity": entity_ref,
+        "role_arn": destination["role_arn"],
+        "kms_key_arn": destination["kms_key_arn"],
+        "s3_bucket": destination["s3_bucket"],
+        "s3_prefix": destination["s3_prefix"],
+        "region": REGION,
+    }
+    args.update(extra)
+    return args
+
+
+def listed_jobs(aws, org):
+    return aws.client("workmail").list_mailbox_export_jobs(OrganizationId=org["id"], MaxResults=100)["Jobs"]
+
+
+def object_key(job):
+    """The zip's key: S3Path is "<bucket>/<key>"."""
+    assert job["s3_path"].startswith(job["s3_bucket_name"] + "/"), job["s3_path"]
+    return job["s3_path"][len(job["s3_bucket_name"]) + 1 :]
+
+
+# Starting, idempotency, check mode, diff
+
+
+def test_start_then_rerun_starts_one_job(aws, org, destination, module):
+    first = module("workmail_mailbox_export", export_args(org, destination, "alice@example.com"))
+    assert first["changed"] is True
+    job = first["mailbox_export_job"]
+    alice = entity(org, "alice")
+    assert job["entity_id"] == alice["id"]
+    assert job["state"] == "RUNNING"
+    assert re.fullmatch(r"mailops-[0-9a-f]{48}", job["client_token"])
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+00:00", job["start_time"])
+    assert {
+        "job_id",
+        "entity_id",
+        "description",
+        "role_arn",
+        "kms_key_arn",
+        "s3_bucket_name",
+        "s3_prefix",
+        "s3_path",
+        "estimated_progress",
+        "state",
+        "error_info",
+        "start_time",
+        "end_time",
+        "client_token",
+    } <= set(job)
+
+    again = module("workmail_mailbox_export", export_args(org, destination, "alice@example.com"))
+    assert again["changed"] is False
+    assert again["mailbox_export_job"]["job_id"] == job["job_id"]
+    assert [listed["JobId"] for listed in listed_jobs(aws, org)] == [job["job_id"]]
+    assert aws.calls().get("StartMailboxExportJob") == 1
+
+
+def test_entity_by_id_email_and_name_is_one_mailbox(aws, org, destination, module):
+    bob = entity(org, "bob")
+    by_id = module("workmail_mailbox_export", export_args(org, destination, bob["id"]))
+    by_email = module("workmail_mailbox_export", export_args(org, destination, "bob@example.com"))
+    by_name = module("workmail_mailbox_export", export_args(org, destination, "bob"))
+    assert by_id["changed"] is True and by_email["changed"] is False and by_name["changed"] is False
+    job_ids = {result["mailbox_export_job"]["job_id"] for result in (by_id, by_email, by_name)}
+    assert len(job_ids) == 1
+    assert len(listed_jobs(aws, org)) == 1
+
+    room = module("workmail_mailbox_export", export_args(org, destination, "boardroom"))
+    assert room["changed"] is True
+    assert room["mailbox_export_job"]["entity_id"] == entity(org, "boardroom")["id"]
+
+
+def test_check_mode_predicts_a_start_then_reports_the_existing_job(aws, org, destination, module):
+    predicted = module(
+        "workmail_mailbox_export", export_args(org, destination, "alice@example.com"), check=True, diff=True
+    )
+    assert predicted["changed"] is True
+    assert predicted["mailbox_export_job"]["job_id"] is None
+    assert predicted["mailbox_export_job"]["entity_id"] == entity(org, "alice")["id"]
+    assert predicted["diff"]["before"] == {}
+    assert predicted["diff"]["after"]["state"] == "RUNNING"
+    assert listed_jobs(aws, org) == []
+    assert "StartMailboxExportJob" not in aws.calls()
+
+    started = module("workmail_mailbox_export", export_args(org, destination, "alice@example.com"))
+    checked = module(
+        "workmail_mailbox_export", export_args(org, destination, "alice@example.com"), check=True, diff=True
+    )
+    assert checked["changed"] is False
+    assert checked["mailbox_export_job"]["job_id"] == started["mailbox_export_job"]["job_id"]
+    assert checked["diff"]["before"] == checked["diff"]["after"]
+
+
+# Waiting: COMPLETED, FAILED, timeout and resume
+
+
+def test_wait_until_completed_leaves_the_zip_encrypted_with_the_key(aws, org, destination, module):
+    aws.set_time_scale(seconds_per_mb=0.0, min_seconds=4)
+    result = module(
+        "workmail_mailbox_export", export_args(org, destination, "grace@example.com", wait=True, wait_timeout=120)
+    )
+    job = result["mailbox_export_job"]
+    assert result["changed"] is True
+    assert job["state"] == "COMPLETED" and job["estimated_progress"] == 100
+    assert job["end_time"] is not None
+    head = aws.client("s3").head_object(Bucket=BUCKET, Key=object_key(job))
+    assert head["ContentLength"] > 0
+    assert head["ServerSideEncryption"] == "aws:kms"
+    assert head["SSEKMSKeyId"] == destination["kms_key_arn"]
+
+
+def test_a_failed_job_fails_the_task_with_its_error(aws, org, destination, module):
+    aws.set_time_scale(seconds_per_mb=0.0, min_seconds=600)
+    started = module("workmail_mailbox_export", export_args(org, destination, "dave@example.com"))
+    job_id = started["mailbox_export_job"]["job_id"]
+    aws.client("kms").disable_key(KeyId=destination["kms_key_arn"])
+    aws.advance_clock(601)
+
+    failed = module("workmail_mailbox_export", export_args(org, destination, "dave@example.com", wait=True))
+    assert failed.get("failed") and failed["failed"] is True
+    assert job_id in failed["msg"] and "FAILED" in failed["msg"]
+    assert failed["mailbox_export_job"]["state"] == "FAILED"
+    assert failed["mailbox_export_job"]["error_info"]
+    assert failed["mailbox_export_job"]["error_info"] in failed["msg"]
+
+
+def test_wait_timeout_leaves_the_job_running_and_a_rerun_resumes_it(aws, org, destination, module):
+    aws.set_time_scale(seconds_per_mb=0.0, min_seconds=3600)
+    started = module("workmail_mailbox_export", export_args(org, destination, "erin@example.com"))
+    job_id = started["mailbox_export_job"]["job_id"]
+    aws.advance_clock(1800)
+    timed_out = module(
+        "workmail_mailbox_export", export_args(org, destination, "erin@example.com", wait=True, wait_timeout=4)
+    )
+    assert timed_out.get("failed")
+    assert timed_out["mailbox_export_job"]["job_id"] == job_id
+    assert job_id in timed_out["msg"]
+    assert timed_out["mailbox_export_job"]["estimated_progress"] == 50
+    assert "50%" in timed_out["msg"], timed_out["msg"]
+    assert timed_out["mailbox_export_job"]["state"] == "RUNNING"
+    assert [job["State"] for job in listed_jobs(aws, org)] == ["RUNNING"]
+
+    aws.advance_clock(1800)
+    resumed = module(
+        "workmail_mailbox_export", export_args(org, destination, "erin@example.com", wait=True, wait_timeout=60)
+    )
+    assert resumed["changed"] is False
+    assert resumed["mailbox_export_job"]["job_id"] == job_id
+    assert resumed["mailbox_export_job"]["state"] == "COMPLETED"
+    assert aws.calls().get("StartMailboxExportJob") == 1
+
+
+# Cancelling
+
+
+def test_cancel_by_start_parameters_and_by_job_id(aws, org, destination, module):
+    aws.set_time_scale(seconds_per_mb=0.0, min_seconds=3600)
+    started = module("workmail_mailbox_export", export_args(org, destination, "ivan@example.com"))
+    job_id = started["mailbox_export_job"]["job_id"]
+
+    predicted = module(
+        "workmail_mailbox_export", export_args(org, destination, "ivan@example.com", state="absent"), check=True
+    )
+    assert predicted["changed"] is True
+    assert listed_jobs(aws, org)[0]["State"] == "RUNNING"
+
+    cancelled = module("workmail_mailbox_export", export_args(org, destination, "ivan@example.com", state="absent"))
+    assert cancelled["changed"] is True
+    assert cancelled["mailbox_export_job"]["job_id"] == job_id
+    assert cancelled["mailbox_export_job"]["state"] == "CANCELLED"
+
+    again = module(
+        "workmail_mailbox_export", {"organization_id": org["id"], "job_id": job_id, "state": "absent", "region": REGION}
+    )
+    assert again["changed"] is False
+    assert again["mailbox_export_job"]["state"] == "CANCELLED"
+
+    missing = module(
+        "workmail_mailbox_export",
+        {"organization_id": org["id"], "job_id": "no-such-job", "state": "absent", "region": REGION},
+    )
+    assert missing["changed"] is False and not missing.get("failed")
+
+
+def test_a_job_too_near_completion_to_cancel_is_reported(aws, org, destination, module):
+    aws.set_time_scale(seconds_per_mb=0.0, min_seconds=1000)
+    started = module("workmail_mailbox_export", export_args(org, destination, "frank@example.com"))
+    aws.advance_clock(980)
+    refused = module(
+        "workmail_mailbox_export",
+        {"organization_id": org["id"], "job_id": started["mailbox_export_job"]["job_id"], "state": "absent", "region": REGION},
+    )
+    assert refused.get("failed")
+    assert "near completion" in refused["msg"]
+    assert listed_jobs(aws, org)[0]["State"] == "RUNNING"
+
+
+# The two limits
+
+
+def test_the_ten_running_jobs_limit_is_explained(aws, org, destination, module):
+    aws.set_time_scale(seconds_per_mb=0.0, min_seconds=3600)
+    workmail = aws.client("workmail")
+    names = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "notifications"]
+    running = []
+    for index, name in enumerate(names):
+        running.append(
+            workmail.start_mailbox_export_job(
+                ClientToken=f"other-tool-{index}",
+                OrganizationId=org["id"],
+                EntityId=entity(org, name)["id"],
+                RoleArn=destination["role_arn"],
+                KmsKeyArn=destination["kms_key_arn"],
+                S3BucketName=BUCKET,
+                S3Prefix=PREFIX + "/other-tool",
+            )["JobId"]
+        )
+
+    for check in (True, False):
+        refused = module("workmail_mailbox_export", export_args(org, destination, "boardroom"), check=check)
+        assert refused.get("failed"), check
+        assert "10" in refused["msg"] and "running" in refused["msg"]
+        assert all(job_id in refused["msg"] for job_id in running), refused["msg"]
+    assert len(listed_jobs(aws, org)) == 10
+
+
+def test_the_24_hour_limit_names_the_earlier_job_and_when_to_retry(aws, org, destination, module):
+    aws.set_time_scale(seconds_per_mb=0.0, min_seconds=2)
+    first = module("workmail_mailbox_export", export_args(org, destination, "bob@example.com"))
+    earlier = first["mailbox_export_job"]
+    aws.advance_clock(10)
+
+    other_prefix = export_args(org, destination, "bob@example.com", s3_prefix=PREFIX + "/second")
+    for check in (True, False):
+        refused = module("workmail_mailbox_export", other_prefix, check=check)
+        assert refused.get("failed"), check
+        assert earlier["job_id"] in refused["msg"]
+        assert "24" in refused["msg"]
+    retry_after = datetime.fromisoformat(earlier["start_time"]) + timedelta(hours=24)
+    assert retry_after.strftime("%Y-%m-%dT%H:%M:%S") in refused["msg"], refused["msg"]
+
+    aws.advance_clock(24 * 3600)
+    second = module("workmail_mailbox_export", other_prefix)
+    assert second["changed"] is True and second["mailbox_export_job"]["job_id"] != earlier["job_id"]
+
+
+# The info module
+
+
+def test_info_lists_every_job_past_one_hundred_and_filters(aws, destination, module):
+    users = [{"name": f"user{index:03d}", "email": f"user{index:03d}@big.example", "size_mb": 1} for index in range(105)]
+    big = aws.add_organizations([{"alias": "big", "region": REGION, "users": users}])[0]
+    big_destination = provision_export_destination(aws.client, big["id"], "big-exports", "exports", REGION)
+    aws.set_time_scale(seconds_per_mb=0.0, min_seconds=3600)
+    workmail = aws.client("workmail")
+    for index, user in enumerate(big["users"]):
+        if index and index % 10 == 0:
+            aws.advance_clock(3600)  # the ten running jobs complete
+        workmail.start_mailbox_export_job(
+            ClientToken=f"bulk-{index}",
+            OrganizationId=big["id"],
+            EntityId=user["id"],
+            RoleArn=big_destination["role_arn"],
+            KmsKeyArn=big_destination["kms_key_arn"],
+            S3BucketName="big-exports",
+            S3Prefix="exports",
+        )
+    base = {"organization_id": big["id"], "region": REGION}
+
+    everything = module("workmail_mailbox_export_info", base)
+    assert everything["changed"] is False
+    assert len(everything["mailbox_export_jobs"]) == 105
+    assert len({job["job_id"] for job in everything["mailbox_export_jobs"]}) == 105
+
+    running = module("workmail_mailbox_export_info", dict(base, state=["RUNNING"]))
+    assert {job["entity_id"] for job in running["mailbox_export_jobs"]} == {user["id"] for user in big["users"][100:]}
+    completed = module("workmail_mailbox_export_info", dict(base, state=["COMPLETED", "FAILED"]))
+    assert len(completed["mailbox_export_jobs"]) == 100
+
+    one = module("workmail_mailbox_export_info", dict(base, entity="user042@big.example", details=True))
+    assert len(one["mailbox_export_jobs"]) == 1
+    assert one["mailbox_export_jobs"][0]["role_arn"] == big_destination["role_arn"]
+    assert one["mailbox_export_jobs"][0]["kms_key_arn"] == big_destination["kms_key_arn"]
+
+    nothing = module("workmail_mailbox_export_info", dict(base, s3_bucket="another-bucket"))
+    assert nothing["mailbox_export_jobs"] == []
+
+    described = module("workmail_mailbox_export_info", dict(base, job_id=one["mailbox_export_jobs"][0]["job_id"]))
+    assert described["mailbox_export_jobs"] == one["mailbox_export_jobs"]
+
+
+def test_info_filters_by_client_token_and_works_in_check_mode(aws, org, destination, module):
+    started = module("workmail_mailbox_export", export_args(org, destination, "carol", client_token="carol-2026"))
+    found = module(
+        "workmail_mailbox_export_info",
+        {"organization_id": org["id"], "client_token": "carol-2026", "region": REGION},
+        check=True,
+    )
+    assert [job["job_id"] for job in found["mailbox_export_jobs"]] == [started["mailbox_export_job"]["job_id"]]
+    assert found["mailbox_export_jobs"][0]["client_token"] == "carol-2026"
+
+
+# Bad input: a clear error naming the parameter, before any AWS call
+
+GOOD_ORG = "m-0123456789abcdef0123456789abcdef"
+GOOD = {
+    "organization_id": GOOD_ORG,
+    "entity": "alice@example.com",
+    "role_arn": "arn:aws:iam::123456789012:role/workmail-export",
+    "kms_key_arn": "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    "s3_bucket": "example-workmail-exports",
+    "s3_prefix": "workmail/example",
+    "region": "us-east-1",
+}
+BAD_INPUTS = [
+    ({"organization_id": "m-123"}, "organization_id"),
+    ({"organization_id": "M-0123456789ABCDEF0123456789ABCDEF"}, "organization_id"),
+    ({"role_arn": "arn:aws:iam::123456789012:user/alice"}, "role_arn"),
+    ({"role_arn": "arn:aws-cn:iam::123456789012:role/x"}, "role_arn"),
+    ({"role_arn": "arn:aws:iam::12345:role/x"}, "role_arn"),
+    ({"kms_key_arn": "arn:aws:kms:us-east-1:123456789012:alias/workmail-export"}, "kms_key_arn"),
+    ({"kms_key_arn": "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"}, "kms_key_arn"),
+    ({"kms_key_arn": "arn:aws:s3:::bucket"}, "kms_key_arn"),
+    ({"region": "eu-central-1"}, "region"),
+    ({"s3_bucket": "Bad_Bucket"}, "s3_bucket"),
+    ({"s3_bucket": "192.168.1.1"}, "s3_bucket"),
+    ({"s3_prefix": "has space"}, "s3_prefix"),
+    ({"s3_prefix": "x" * 1024}, "s3_prefix"),
+    ({"description": "d" * 1000}, "description"),
+    ({"client_token": "has space"}, "client_token"),
+    ({"client_token": "t" * 129}, "client_token"),
+    ({"entity": "bad entity!"}, "entity"),
+    ({"wait": True, "wait_timeout": 0}, "wait_timeout"),
+]
+
+
+@pytest.mark.parametrize("change,parameter", BAD_INPUTS, ids=[f"{p}-{i}" for i, (_c, p) in enumerate(BAD_INPUTS)])
+def test_bad_input_is_refused_before_any_call(aws, module, change, parameter):
+    result = module("workmail_mailbox_export", dict(GOOD, **change))
+    assert result.get("failed")
+    assert result["msg"].startswith(f"{parameter}:") or parameter in result["msg"], result["msg"]
+    assert aws.calls() == {}
+
+
+def test_missing_start_parameters_are_named(aws, module):
+    args = {key: value for key, value in GOOD.items() if key not in ("role_arn", "s3_prefix")}
+    result = module("workmail_mailbox_export", args)
+    assert result.get("failed")
+    assert "role_arn" in result["msg"] and "s3_prefix" in result["msg"]
+    assert aws.calls() == {}
