@@ -26,8 +26,9 @@ stage() {
   fi
 }
 
+# pytest-xdist: one worker per core, each with its own local AWS (the tests are independent).
 stage "pytest, Python 3.11 / ansible-core 2.19 (unit, emulator, integration)" \
-  .venv/bin/python -m pytest -q -p no:cacheprovider
+  .venv/bin/python -m pytest -q -p no:cacheprovider -n auto
 stage "ansible-test sanity, Python 3.11 / ansible-core 2.19" tools/sanity.sh .venv 3.11
 stage "ansible-lint, production profile" make --no-print-directory lint
 
