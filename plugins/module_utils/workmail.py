@@ -43,14 +43,41 @@ RETRY_ERROR_CODES = (
     "ServiceFailure",
 )
 PAGE_SIZE = 100
+# What a lost connection looks like: botocore retries it itself, and raises it when its last attempt fails too.
+CONNECTION_ERROR = "ConnectionError"
+
+
+def is_client_error(error):
+    """Is this an answer from AWS (a ClientError), as opposed to a failure to get one?"""
+    try:
+        return isinstance(error, botocore.exceptions.ClientError)
+    except NameError:
+        return False
+
+
+def _retried_exceptions():
+    """ClientError (answers) and botocore's connection failures; nothing when botocore is missing."""
+    try:
+        return (botocore.exceptions.ClientError, botocore.exceptions.HTTPClientError, botocore.exceptions.ConnectionError)
+    except NameError:
+        return type(None)
 
 
 class WorkMailRetry(AWSRetry):
-    """AWSRetry that also retries WorkMail's throttling codes, HTTP 429 and every HTTP 5xx answer."""
+    """AWSRetry that also retries WorkMail's throttling codes, HTTP 429, every HTTP 5xx answer and lost connections.
+
+    Retrying after a lost connection is safe for every call this collection makes: StartMailboxExportJob and
+    CancelMailboxExportJob carry a ClientToken, so the service answers a repeated request with the same job, and
+    the other calls only read.
+    """
+
+    base_class = _retried_exceptions()
 
     @staticmethod
     def status_code_from_exception(error):
-        response = getattr(error, "response", None) or {}
+        if not is_client_error(error):
+            return (CONNECTION_ERROR, None)
+        response = error.response or {}
         code = (response.get("Error") or {}).get("Code")
         status = (response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
         return (code, status)
@@ -58,7 +85,7 @@ class WorkMailRetry(AWSRetry):
     @staticmethod
     def found(response_code, catch_extra_error_codes=None):
         code, status = response_code
-        if isinstance(status, int) and (status == 429 or status >= 500):
+        if code == CONNECTION_ERROR or (isinstance(status, int) and (status == 429 or status >= 500)):
             return True
         extra = list(RETRY_ERROR_CODES) + list(catch_extra_error_codes or ())
         return AWSRetry.found(code, extra)

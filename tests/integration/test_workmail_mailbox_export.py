@@ -381,3 +381,22 @@ def test_missing_start_parameters_are_named(aws, module):
     assert result.get("failed")
     assert "role_arn" in result["msg"] and "s3_prefix" in result["msg"]
     assert aws.calls() == {}
+
+
+# Throttling, server errors and dropped connections are retried
+
+
+def test_throttling_server_errors_and_dropped_connections_are_retried(aws, org, destination, module):
+    aws.set_faults(operation="*", throttle_rate=0.3, error_rate=0.2, drop_rate=0.1, seed=7)
+    started = module("workmail_mailbox_export", export_args(org, destination, "alice@example.com"))
+    assert not started.get("failed"), started.get("msg")
+    listed = module("workmail_mailbox_export_info", {"organization_id": org["id"], "region": REGION})
+    assert not listed.get("failed"), listed
+    aws.set_faults(operation="*", throttle_rate=0, error_rate=0, drop_rate=0)
+
+    jobs = listed_jobs(aws, org)
+    assert [job["JobId"] for job in jobs] == [started["mailbox_export_job"]["job_id"]]
+    assert [job["job_id"] for job in listed["mailbox_export_jobs"]] == [started["mailbox_export_job"]["job_id"]]
+    calls = aws.calls()
+    # One listing and one describe around the start, one listing for the info module: the faults made more.
+    assert sum(calls.values()) > 4, calls

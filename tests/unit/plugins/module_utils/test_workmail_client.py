@@ -21,6 +21,7 @@ from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workma
 from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import ROLE_ARN
 from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import client_error
 from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import standard_fake
+import botocore.exceptions
 from botocore.exceptions import ClientError
 
 
@@ -195,3 +196,40 @@ def test_service_time_from_date_header():
     assert client.service_time() is None
     client.list_export_jobs(ORG_ID)
     assert client.service_time() == datetime(2026, 11, 22, 5, 1, 2, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize(
+    "lost",
+    [
+        botocore.exceptions.ConnectionClosedError(endpoint_url="http://127.0.0.1:1/"),
+        botocore.exceptions.EndpointConnectionError(endpoint_url="http://127.0.0.1:1/"),
+        botocore.exceptions.ReadTimeoutError(endpoint_url="http://127.0.0.1:1/"),
+    ],
+    ids=["closed", "refused", "read-timeout"],
+)
+def test_lost_connections_are_retried(lost):
+    class Flaky:
+        calls = 0
+
+        def start_mailbox_export_job(self, **kwargs):
+            Flaky.calls += 1
+            if Flaky.calls <= 2:
+                raise lost
+            return {"JobId": "job-1"}
+
+    client = WorkMailClient(Flaky(), delay=0)
+    assert client.start_export_job(ORG_ID, ALICE_ID, ROLE_ARN, KEY_ARN, BUCKET, PREFIX, "token") == "job-1"
+    assert Flaky.calls == 3
+
+
+def test_other_botocore_failures_are_not_retried():
+    class Broken:
+        calls = 0
+
+        def list_mailbox_export_jobs(self, **kwargs):
+            Broken.calls += 1
+            raise botocore.exceptions.NoCredentialsError()
+
+    with pytest.raises(botocore.exceptions.NoCredentialsError):
+        WorkMailClient(Broken(), delay=0).list_export_jobs(ORG_ID)
+    assert Broken.calls == 1
