@@ -34,7 +34,7 @@ def start_once():
 
 def main(argv):
     runs = int(argv[1]) if len(argv) > 1 else 5
-    times = [start_once() for _ in range(runs)]
+    times = [start_once() for attempt in range(runs)]
     median = statistics.median(times)
     print(
         f"emulator start-up over {runs} runs: median {median:.2f} s, min {min(times):.2f} s, "
