@@ -323,3 +323,118 @@ def test_a_role_missing_a_permission_or_condition_stops_the_export(aws, playbook
     result = module("workmail_mailbox_export", dict(args, wait=True, wait_timeout=60))
     assert not result.get("failed"), result
     assert result["mailbox_export_job"]["state"] == "COMPLETED"
+
+
+@pytest.mark.parametrize("prefix", ["exports", "exp*/", "*"])
+def test_a_prefix_that_would_widen_the_permissions_is_refused(aws, playbook, prefix):
+    result = playbook(PLAY, role_vars(prefix=prefix))
+    assert result.failed
+    assert "export_prerequisites_prefix" in json.dumps(result.failures())
+    assert aws.client("iam").list_roles()["Roles"] == []
+
+
+def test_a_second_destination_cannot_take_over_the_first_ones_role_and_key(aws, playbook, provisioned):
+    iam = aws.client("iam")
+    trust_before = iam.get_role(RoleName=ROLE)["Role"]["AssumeRolePolicyDocument"]
+    for state in ("present", "absent"):
+        result = playbook(PLAY, role_vars(bucket="another-bucket", state=state))
+        assert result.failed, state
+        message = json.dumps(result.failures())
+        assert "made for another bucket" in message and BUCKET in message, message
+    assert iam.get_role(RoleName=ROLE)["Role"]["AssumeRolePolicyDocument"] == trust_before
+    assert aws.client("kms").describe_key(KeyId="alias/workmail-export")["KeyMetadata"]["KeyState"] == "Enabled"
+    assert [b["Name"] for b in aws.client("s3").list_buckets()["Buckets"]] == [BUCKET]
+
+
+def test_removal_keeps_role_and_key_while_old_versions_remain(aws, playbook):
+    assert not playbook(PLAY, role_vars(versioning=True)).failed
+    s3 = aws.client("s3")
+    s3.put_object(Bucket=BUCKET, Key=f"{PREFIX}old.zip", Body=b"old")
+    s3.delete_object(Bucket=BUCKET, Key=f"{PREFIX}old.zip")  # a delete marker and a noncurrent version remain
+
+    result = playbook(PLAY, role_vars(state="absent"))
+    assert result.failed
+    message = json.dumps(result.failures())
+    assert "did not delete bucket" in message and "kept" in message, message
+    assert aws.client("iam").get_role(RoleName=ROLE)
+    assert aws.client("kms").describe_key(KeyId="alias/workmail-export")["KeyMetadata"]["KeyState"] == "Enabled"
+
+    forced = playbook(PLAY, role_vars(state="absent", force=True))
+    assert not forced.failed, forced
+    assert s3.list_buckets()["Buckets"] == []
+
+
+def test_removal_waits_for_running_export_jobs(aws, playbook):
+    organization_id = next(org["id"] for org in aws.organizations() if org["alias"] == "example")
+    provisioned = playbook(PLAY, role_vars(organization_id=organization_id))
+    destination = provisioned.task("Show the destination")["workmail_export_destination"]
+    aws.set_time_scale(seconds_per_mb=0.0, min_seconds=3600)
+    alice = next(user["id"] for org in aws.organizations() for user in org["users"] if user["name"] == "alice")
+    job_id = aws.client("workmail").start_mailbox_export_job(
+        ClientToken="running-during-removal",
+        OrganizationId=organization_id,
+        EntityId=alice,
+        RoleArn=destination["role_arn"],
+        KmsKeyArn=destination["kms_key_arn"],
+        S3BucketName=BUCKET,
+        S3Prefix=PREFIX,
+    )["JobId"]
+
+    result = playbook(PLAY, role_vars(organization_id=organization_id, state="absent", force=True))
+    assert result.failed
+    message = json.dumps(result.failures())
+    assert job_id in message and "Nothing was removed" in message, message
+    assert aws.client("iam").get_role(RoleName=ROLE)
+    assert [b["Name"] for b in aws.client("s3").list_buckets()["Buckets"]] == [BUCKET]
+
+
+def test_removal_works_when_the_organization_is_gone(aws, playbook, provisioned):
+    # ORG does not exist in the local AWS: as after WorkMail's end of support.
+    result = playbook(PLAY, role_vars(state="absent"))
+    assert not result.failed, result
+    assert aws.client("iam").list_roles()["Roles"] == []
+
+
+def test_lifecycle_days_expire_the_exports_and_zero_removes_the_rule(aws, playbook):
+    s3 = aws.client("s3")
+    result = playbook(PLAY, role_vars(lifecycle_days=90))
+    assert not result.failed, result
+    rules = s3.get_bucket_lifecycle_configuration(Bucket=BUCKET)["Rules"]
+    assert [rule["ID"] for rule in rules] == ["mailops-workmail-expiration"]
+    assert rules[0]["Expiration"] == {"Days": 90}
+    assert rules[0]["Filter"] == {"Prefix": PREFIX}
+    assert rules[0]["Status"] == "Enabled"
+
+    again = playbook(PLAY, role_vars(lifecycle_days=90))
+    assert not again.failed and again.changed == 0, again
+
+    removed = playbook(PLAY, role_vars(lifecycle_days=0))
+    assert not removed.failed and removed.changed == 1, removed
+    with pytest.raises(Exception, match="NoSuchLifecycleConfiguration"):
+        s3.get_bucket_lifecycle_configuration(Bucket=BUCKET)
+
+
+def test_extra_permissions_on_the_role_are_removed(aws, playbook, provisioned):
+    iam = aws.client("iam")
+    everything = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
+    admin = iam.create_policy(PolicyName="admin", PolicyDocument=everything)["Policy"]["Arn"]
+    iam.attach_role_policy(RoleName=ROLE, PolicyArn=admin)
+    iam.put_role_policy(RoleName=ROLE, PolicyName="too-broad", PolicyDocument=everything)
+    result = playbook(PLAY, role_vars())
+    assert not result.failed, result
+    assert iam.list_attached_role_policies(RoleName=ROLE)["AttachedPolicies"] == []
+    assert iam.list_role_policies(RoleName=ROLE)["PolicyNames"] == ["workmail-mailbox-export"]
+
+
+def test_check_mode_predicts_the_removal_and_removes_nothing(aws, playbook, provisioned):
+    result = playbook(PLAY, role_vars(state="absent"), check=True)
+    assert not result.failed, result
+    changed = {name for name, task in result.tasks if task.get("changed")}
+    assert {
+        "Report the bucket's removal (check mode)",
+        "Remove the role",
+        "Schedule the KMS key for deletion (only with the bucket whose exports it decrypts)",
+    } <= changed, changed
+    assert aws.client("iam").get_role(RoleName=ROLE)
+    assert [b["Name"] for b in aws.client("s3").list_buckets()["Buckets"]] == [BUCKET]
+    assert aws.client("kms").describe_key(KeyId="alias/workmail-export")["KeyMetadata"]["KeyState"] == "Enabled"
