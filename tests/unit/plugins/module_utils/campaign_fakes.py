@@ -1,0 +1,100 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the mailops.workmail project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""An in-memory stand-in for a boto3 S3 client with S3's conditional writes, for campaign unit tests.
+
+PutObject honours ``IfMatch`` (412 PreconditionFailed when the ETag differs, 404 NoSuchKey when the object is
+missing) and ``IfNoneMatch="*"`` (412 when the object exists); DeleteObject honours ``IfMatch`` the same way. This
+is what moto 5.2.5 does too (checked against ``mock_aws`` and the local server). ETags are quoted MD5s.
+"""
+
+import copy
+import hashlib
+import io
+
+from botocore.exceptions import ClientError
+
+
+def s3_error(code, status, operation, message="injected"):
+    return ClientError(
+        {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}}, operation
+    )
+
+
+class FakeS3:
+    """Objects of one or more buckets kept in a dict ``{(bucket, key): {"Body", "ETag", ...}}``."""
+
+    def __init__(self):
+        self.objects = {}
+        self.calls = []
+        self._failures = {}
+        self.before_put = None  # callable(kwargs) run before a put is evaluated (to simulate a racing writer)
+
+    def fail(self, operation, code, status, times=1):
+        self._failures.setdefault(operation, []).extend([(code, status)] * times)
+
+    def count(self, operation):
+        return sum(1 for name, dummy in self.calls if name == operation)
+
+    def _enter(self, operation, kwargs):
+        self.calls.append((operation, {key: value for key, value in kwargs.items() if key != "Body"}))
+        queued = self._failures.get(operation)
+        if queued:
+            code, status = queued.pop(0)
+            raise s3_error(code, status, operation)
+
+    def raw_put(self, bucket, key, body):
+        """Write an object unconditionally (another writer); returns its ETag."""
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        etag = '"' + hashlib.md5(body).hexdigest() + '"'  # nosec - an ETag, not security
+        self.objects[(bucket, key)] = {"Body": body, "ETag": etag}
+        return etag
+
+    def put_object(self, **kwargs):
+        self._enter("put_object", kwargs)
+        if self.before_put is not None:
+            hook, self.before_put = self.before_put, None
+            hook(kwargs)
+        location = (kwargs["Bucket"], kwargs["Key"])
+        current = self.objects.get(location)
+        if_match = kwargs.get("IfMatch")
+        if if_match is not None:
+            if current is None:
+                raise s3_error("NoSuchKey", 404, "PutObject", "The specified key does not exist.")
+            if if_match.strip('"') != current["ETag"].strip('"'):
+                raise s3_error("PreconditionFailed", 412, "PutObject")
+        if kwargs.get("IfNoneMatch") == "*" and current is not None:
+            raise s3_error("PreconditionFailed", 412, "PutObject")
+        body = kwargs["Body"]
+        etag = self.raw_put(kwargs["Bucket"], kwargs["Key"], body)
+        stored = self.objects[location]
+        for name in ("ContentType", "ServerSideEncryption", "SSEKMSKeyId"):
+            if name in kwargs:
+                stored[name] = kwargs[name]
+        return {"ETag": etag}
+
+    def get_object(self, **kwargs):
+        self._enter("get_object", kwargs)
+        current = self.objects.get((kwargs["Bucket"], kwargs["Key"]))
+        if current is None:
+            raise s3_error("NoSuchKey", 404, "GetObject", "The specified key does not exist.")
+        answer = copy.deepcopy({key: value for key, value in current.items() if key != "Body"})
+        answer["Body"] = io.BytesIO(current["Body"])
+        answer["ContentLength"] = len(current["Body"])
+        return answer
+
+    def delete_object(self, **kwargs):
+        self._enter("delete_object", kwargs)
+        location = (kwargs["Bucket"], kwargs["Key"])
+        current = self.objects.get(location)
+        if_match = kwargs.get("IfMatch")
+        if if_match is not None:
+            if current is None:
+                raise s3_error("NoSuchKey", 404, "DeleteObject", "The specified key does not exist.")
+            if if_match.strip('"') != current["ETag"].strip('"'):
+                raise s3_error("PreconditionFailed", 412, "DeleteObject")
+        self.objects.pop(location, None)
+        return {}
