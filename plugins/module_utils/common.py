@@ -22,5 +22,3 @@ JOB_STATES = (JOB_RUNNING, JOB_COMPLETED, JOB_FAILED, JOB_CANCELLED)
 # Service limits documented in the WorkMail Administrator Guide.
 MAX_RUNNING_JOBS_PER_ORGANIZATION = 10
 MAILBOX_EXPORT_INTERVAL_HOURS = 24
-# ListMailboxExportJobs only returns jobs started within this many days.
-LIST_WINDOW_DAYS = 7

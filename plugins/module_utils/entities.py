@@ -6,7 +6,9 @@
 """Resolve the ``entity`` parameter (a user or resource id, an email address or a name) to a WorkMail id.
 
 Export jobs report ``EntityId`` as a WorkMail id, so a mailbox given by email or name is resolved before jobs
-are compared or a client token is derived.
+are compared or a client token is derived. User ids (UUIDs) and resource ids (``r-`` + 32 hex digits) are
+lowercase hexadecimal in WorkMail; they are lowercased here, so every spelling of a mailbox gives one id and one
+derived client token.
 """
 
 import re
@@ -16,6 +18,10 @@ from ansible_collections.mailops.workmail.plugins.module_utils.errors import Par
 USER_ID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
 RESOURCE_ID_RE = re.compile(r"^r-[0-9a-fA-F]{32}\Z")
 SID_RE = re.compile(r"^S-1-[0-9-]+\Z")
+# DescribeEntity's Email pattern (botocore's EmailAddress shape, 1 to 254 characters); anything else is a name.
+EMAIL_RE = re.compile(r"^[a-zA-Z0-9._%+-]{1,64}@[a-zA-Z0-9.-]+\.[a-zA-Z-]{2,}\Z")
+EMAIL_MAX_LENGTH = 254
+DELETED = "DELETED"
 
 
 def entity_id_kind(value):
@@ -29,48 +35,75 @@ def entity_id_kind(value):
     return None
 
 
+def canonical_id(entity_id):
+    """A user id (UUID) or resource id (``r-`` + 32 hex digits) in lowercase, as WorkMail writes them; any other
+    value unchanged."""
+    if isinstance(entity_id, str) and (USER_ID_RE.match(entity_id) or RESOURCE_ID_RE.match(entity_id)):
+        return entity_id.lower()
+    return entity_id
+
+
+def looks_like_email(value):
+    """Does ``value`` fit DescribeEntity's Email pattern (``name@domain.tld``)?"""
+    return len(value) <= EMAIL_MAX_LENGTH and EMAIL_RE.match(value) is not None
+
+
 def _entity(entity_id, name=None, email=None, entity_type=None):
-    return {"id": entity_id, "name": name, "email": email, "type": entity_type}
+    return {"id": canonical_id(entity_id), "name": name, "email": email, "type": entity_type}
 
 
 def _pick(candidates, value, parameter, what):
-    """One candidate named ``value``: exact match first, then case-insensitive; DELETED ones only as a last resort."""
+    """The candidate named ``value`` that is not DELETED: an exact match first, then a case-insensitive one.
+
+    Returns ``(candidate or None, deleted)``; ``deleted`` lists the DELETED candidates with that name (they have
+    no mailbox and are never picked). Several live candidates for one match are a ParameterError.
+    """
+    deleted = []
     for matcher in (lambda name: name == value, lambda name: name.lower() == value.lower()):
         matches = [item for item in candidates if isinstance(item.get("Name"), str) and matcher(item["Name"])]
-        if not matches:
-            continue
-        live = [item for item in matches if item.get("State") != "DELETED"]
-        if live:
-            matches = live
-        if len(matches) > 1:
-            ids = ", ".join(item.get("Id", "?") for item in matches)
+        live = [item for item in matches if item.get("State") != DELETED]
+        deleted.extend(item for item in matches if item.get("State") == DELETED and item not in deleted)
+        if len(live) > 1:
+            ids = ", ".join(item.get("Id", "?") for item in live)
             raise ParameterError(parameter, f"{value!r} names several {what}s ({ids}); give the id instead")
-        return matches[0]
-    return None
+        if live:
+            return live[0], deleted
+    return None, deleted
 
 
 def _by_name(client, organization_id, name, parameter):
     users = client.list_users(organization_id, filters={"UsernamePrefix": name})
-    user = _pick(users, name, parameter, "user")
+    user, deleted_users = _pick(users, name, parameter, "user")
     if user:
         entity_type = "RESOURCE" if user.get("UserRole") == "RESOURCE" else "USER"
         return _entity(user["Id"], user.get("Name"), user.get("Email"), entity_type)
     resources = client.list_resources(organization_id, filters={"NamePrefix": name})
-    resource = _pick(resources, name, parameter, "resource")
+    resource, deleted_resources = _pick(resources, name, parameter, "resource")
     if resource:
         return _entity(resource["Id"], resource.get("Name"), resource.get("Email"), "RESOURCE")
+    deleted = [f"user {item.get('Id', '?')}" for item in deleted_users]
+    deleted += [f"resource {item.get('Id', '?')}" for item in deleted_resources]
+    if deleted:
+        raise ParameterError(
+            parameter,
+            f"{name!r} names only a DELETED {' and a DELETED '.join(deleted)} in organization {organization_id}, "
+            f"which has no mailbox to export",
+        )
     return None
 
 
 def resolve_entity(client, organization_id, entity, parameter="entity"):
     """Resolve ``entity`` to ``{"id", "name", "email", "type"}``.
 
-    - A user id (UUID), resource id (``r-`` + 32 hex digits) or ``S-1-…`` id is used as given, without an API
-      call; ``type`` is what the form suggests (``USER``, ``RESOURCE``, or None for ``S-1-…``) and is not checked.
-    - An email address (contains ``@``): DescribeEntity. A group has no mailbox and is refused. If no entity has
-      that email, it is tried as a name (user names may look like email addresses).
-    - Otherwise a name: ListUsers filtered by UsernamePrefix, exact name match; then ListResources filtered by
-      NamePrefix. Nothing found is a ParameterError naming ``entity``.
+    - A user id (UUID) or resource id (``r-`` + 32 hex digits) is lowercased, an ``S-1-…`` id used as given,
+      without an API call; ``type`` is what the form suggests (``USER``, ``RESOURCE``, or None for ``S-1-…``) and
+      is not checked.
+    - An email address (``name@domain.tld``, DescribeEntity's Email pattern): DescribeEntity. A group has no
+      mailbox and is refused. If no entity has that email, it is tried as a name (user names may look like email
+      addresses). Other values, including ones with an ``@`` that do not fit the pattern, are names.
+    - A name: ListUsers filtered by UsernamePrefix, then ListResources filtered by NamePrefix; an exact name match
+      first, then a case-insensitive one. DELETED users and resources have no mailbox and are skipped; a name that
+      only they carry is a ParameterError saying so. Nothing found is a ParameterError naming ``entity``.
 
     ``client`` is a :class:`WorkMailClient` (or anything with its describe_entity / list_users / list_resources).
     """
@@ -78,7 +111,7 @@ def resolve_entity(client, organization_id, entity, parameter="entity"):
     if kind is not None:
         return _entity(entity, entity_type=None if kind == "SID" else kind)
 
-    if "@" in entity:
+    if looks_like_email(entity):
         found = client.describe_entity(organization_id, entity)
         if found:
             entity_type = found.get("Type")

@@ -60,9 +60,10 @@ class LimitError(WorkMailError):
 
 
 class CancelRefusedError(WorkMailError):
-    """CancelMailboxExportJob answered an error other than EntityNotFoundException.
+    """CancelMailboxExportJob answered InvalidParameterException: the service refused to cancel the job.
 
-    ``original`` is the botocore exception, so a caller that cannot explain the refusal can re-raise it.
+    AWS documents that a job near completion might not be cancellable; the caller looks at the job to tell that
+    case apart. ``original`` is the botocore exception, so a caller that cannot explain the refusal can re-raise it.
     """
 
     def __init__(self, job_id, code, aws_message, original=None):
@@ -85,20 +86,24 @@ class JobError(WorkMailError):
 
 
 class JobFailedError(JobError):
-    """The job ended in FAILED; ``error_info`` is the service's ErrorInfo."""
+    """The job ended in FAILED; ``error_info`` is the service's ErrorInfo. ``hint`` (optional) says what to do."""
 
-    def __init__(self, job_id, error_info=None, job=None):
+    def __init__(self, job_id, error_info=None, job=None, hint=None):
         message = f"mailbox export job {job_id} FAILED: {error_info or 'AWS gave no ErrorInfo'}"
+        if hint:
+            message += f"; {hint}"
         super().__init__(message, job_id, job, error_info=error_info)
         self.error_info = error_info
 
 
 class JobCancelledError(JobError):
-    """The job ended in CANCELLED while it was expected to complete."""
+    """The job ended in CANCELLED while it was expected to complete. ``hint`` (optional) says what to do."""
 
-    def __init__(self, job_id, job=None):
+    def __init__(self, job_id, job=None, hint=None):
         progress = job.get("estimated_progress") if job else None
-        message = f"mailbox export job {job_id} was CANCELLED (estimated progress {progress}%)"
+        message = f"mailbox export job {job_id} was cancelled (CANCELLED at an estimated progress of {progress}%)"
+        if hint:
+            message += f"; {hint}"
         super().__init__(message, job_id, job)
 
 
@@ -140,3 +145,18 @@ class CancelError(JobError):
             message += f" (AWS said: {aws_message})"
         super().__init__(message, job_id, job, aws_message=aws_message)
         self.aws_message = aws_message
+
+
+class JobAWSError(WorkMailError):
+    """A botocore error about a known job, for example while describing a job this run has just started.
+
+    ``aws_error`` is the botocore exception (a module hands it to ``fail_json_aws``); ``details`` carry ``job_id``,
+    ``mailbox_export_job`` (when known) and ``changed`` (True when this run started the job), so the failure still
+    says which job exists.
+    """
+
+    def __init__(self, message, aws_error, job_id, job=None, changed=False):
+        super().__init__(message, job_id=job_id, mailbox_export_job=job, changed=changed)
+        self.aws_error = aws_error
+        self.job_id = job_id
+        self.job = job

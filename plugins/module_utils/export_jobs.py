@@ -28,11 +28,12 @@ from ansible_collections.mailops.workmail.plugins.module_utils.common import JOB
 from ansible_collections.mailops.workmail.plugins.module_utils.common import JOB_RUNNING
 from ansible_collections.mailops.workmail.plugins.module_utils.common import MAILBOX_EXPORT_INTERVAL_HOURS
 from ansible_collections.mailops.workmail.plugins.module_utils.common import MAX_RUNNING_JOBS_PER_ORGANIZATION
+from ansible_collections.mailops.workmail.plugins.module_utils.entities import entity_id_kind
 from ansible_collections.mailops.workmail.plugins.module_utils.entities import resolve_entity
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import CancelError
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import CancelRefusedError
+from ansible_collections.mailops.workmail.plugins.module_utils.errors import JobAWSError
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import JobCancelledError
-from ansible_collections.mailops.workmail.plugins.module_utils.errors import JobError
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import JobFailedError
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import JobNotFoundError
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import LimitError
@@ -43,6 +44,7 @@ from ansible_collections.mailops.workmail.plugins.module_utils.tokens import bui
 from ansible_collections.mailops.workmail.plugins.module_utils.tokens import cancel_client_token
 from ansible_collections.mailops.workmail.plugins.module_utils.tokens import derive_client_token
 from ansible_collections.mailops.workmail.plugins.module_utils.tokens import parse_marker
+from ansible_collections.mailops.workmail.plugins.module_utils.workmail import is_aws_error
 
 # A started job whose StartTime is older than the run's start by more than this is an old job AWS matched to
 # the token (the margin absorbs clock differences between this host and AWS).
@@ -131,7 +133,6 @@ class ExportRequest:
         s3_prefix,
         client_token=None,
         description=None,
-        entity=None,
     ):
         self.organization_id = organization_id
         self.entity_id = entity_id
@@ -139,11 +140,12 @@ class ExportRequest:
         self.kms_key_arn = kms_key_arn
         self.s3_bucket = s3_bucket
         self.s3_prefix = s3_prefix
+        # A derived token is a digest of the start parameters; a given one says nothing about them.
+        self.client_token_given = bool(client_token)
         self.client_token = client_token or derive_client_token(
             organization_id, entity_id, s3_bucket, s3_prefix, role_arn, kms_key_arn
         )
         self.description = description
-        self.entity = entity or {"id": entity_id, "name": None, "email": None, "type": None}
 
     @property
     def full_description(self):
@@ -183,7 +185,6 @@ def build_export_request(client, params):
         s3_prefix=params["s3_prefix"],
         client_token=params.get("client_token"),
         description=params.get("description"),
-        entity=entity,
     )
 
 
@@ -208,12 +209,15 @@ def jobs_with_token(listing, client_token):
     return newest_first([job for job in listing if parse_marker(job.get("Description")) == client_token])
 
 
-def find_job_by_token(client, organization_id, client_token):
+def find_job_by_token(client, organization_id, client_token, listing=None):
     """The newest job (within the 7-day list window) started with ``client_token``, fully described, or None.
 
-    One listing (all pages), then DescribeMailboxExportJob for the fields the listing lacks.
+    One listing (all pages; ``listing`` when the caller has already listed the jobs), then
+    DescribeMailboxExportJob for the fields the listing lacks.
     """
-    matches = jobs_with_token(client.list_export_jobs(organization_id), client_token)
+    if listing is None:
+        listing = client.list_export_jobs(organization_id)
+    matches = jobs_with_token(listing, client_token)
     if not matches:
         return None
     try:
@@ -346,29 +350,71 @@ def _warn_recent_unsuccessful(listing, request, service_now, warn):
         )
 
 
-def _warn_if_different(job, request, warn):
-    wanted = {
-        "entity_id": request.entity_id,
-        "s3_bucket_name": request.s3_bucket,
-        "s3_prefix": request.s3_prefix,
-        "role_arn": request.role_arn,
-        "kms_key_arn": request.kms_key_arn,
-    }
-    different = []
-    for name, value in wanted.items():
-        have = job.get(name)
-        if have is None or value is None:
-            continue
-        if name == "entity_id" and have.lower() == value.lower():
-            continue
-        if have != value:
-            different.append(f"{name} {have!r} (requested {value!r})")
-    if different:
-        warn(
-            f"mailbox export job {job.get('job_id')} was found for client token {request.client_token} but was started "
-            f"with other parameters: {', '.join(different)}; the client token identifies the job, so no new job was "
-            f"started. Give another client_token to start a different export."
-        )
+# (module option, returned job field, ExportRequest attribute) compared when a client token finds a job.
+_COMPARED_PARAMETERS = (
+    ("s3_bucket", "s3_bucket_name", "s3_bucket"),
+    ("s3_prefix", "s3_prefix", "s3_prefix"),
+    ("role_arn", "role_arn", "role_arn"),
+    ("kms_key_arn", "kms_key_arn", "kms_key_arn"),
+)
+
+
+def check_same_export(job, request):
+    """Refuse a job found by a given client token when it exports another mailbox or to another destination.
+
+    A client token identifies one export: returning a job of another mailbox (or bucket, prefix, role or key) as
+    "already done" would silently skip this export. Raises :class:`ParameterError` naming ``client_token``, with
+    the job, before anything is started. Fields the job does not report (a listed job that could not be
+    described) are not compared; nor is the mailbox when it was given as an ``S-1-…`` id, which jobs may report
+    as another id.
+
+    A derived token is a digest of exactly these parameters, so a job found by it is not compared: a difference
+    could only be the service spelling a parameter its own way.
+    """
+    if not request.client_token_given:
+        return
+    job_id = job.get("job_id")
+    entity_id = job.get("entity_id")
+    comparable_entity = entity_id is not None and entity_id_kind(request.entity_id) != "SID"
+    if comparable_entity and entity_id.lower() != request.entity_id.lower():
+        differences = ""
+    else:
+        found = []
+        for option, field, attribute in _COMPARED_PARAMETERS:
+            have, wanted = job.get(field), getattr(request, attribute)
+            if have is not None and wanted is not None and have != wanted:
+                found.append(f"{option} {have!r} (this task: {wanted!r})")
+        if not found:
+            return
+        differences = " with " + ", ".join(found)
+    raise ParameterError(
+        "client_token",
+        f"is already used by job {job_id} for mailbox {entity_id}{differences}; a client token identifies one "
+        f"export: use another token",
+        job_id=job_id,
+        mailbox_export_job=job,
+        changed=False,
+    )
+
+
+def _with_job(error, job_id, job, changed, context):
+    """The exception to raise for ``error``, caught while handling job ``job_id``, so the failure says which job.
+
+    A :class:`WorkMailError` gets ``job_id``, ``mailbox_export_job`` (when known) and ``changed`` in its details
+    and is returned itself; a botocore error is wrapped in a :class:`JobAWSError` (``context`` is its message;
+    a module reports the botocore error with ``fail_json_aws`` and those details); anything else is returned
+    unchanged.
+    """
+    if isinstance(error, WorkMailError):
+        if not error.details.get("job_id"):
+            error.details["job_id"] = job_id
+        if job is not None and error.details.get("mailbox_export_job") is None:
+            error.details["mailbox_export_job"] = job
+        error.details["changed"] = changed
+        return error
+    if is_aws_error(error):
+        return JobAWSError(context, error, job_id, job, changed)
+    return error
 
 
 # Start
@@ -379,27 +425,24 @@ def ensure_started(client, request, check_mode, warn=None, now=None):
 
     Returns ``(changed, job, diff)`` where ``job`` is normalized and ``diff`` is ``{"before", "after"}``.
 
-    - A listed job whose Description marker records the token: that job, changed=False.
+    - A listed job whose Description marker records the token: that job, changed=False; a ParameterError when the
+      token was given and that job exports another mailbox or to another destination (:func:`check_same_export`).
     - Check mode: the predicted job (state RUNNING, job_id None), changed=True; a LimitError when the listing
       shows the start would be refused (10 running jobs, or this mailbox exported in the last 24 hours by a
       RUNNING or COMPLETED job); a warning when only FAILED/CANCELLED jobs of the mailbox are that recent.
     - Otherwise StartMailboxExportJob with the token, then DescribeMailboxExportJob. A job that was not listed
       before and did not start before this run is new (changed=True); else AWS matched the token to an old job
-      (changed=False). LimitExceededException is raised as an explained :class:`LimitError`.
+      (changed=False, checked like a listed one). LimitExceededException is raised as an explained
+      :class:`LimitError`. Once the start has succeeded, any failure carries ``job_id`` and ``changed=True``.
     """
     warn = _ignore_warning if warn is None else warn
     organization_id = request.organization_id
     listing = client.list_export_jobs(organization_id)
     service_now = estimate_service_now(client, listing, now)
 
-    matches = jobs_with_token(listing, request.client_token)
-    if matches:
-        try:
-            raw = client.describe_export_job(organization_id, matches[0]["JobId"])
-        except JobNotFoundError:
-            raw = matches[0]
-        job = normalize_job(raw, request.client_token)
-        _warn_if_different(job, request, warn)
+    job = find_job_by_token(client, organization_id, request.client_token, listing=listing)
+    if job is not None:
+        check_same_export(job, request)
         return False, job, {"before": job, "after": job}
 
     if check_mode:
@@ -425,11 +468,16 @@ def ensure_started(client, request, check_mode, warn=None, now=None):
     except LimitError as refusal:
         raise _explain_refusal(client, request, listing, refusal, now) from refusal
 
-    raw = client.describe_export_job(organization_id, job_id, not_found_retries=True)
+    try:
+        raw = client.describe_export_job(organization_id, job_id, not_found_retries=True)
+    except Exception as error:  # pylint: disable=broad-except
+        context = f"mailbox export job {job_id} was started, but describing it failed"
+        raise _with_job(error, job_id, None, True, context)  # pylint: disable=raise-missing-from
     job = normalize_job(raw, request.client_token)
     started = to_datetime(raw.get("StartTime"))
     is_new = job_id not in listed_ids and (started is None or started >= service_now - CLOCK_SKEW_TOLERANCE)
     if not is_new:
+        check_same_export(job, request)
         warn(
             f"AWS answered client token {request.client_token} with existing job {job_id} (started "
             f"{job['start_time']}), which the 7-day job list did not show with this token; no new job was started"
@@ -454,9 +502,11 @@ def ensure_cancelled(client, organization_id, job_id=None, client_token=None, ch
     """Cancel a RUNNING job given by ``job_id`` or found by ``client_token``.
 
     Returns ``(changed, job, diff)``. A missing job: changed=False, job None. A job that is not RUNNING:
-    changed=False with that job. Check mode: changed=True with the job predicted as CANCELLED. If AWS refuses
-    the cancellation and the job is still RUNNING, :class:`CancelError` (too near completion); if it has
-    completed meanwhile, changed=False and a warning.
+    changed=False with that job. Check mode: changed=True with the job predicted as CANCELLED. After an accepted
+    cancellation the job is returned as DescribeMailboxExportJob shows it, which may still be RUNNING for a moment
+    (cancelling may take effect asynchronously; :func:`wait_until_stopped` waits for it). If AWS refuses the
+    cancellation with InvalidParameterException and the job is still RUNNING, :class:`CancelError` (too near
+    completion); if it has finished meanwhile, changed=False and a warning. Any other error propagates.
     """
     warn = _ignore_warning if warn is None else warn
     nothing = {"before": {}, "after": {}}
@@ -495,12 +545,14 @@ def ensure_cancelled(client, organization_id, job_id=None, client_token=None, ch
         )
         return False, current, {"before": job, "after": current}
 
-    after = describe_job(client, organization_id, job_id) or dict(job, state=JOB_CANCELLED)
+    try:
+        after = describe_job(client, organization_id, job_id) or dict(job, state=JOB_CANCELLED)
+    except Exception as error:  # pylint: disable=broad-except
+        context = f"the cancellation of mailbox export job {job_id} was accepted, but describing the job failed"
+        raise _with_job(error, job_id, job, True, context)  # pylint: disable=raise-missing-from
     if after["state"] == JOB_COMPLETED:
         warn(f"mailbox export job {job_id} COMPLETED before the cancellation took effect")
         return False, after, {"before": job, "after": after}
-    if after["state"] == JOB_RUNNING:
-        warn(f"cancellation of mailbox export job {job_id} was accepted but the job still reports RUNNING")
     return True, after, {"before": job, "after": after}
 
 
@@ -617,44 +669,60 @@ def list_jobs(client, organization_id, entity_id=None, states=None, client_token
 # Module entry points
 
 
-def _note_changed(error, changed):
+def _retry_hint(job, request):
+    """What to do about a FAILED or CANCELLED job that the client token keeps finding."""
+    how = "given" if request.client_token_given else "derived from the start parameters"
+    started = to_datetime(job.get("start_time"))
+    until = f" until {iso8601(started + EXPORT_INTERVAL)}" if started is not None else ""
+    return (
+        f"client token {request.client_token} ({how}) always finds this job, so a new attempt needs another "
+        f"client_token; AWS allows one export per mailbox every {MAILBOX_EXPORT_INTERVAL_HOURS} hours and may count "
+        f"this job, so it may refuse a new export of mailbox {job.get('entity_id') or request.entity_id}{until}"
+    )
+
+
+def _unsuccessful(job, request, changed):
+    """The error for a job of ``request`` that ended FAILED or CANCELLED, with the retry hint and ``changed``."""
+    hint = _retry_hint(job, request)
+    if job["state"] == JOB_FAILED:
+        error = JobFailedError(job["job_id"], job.get("error_info"), job, hint=hint)
+    else:
+        error = JobCancelledError(job["job_id"], job, hint=hint)
     error.details["changed"] = changed
     return error
 
 
 def run_present(client, params, check_mode=False, warn=None, now=None, sleep=time.sleep, monotonic=time.monotonic):
-    """workmail_mailbox_export with state=present: result dict ``changed``, ``mailbox_export_job``, ``diff``."""
+    """workmail_mailbox_export with state=present: result dict ``changed``, ``mailbox_export_job``, ``diff``.
+
+    A job of the client token that is (or ends, while waiting) FAILED or CANCELLED fails the task
+    (:class:`JobFailedError` / :class:`JobCancelledError` saying a new attempt needs another client token), also
+    without ``wait`` and in check mode. Every failure once the job is known carries ``job_id`` and ``changed``.
+    """
     warn = _ignore_warning if warn is None else warn
     request = build_export_request(client, params)
     changed, job, diff = ensure_started(client, request, check_mode, warn=warn, now=now)
-    wait = params.get("wait")
-    try:
-        if job["state"] == JOB_FAILED:
-            if wait:
-                raise JobFailedError(job["job_id"], job["error_info"], job)
-            warn(
-                f"mailbox export job {job['job_id']} for client token {request.client_token} FAILED "
-                f"({job['error_info']}); the same client token always finds this job, so give another client_token "
-                f"(or change a start parameter) to try again"
-            )
-        elif job["state"] == JOB_CANCELLED:
-            if wait:
-                raise JobCancelledError(job["job_id"], job)
-            warn(
-                f"mailbox export job {job['job_id']} for client token {request.client_token} was CANCELLED; the same "
-                f"client token always finds this job, so give another client_token to export again"
-            )
-        elif job["state"] == JOB_RUNNING and wait and not check_mode:
-            job = wait_for_job(client, request.organization_id, job["job_id"], params["wait_timeout"], sleep, monotonic)
-            job["client_token"] = request.client_token
-            diff["after"] = job
-    except JobError as error:
-        raise _note_changed(error, changed)
+    if job["state"] in (JOB_FAILED, JOB_CANCELLED):
+        raise _unsuccessful(job, request, changed)
+    if job["state"] == JOB_RUNNING and params.get("wait") and not check_mode:
+        job_id = job["job_id"]
+        try:
+            job = wait_for_job(client, request.organization_id, job_id, params["wait_timeout"], sleep, monotonic)
+        except (JobFailedError, JobCancelledError) as error:
+            raise _unsuccessful(dict(error.job, client_token=request.client_token), request, changed) from error
+        except Exception as error:  # pylint: disable=broad-except
+            context = f"waiting for mailbox export job {job_id} failed"
+            raise _with_job(error, job_id, job, changed, context)  # pylint: disable=raise-missing-from
+        job["client_token"] = request.client_token
+        diff["after"] = job
     return {"changed": changed, "mailbox_export_job": job, "diff": diff}
 
 
 def run_absent(client, params, check_mode=False, warn=None, sleep=time.sleep, monotonic=time.monotonic):
-    """workmail_mailbox_export with state=absent: result dict ``changed``, ``mailbox_export_job``, ``diff``."""
+    """workmail_mailbox_export with state=absent: result dict ``changed``, ``mailbox_export_job``, ``diff``.
+
+    With ``wait``, a job that still reports RUNNING after an accepted cancellation is polled until it has stopped.
+    """
     warn = _ignore_warning if warn is None else warn
     organization_id = params["organization_id"]
     job_id = params.get("job_id")
@@ -663,13 +731,15 @@ def run_absent(client, params, check_mode=False, warn=None, sleep=time.sleep, mo
         client_token = build_export_request(client, params).client_token
     changed, job, diff = ensure_cancelled(client, organization_id, job_id, client_token, check_mode, warn)
     if changed and params.get("wait") and not check_mode and job and job["state"] == JOB_RUNNING:
+        job_id = job["job_id"]
         try:
-            job = wait_until_stopped(client, organization_id, job["job_id"], params["wait_timeout"], sleep, monotonic)
-        except JobError as error:
-            raise _note_changed(error, changed)
+            job = wait_until_stopped(client, organization_id, job_id, params["wait_timeout"], sleep, monotonic)
+        except Exception as error:  # pylint: disable=broad-except
+            context = f"waiting for cancelled mailbox export job {job_id} to stop failed"
+            raise _with_job(error, job_id, job, changed, context)  # pylint: disable=raise-missing-from
         diff["after"] = job
         if job["state"] == JOB_COMPLETED:
-            warn(f"mailbox export job {job['job_id']} COMPLETED before the cancellation took effect")
+            warn(f"mailbox export job {job_id} COMPLETED before the cancellation took effect")
             changed = False
     return {"changed": changed, "mailbox_export_job": job, "diff": diff}
 
@@ -714,6 +784,7 @@ __all__ = [
     "build_description",
     "build_export_request",
     "cancel_client_token",
+    "check_same_export",
     "derive_client_token",
     "describe_job",
     "ensure_cancelled",

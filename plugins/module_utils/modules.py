@@ -28,7 +28,14 @@ class WorkMailAnsibleModule(AnsibleAWSModule):
         return WorkMailClient(self.client("workmail"))
 
     def fail_json_workmail(self, error, **kwargs):
-        """fail_json for a :class:`~errors.WorkMailError`: its message and its details."""
+        """fail_json for a :class:`~errors.WorkMailError`: its message and its details.
+
+        A :class:`~errors.JobAWSError` (a botocore error about a known job) goes through ``fail_json_aws`` with
+        its botocore error, so the result has AWS's error code and message as well as the job's details.
+        """
         result = dict(error.details)
         result.update(kwargs)
+        aws_error = getattr(error, "aws_error", None)
+        if aws_error is not None:
+            self.fail_json_aws(aws_error, msg=error.message, **result)
         self.fail_json(msg=error.message, **result)

@@ -86,13 +86,3 @@ def parse_marker(description):
         return None
     match = _MARKER_RE.search(description)
     return match.group(1) if match else None
-
-
-def strip_marker(description):
-    """The user's part of a Description (without the marker); None when nothing is left."""
-    if not description:
-        return None
-    match = _MARKER_RE.search(description)
-    if not match:
-        return description
-    return description[: match.start()].rstrip(" ") or None

@@ -41,6 +41,8 @@ ROLE_ARN_EXAMPLE = "arn:aws:iam::123456789012:role/workmail-export"
 KMS_ARN_EXAMPLE = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 KMS_ARN_HINT = "pass the key ARN, for example kms_keys[0].key_arn as returned by amazon.aws.kms_key_info"
 
+# What StartMailboxExportJob needs: required with state=present (the module's required_if), and with state=absent
+# when neither job_id nor client_token is given (the client token is derived from them).
 START_PARAMETERS = ("entity", "role_arn", "kms_key_arn", "s3_bucket", "s3_prefix")
 
 
@@ -278,7 +280,11 @@ def validate_states(values, parameter="state"):
 
 
 def validate_export_params(params, region):
-    """Validate the parameters of workmail_mailbox_export (state present or absent) before any AWS call."""
+    """Validate the parameters of workmail_mailbox_export (state present or absent) before any AWS call.
+
+    The module's ``required_if`` has already made the START_PARAMETERS required with state=present, and one of
+    job_id, client_token and entity with state=absent; this adds the rules ``required_if`` cannot express.
+    """
     state = params.get("state") or "present"
     validate_region(region)
     validate_organization_id(params.get("organization_id"))
@@ -301,9 +307,6 @@ def validate_export_params(params, region):
         validate_wait_timeout(params["wait_timeout"])
 
     if state == "present":
-        for name in START_PARAMETERS:
-            if params.get(name) is None:
-                raise ParameterError(name, "is required with state=present")
         if params.get("job_id") is not None:
             raise ParameterError(
                 "job_id", "is only used with state=absent; with state=present the job is identified by its client token"

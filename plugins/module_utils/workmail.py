@@ -55,10 +55,22 @@ def is_client_error(error):
         return False
 
 
+def is_aws_error(error):
+    """Is this a botocore error (an answer from AWS, or a failure to get one) that ``fail_json_aws`` reports?"""
+    try:
+        return isinstance(error, (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError))
+    except NameError:
+        return False
+
+
 def _retried_exceptions():
     """ClientError (answers) and botocore's connection failures; nothing when botocore is missing."""
     try:
-        return (botocore.exceptions.ClientError, botocore.exceptions.HTTPClientError, botocore.exceptions.ConnectionError)
+        return (
+            botocore.exceptions.ClientError,
+            botocore.exceptions.HTTPClientError,
+            botocore.exceptions.ConnectionError,
+        )
     except NameError:
         return type(None)
 
@@ -216,8 +228,10 @@ class WorkMailClient:
     def cancel_export_job(self, organization_id, job_id, client_token):
         """CancelMailboxExportJob.
 
-        JobNotFoundError when the job does not exist; CancelRefusedError (with the botocore error as
-        ``original``) for any other client error, so the caller can look at the job and explain.
+        JobNotFoundError when the job does not exist; CancelRefusedError (with the botocore error as ``original``)
+        for InvalidParameterException, the answer to a job the service will not cancel (AWS: "If the job is near
+        completion, it might not be possible to cancel it"), so the caller can look at the job and explain. Every
+        other error (AccessDeniedException, OrganizationStateException, ...) propagates unchanged.
         """
         try:
             self._call(
@@ -225,10 +239,10 @@ class WorkMailClient:
             )
         except is_boto3_error_code("EntityNotFoundException") as e:
             raise JobNotFoundError(job_id, organization_id, aws_message=_error_message(e)) from e
-        except botocore.exceptions.ClientError as e:  # pylint: disable=duplicate-except
+        except is_boto3_error_code("InvalidParameterException") as e:  # pylint: disable=duplicate-except
             raise CancelRefusedError(job_id, _error_code(e), _error_message(e), original=e) from e
 
-    # Entities and organization
+    # Entities
 
     def describe_entity(self, organization_id, email):
         """DescribeEntity by email: ``{"EntityId", "Name", "Type"}``, or None when no entity has that email."""
@@ -254,8 +268,3 @@ class WorkMailClient:
             return self._paginate("list_resources", "Resources", **kwargs)
         except is_boto3_error_code("UnsupportedOperationException"):
             return []
-
-    def describe_organization(self, organization_id):
-        """DescribeOrganization."""
-        response = self._call("describe_organization", OrganizationId=organization_id)
-        return {key: value for key, value in response.items() if key != "ResponseMetadata"}

@@ -16,6 +16,10 @@ description:
   - Idempotent. The job is identified by a client token (O(client_token), or one derived from the start parameters).
     A job already started with that token is returned with C(changed=false); running the same task again never
     starts a second job, which would block the mailbox for 24 hours.
+  - A client token identifies one export. A task whose O(client_token) already belongs to a job of another mailbox,
+    bucket, prefix, role or key fails, naming that job, and starts nothing.
+  - A job of the client token that ended FAILED or CANCELLED fails the task (with O(wait=false) too), saying a new
+    attempt needs another client token.
   - With O(state=absent), cancels a running job.
   - Use M(mailops.workmail.workmail_mailbox_export_info) to list or inspect jobs.
 author:
@@ -35,8 +39,12 @@ options:
       - The mailbox to export, a user or a resource, given by its WorkMail id (a user id such as
         C(12345678-1234-1234-1234-123456789012) or C(S-1-1-12-...), a resource id such as
         C(r-0123456789abcdef0123456789abcdef)), its email address, or its name.
-      - An email address is resolved with C(DescribeEntity), a name with C(ListUsers) and then C(ListResources)
-        (exact name match). A group has no mailbox and is refused. Ids are used as given.
+      - An email address (C(name@domain.tld)) is resolved with C(DescribeEntity), and tried as a name when no entity
+        has it. Anything else that is not an id is a name, resolved with C(ListUsers) and then C(ListResources),
+        taking an exact name match first, else a case-insensitive one. Users and resources in state C(DELETED) have no mailbox
+        and are never chosen; a name only they carry is refused. A group has no mailbox and is refused.
+      - Ids are used without a lookup; user ids and C(r-) resource ids are lowercased, as WorkMail writes them, so
+        every spelling of a mailbox gives the same derived client token.
       - 1 to 256 characters of C(a-z A-Z 0-9 . _ % + @ -).
       - Required with O(state=present).
     type: str
@@ -91,8 +99,13 @@ options:
         and O(kms_key_arn). Giving the mailbox by email, name or id yields the same token.
       - The token is recorded in the job's description (see O(description)); jobs started outside this collection
         have no marker and are never matched.
-      - A token keeps finding its job, whatever its state. To export a mailbox again after a FAILED or CANCELLED
-        job (or after 24 hours), give another token.
+      - A token keeps finding its job, whatever its state. A job of the token that is FAILED or CANCELLED fails the
+        task (with its error information, or saying it was cancelled) and is not retried; to export the mailbox
+        again (or after 24 hours), give another token. AWS allows one export per mailbox every 24 hours and may
+        count the failed or cancelled job.
+      - A given token identifies one export. When the job it finds exports another mailbox, or to another bucket,
+        prefix, role or key, the task fails naming O(client_token) and that job, and starts nothing; this happens
+        for example when one O(client_token) is set in C(module_defaults) for a loop over several mailboxes.
       - With O(state=absent), finds the job to cancel when O(job_id) is not given.
     type: str
   job_id:
@@ -104,7 +117,8 @@ options:
       - With O(state=present), wait until the job is COMPLETED. The task fails if the job ends FAILED (with the
         job's error information) or CANCELLED, or if O(wait_timeout) passes; a timeout leaves the job running and
         running the task again resumes waiting on the same job.
-      - With O(state=absent), wait until the cancelled job has left RUNNING.
+      - With O(state=absent), wait until the cancelled job has left RUNNING. Without waiting, a job whose
+        cancellation AWS has accepted may still be reported as RUNNING for a moment.
       - The job is polled every 3 seconds at first, backing off by half each time to at most every 60 seconds.
       - In check mode no waiting is done.
     type: bool
@@ -123,7 +137,14 @@ extends_documentation_fragment:
 notes:
   - B(Idempotency marker.) The client token is stored in the job's description as the trailing marker
     C([mailops:client_token=<token>]). Before starting, the module lists the organization's jobs (all pages) and
-    returns the newest job whose marker carries the token, with C(changed=false).
+    returns the newest job whose marker carries the token, with C(changed=false), unless that job is for another
+    mailbox or destination (the task fails, see O(client_token)).
+  - B(Failed and cancelled jobs.) A job of the client token that is FAILED or CANCELLED fails the task with
+    C(changed=false), the job id and the job's error information (or that it was cancelled), also with
+    O(wait=false) and in check mode. A new attempt needs another O(client_token); the mailbox's 24-hour limit may
+    still apply.
+  - B(Failures after the start.) Once AWS has started the job, a later failure (describing or waiting for it)
+    still returns C(job_id), RV(mailbox_export_job) when known, and C(changed=true).
   - B(7-day window.) C(ListMailboxExportJobs) only returns jobs started within the last 7 days. For an older job
     the module relies on AWS's own client-token idempotency; if AWS answers with a job that started before this
     run, the module reports C(changed=false). How long AWS remembers a token is not documented.
@@ -202,6 +223,11 @@ EXAMPLES = r"""
         s3_prefix: workmail/example/resources
         client_token: boardroom-export-2026-11
       register: room_export
+      # The job is cancelled below. When this play runs again, the client token finds that CANCELLED job and the
+      # task fails (a new attempt needs another client token); this play accepts it.
+      failed_when:
+        - room_export is failed
+        - room_export.mailbox_export_job.state | default('') != 'CANCELLED'
 
     - name: Cancel it by job id (changed=false if it has already finished)
       mailops.workmail.workmail_mailbox_export:
@@ -222,6 +248,8 @@ mailbox_export_job:
     - The export job, as C(DescribeMailboxExportJob) describes it, in snake_case.
     - In check mode, a job that would be started is predicted with RV(mailbox_export_job.state=RUNNING) and
       RV(mailbox_export_job.job_id=null); a job that would be cancelled is shown as CANCELLED.
+    - After a cancellation without O(wait), the job as AWS describes it right after; cancelling may take effect
+      asynchronously, so its state may still be RUNNING for a moment.
     - V(null) when O(state=absent) found no job.
   returned: always
   type: dict
@@ -312,9 +340,8 @@ except ImportError:
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import WorkMailError
 from ansible_collections.mailops.workmail.plugins.module_utils.export_jobs import run_export_job
 from ansible_collections.mailops.workmail.plugins.module_utils.modules import WorkMailAnsibleModule
+from ansible_collections.mailops.workmail.plugins.module_utils.validation import START_PARAMETERS
 from ansible_collections.mailops.workmail.plugins.module_utils.validation import validate_export_params
-
-START_PARAMETERS = ["entity", "role_arn", "kms_key_arn", "s3_bucket", "s3_prefix"]
 
 
 def main():
@@ -335,7 +362,7 @@ def main():
     module = WorkMailAnsibleModule(
         argument_spec=argument_spec,
         required_if=[
-            ("state", "present", START_PARAMETERS),
+            ("state", "present", list(START_PARAMETERS)),
             ("state", "absent", ["job_id", "client_token", "entity"], True),
         ],
         supports_check_mode=True,

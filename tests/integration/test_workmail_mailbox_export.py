@@ -93,14 +93,59 @@ def test_entity_by_id_email_and_name_is_one_mailbox(aws, org, destination, modul
     by_id = module("workmail_mailbox_export", export_args(org, destination, bob["id"]))
     by_email = module("workmail_mailbox_export", export_args(org, destination, "bob@example.com"))
     by_name = module("workmail_mailbox_export", export_args(org, destination, "bob"))
+    by_upper_id = module("workmail_mailbox_export", export_args(org, destination, bob["id"].upper()))
     assert by_id["changed"] is True and by_email["changed"] is False and by_name["changed"] is False
-    job_ids = {result["mailbox_export_job"]["job_id"] for result in (by_id, by_email, by_name)}
+    assert by_upper_id["changed"] is False
+    job_ids = {result["mailbox_export_job"]["job_id"] for result in (by_id, by_email, by_name, by_upper_id)}
     assert len(job_ids) == 1
     assert len(listed_jobs(aws, org)) == 1
 
     room = module("workmail_mailbox_export", export_args(org, destination, "boardroom"))
     assert room["changed"] is True
     assert room["mailbox_export_job"]["entity_id"] == entity(org, "boardroom")["id"]
+
+
+def test_one_client_token_looped_over_two_mailboxes_fails_the_second(aws, org, destination, playbook):
+    defaults = export_args(org, destination, None, client_token="team-export-2026-11")
+    del defaults["entity"]
+    play = [
+        {
+            "name": "One client token for a loop over mailboxes",
+            "hosts": "localhost",
+            "gather_facts": False,
+            "module_defaults": {"mailops.workmail.workmail_mailbox_export": defaults},
+            "tasks": [
+                {
+                    "name": "export the mailboxes",
+                    "mailops.workmail.workmail_mailbox_export": {"entity": "{{ item }}"},
+                    "loop": ["alice@example.com", "bob@example.com"],
+                }
+            ],
+        }
+    ]
+    result = playbook(play)
+    assert result.failed
+    task = result.task("export the mailboxes")
+    assert task["failed"] is True
+    alice_result, bob_result = task["results"]
+    # (ansible-core 2.21 leaves "failed" out of the items' results: the task's "failed" and the messages tell.)
+    assert not alice_result.get("failed") and "msg" not in alice_result, alice_result
+    assert alice_result["changed"] is True
+    alice_job = alice_result["mailbox_export_job"]
+    assert bob_result.get("failed", True) is True and bob_result["changed"] is False
+    assert bob_result["msg"] == (
+        f"client_token: is already used by job {alice_job['job_id']} for mailbox {entity(org, 'alice')['id']}; "
+        f"a client token identifies one export: use another token"
+    )
+    assert [job["JobId"] for job in listed_jobs(aws, org)] == [alice_job["job_id"]]
+    assert aws.calls().get("StartMailboxExportJob") == 1
+
+
+def test_a_deleted_user_is_refused_by_name(aws, org, destination, module):
+    refused = module("workmail_mailbox_export", export_args(org, destination, "mallory"))
+    assert refused.get("failed")
+    assert refused["msg"].startswith("entity: 'mallory' names only a DELETED user"), refused["msg"]
+    assert "StartMailboxExportJob" not in aws.calls()
 
 
 def test_check_mode_predicts_a_start_then_reports_the_existing_job(aws, org, destination, module):
@@ -155,6 +200,25 @@ def test_a_failed_job_fails_the_task_with_its_error(aws, org, destination, modul
     assert failed["mailbox_export_job"]["state"] == "FAILED"
     assert failed["mailbox_export_job"]["error_info"]
     assert failed["mailbox_export_job"]["error_info"] in failed["msg"]
+
+
+def test_a_failed_job_found_on_a_rerun_without_wait_fails_the_task(aws, org, destination, module):
+    aws.set_time_scale(seconds_per_mb=0.0, min_seconds=600)
+    started = module("workmail_mailbox_export", export_args(org, destination, "dave@example.com"))
+    job_id = started["mailbox_export_job"]["job_id"]
+    aws.client("kms").disable_key(KeyId=destination["kms_key_arn"])
+    aws.advance_clock(601)
+
+    rerun = module("workmail_mailbox_export", export_args(org, destination, "dave@example.com"))
+    assert rerun.get("failed") is True
+    assert rerun["changed"] is False
+    assert rerun["job_id"] == job_id
+    job = rerun["mailbox_export_job"]
+    assert job["state"] == "FAILED" and job["error_info"]
+    assert rerun["msg"].startswith(f"mailbox export job {job_id} FAILED: {job['error_info']}; "), rerun["msg"]
+    assert "a new attempt needs another client_token" in rerun["msg"]
+    assert "24 hours" in rerun["msg"]
+    assert aws.calls().get("StartMailboxExportJob") == 1
 
 
 def test_wait_timeout_leaves_the_job_running_and_a_rerun_resumes_it(aws, org, destination, module):
@@ -215,13 +279,47 @@ def test_cancel_by_start_parameters_and_by_job_id(aws, org, destination, module)
     assert missing["changed"] is False and not missing.get("failed")
 
 
+def test_cancel_and_wait_until_cancelled(aws, org, destination, module):
+    aws.set_time_scale(seconds_per_mb=0.0, min_seconds=3600)
+    started = module("workmail_mailbox_export", export_args(org, destination, "grace@example.com"))
+    job_id = started["mailbox_export_job"]["job_id"]
+    aws.advance_clock(600)
+
+    cancelled = module(
+        "workmail_mailbox_export",
+        export_args(org, destination, "grace@example.com", state="absent", wait=True, wait_timeout=60),
+        diff=True,
+    )
+    assert not cancelled.get("failed"), cancelled.get("msg")
+    assert cancelled["changed"] is True
+    assert cancelled["mailbox_export_job"]["job_id"] == job_id
+    assert cancelled["mailbox_export_job"]["state"] == "CANCELLED"
+    assert cancelled["mailbox_export_job"]["end_time"] is not None
+    assert cancelled["diff"]["before"]["state"] == "RUNNING"
+    assert cancelled["diff"]["after"]["state"] == "CANCELLED"
+    assert [job["State"] for job in listed_jobs(aws, org)] == ["CANCELLED"]
+    assert aws.calls().get("CancelMailboxExportJob") == 1
+
+    again = module(
+        "workmail_mailbox_export",
+        export_args(org, destination, "grace@example.com", state="absent", wait=True, wait_timeout=60),
+    )
+    assert again["changed"] is False and again["mailbox_export_job"]["state"] == "CANCELLED"
+    assert aws.calls().get("CancelMailboxExportJob") == 1
+
+
 def test_a_job_too_near_completion_to_cancel_is_reported(aws, org, destination, module):
     aws.set_time_scale(seconds_per_mb=0.0, min_seconds=1000)
     started = module("workmail_mailbox_export", export_args(org, destination, "frank@example.com"))
     aws.advance_clock(980)
     refused = module(
         "workmail_mailbox_export",
-        {"organization_id": org["id"], "job_id": started["mailbox_export_job"]["job_id"], "state": "absent", "region": REGION},
+        {
+            "organization_id": org["id"],
+            "job_id": started["mailbox_export_job"]["job_id"],
+            "state": "absent",
+            "region": REGION,
+        },
     )
     assert refused.get("failed")
     assert "near completion" in refused["msg"]
@@ -281,7 +379,9 @@ def test_the_24_hour_limit_names_the_earlier_job_and_when_to_retry(aws, org, des
 
 
 def test_info_lists_every_job_past_one_hundred_and_filters(aws, destination, module):
-    users = [{"name": f"user{index:03d}", "email": f"user{index:03d}@big.example", "size_mb": 1} for index in range(105)]
+    users = [
+        {"name": f"user{index:03d}", "email": f"user{index:03d}@big.example", "size_mb": 1} for index in range(105)
+    ]
     big = aws.add_organizations([{"alias": "big", "region": REGION, "users": users}])[0]
     big_destination = provision_export_destination(aws.client, big["id"], "big-exports", "exports", REGION)
     aws.set_time_scale(seconds_per_mb=0.0, min_seconds=3600)
@@ -345,33 +445,47 @@ GOOD = {
     "s3_prefix": "workmail/example",
     "region": "us-east-1",
 }
+# (change, parameter, a fragment of the rule the message must state)
 BAD_INPUTS = [
-    ({"organization_id": "m-123"}, "organization_id"),
-    ({"organization_id": "M-0123456789ABCDEF0123456789ABCDEF"}, "organization_id"),
-    ({"role_arn": "arn:aws:iam::123456789012:user/alice"}, "role_arn"),
-    ({"role_arn": "arn:aws-cn:iam::123456789012:role/x"}, "role_arn"),
-    ({"role_arn": "arn:aws:iam::12345:role/x"}, "role_arn"),
-    ({"kms_key_arn": "arn:aws:kms:us-east-1:123456789012:alias/workmail-export"}, "kms_key_arn"),
-    ({"kms_key_arn": "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"}, "kms_key_arn"),
-    ({"kms_key_arn": "arn:aws:s3:::bucket"}, "kms_key_arn"),
-    ({"region": "eu-central-1"}, "region"),
-    ({"s3_bucket": "Bad_Bucket"}, "s3_bucket"),
-    ({"s3_bucket": "192.168.1.1"}, "s3_bucket"),
-    ({"s3_prefix": "has space"}, "s3_prefix"),
-    ({"s3_prefix": "x" * 1024}, "s3_prefix"),
-    ({"description": "d" * 1000}, "description"),
-    ({"client_token": "has space"}, "client_token"),
-    ({"client_token": "t" * 129}, "client_token"),
-    ({"entity": "bad entity!"}, "entity"),
-    ({"wait": True, "wait_timeout": 0}, "wait_timeout"),
+    ({"organization_id": "m-123"}, "organization_id", "must match ^m-[0-9a-f]{32}$"),
+    ({"organization_id": "M-0123456789ABCDEF0123456789ABCDEF"}, "organization_id", "32 lowercase hexadecimal digits"),
+    ({"role_arn": "arn:aws:iam::123456789012:user/alice"}, "role_arn", "ARN resource must be role/<name>"),
+    ({"role_arn": "arn:aws-cn:iam::123456789012:role/x"}, "role_arn", "ARN partition must be 'aws'"),
+    ({"role_arn": "arn:aws:iam::12345:role/x"}, "role_arn", "ARN account must be a 12-digit AWS account id"),
+    (
+        {"kms_key_arn": "arn:aws:kms:us-east-1:123456789012:alias/workmail-export"},
+        "kms_key_arn",
+        "is an alias ARN, which the export does not accept",
+    ),
+    (
+        {"kms_key_arn": "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"},
+        "kms_key_arn",
+        "key region eu-west-1 must be the organization's region us-east-1",
+    ),
+    ({"kms_key_arn": "arn:aws:s3:::bucket"}, "kms_key_arn", "must be 20 to 2048 characters long"),
+    ({"kms_key_arn": "arn:aws:s3:::example-workmail-exports"}, "kms_key_arn", "ARN service must be 'kms'"),
+    ({"region": "eu-central-1"}, "region", "must be a region where Amazon WorkMail exists"),
+    ({"s3_bucket": "Bad_Bucket"}, "s3_bucket", "may contain only lowercase letters, digits, dots and hyphens"),
+    ({"s3_bucket": "192.168.1.1"}, "s3_bucket", "must not look like an IP address"),
+    ({"s3_prefix": "has space"}, "s3_prefix", "may contain only A-Z a-z 0-9 and ! _ . * ' ( ) / -"),
+    ({"s3_prefix": "x" * 1024}, "s3_prefix", "must be 1 to 1023 characters long"),
+    ({"description": "d" * 1000}, "description", "may be at most 943 characters"),
+    ({"client_token": "has space"}, "client_token", "printable ASCII characters without spaces"),
+    ({"client_token": "t" * 129}, "client_token", "must be 1 to 128 characters long"),
+    ({"entity": "bad entity!"}, "entity", "made of a-z A-Z 0-9 . _ % + @ -"),
+    ({"wait": True, "wait_timeout": 0}, "wait_timeout", "must be a number of seconds greater than 0"),
 ]
 
 
-@pytest.mark.parametrize("change,parameter", BAD_INPUTS, ids=[f"{p}-{i}" for i, (_c, p) in enumerate(BAD_INPUTS)])
-def test_bad_input_is_refused_before_any_call(aws, module, change, parameter):
+@pytest.mark.parametrize(
+    "change,parameter,rule", BAD_INPUTS, ids=[f"{p}-{i}" for i, (_c, p, _r) in enumerate(BAD_INPUTS)]
+)
+def test_bad_input_is_refused_before_any_call(aws, module, change, parameter, rule):
     result = module("workmail_mailbox_export", dict(GOOD, **change))
     assert result.get("failed")
-    assert result["msg"].startswith(f"{parameter}:") or parameter in result["msg"], result["msg"]
+    assert result["msg"].startswith(f"{parameter}: "), result["msg"]
+    assert rule in result["msg"], result["msg"]
+    assert result["parameter"] == parameter
     assert aws.calls() == {}
 
 

@@ -162,6 +162,16 @@ def test_cancel_maps_errors(fake, client):
     assert isinstance(raised.value.original, ClientError)
 
 
+@pytest.mark.parametrize("code", ["AccessDeniedException", "OrganizationStateException", "ValidationException"])
+def test_cancel_other_errors_propagate_unchanged(fake, client, code):
+    job_id = fake.add_job(ALICE_ID, progress=5)
+    fake.fail("cancel_mailbox_export_job", code, "no")
+    with pytest.raises(ClientError) as raised:
+        client.cancel_export_job(ORG_ID, job_id, "c")
+    assert not isinstance(raised.value, CancelRefusedError)
+    assert raised.value.response["Error"]["Code"] == code
+
+
 def test_entities(fake, client):
     assert client.describe_entity(ORG_ID, "alice@example.com") == {
         "EntityId": ALICE_ID,
@@ -178,7 +188,6 @@ def test_entities(fake, client):
     assert [resource["Name"] for resource in client.list_resources(ORG_ID)] == ["room1"]
     fake.fail("list_resources", "UnsupportedOperationException")
     assert client.list_resources(ORG_ID) == []
-    assert client.describe_organization(ORG_ID)["State"] == "Active"
 
 
 def test_organization_errors_propagate(client):

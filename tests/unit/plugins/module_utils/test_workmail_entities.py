@@ -37,6 +37,26 @@ def test_ids_are_used_as_given_without_api_call(fake, client, entity, kind):
     assert fake.calls == []
 
 
+@pytest.mark.parametrize(
+    "given, expected, kind",
+    [
+        (ALICE_ID.upper(), ALICE_ID, "USER"),
+        ("A11CE0D1-2b3c-4D5E-8f60-7A8B9C0D1E2F", ALICE_ID, "USER"),
+        ("r-0123456789ABCDEF0123456789ABCDEF", ROOM_ID, "RESOURCE"),
+    ],
+)
+def test_ids_are_lowercased_like_workmail_writes_them(fake, client, given, expected, kind):
+    assert resolve_entity(client, ORG_ID, given) == {"id": expected, "name": None, "email": None, "type": kind}
+    assert fake.calls == []
+
+
+def test_every_spelling_of_a_mailbox_resolves_to_one_id(client):
+    forms = ["alice@example.com", "ALICE@example.com", "alice", ALICE_ID, ALICE_ID.upper()]
+    assert {resolve_entity(client, ORG_ID, form)["id"] for form in forms} == {ALICE_ID}
+    forms = ["room1@example.com", "room1", ROOM_ID, ROOM_ID.upper().replace("R-", "r-")]
+    assert {resolve_entity(client, ORG_ID, form)["id"] for form in forms} == {ROOM_ID}
+
+
 def test_entity_id_kind():
     assert entity_id_kind("alice") is None
     assert entity_id_kind("S-1-5-21") == "SID"
@@ -78,6 +98,31 @@ def test_user_by_name_prefers_live_over_deleted(fake, client):
     assert resolve_entity(client, ORG_ID, "alice")["id"] == new_id
 
 
+def test_a_name_only_a_deleted_user_carries_is_refused(fake, client):
+    mallory = fake.add_user("mallory", "mallory@example.com", state="DELETED")
+    with pytest.raises(ParameterError) as raised:
+        resolve_entity(client, ORG_ID, "mallory")
+    assert raised.value.parameter == "entity"
+    assert str(raised.value).startswith("entity: 'mallory' names only a DELETED user")
+    assert mallory in str(raised.value) and "no mailbox" in str(raised.value)
+
+
+def test_deleted_entities_are_skipped_in_the_case_insensitive_fallback(fake, client):
+    fake.prefix_ignores_case = True
+    fake.add_user("Dave", "dave.old@example.com", state="DELETED")
+    with pytest.raises(ParameterError, match="names only a DELETED user"):
+        resolve_entity(client, ORG_ID, "dave")
+    room = fake.add_resource("DAVE", "dave-room@example.com")
+    assert resolve_entity(client, ORG_ID, "dave")["id"] == room
+
+
+def test_a_deleted_exact_match_gives_way_to_a_live_case_insensitive_one(fake, client):
+    fake.prefix_ignores_case = True
+    fake.add_user("erin", "erin.old@example.com", state="DELETED")
+    erin = fake.add_user("Erin", "erin@example.com")
+    assert resolve_entity(client, ORG_ID, "erin")["id"] == erin
+
+
 def test_name_case_insensitive_fallback(fake, client):
     fake.prefix_ignores_case = True
     erin = fake.add_user("Erin", "erin@example.com")
@@ -99,6 +144,13 @@ def test_resource_by_name(fake, client):
 def test_email_like_user_name_is_found_after_describe_entity_misses(fake, client):
     user_id = fake.add_user("carol@legacy.example.com")
     assert resolve_entity(client, ORG_ID, "carol@legacy.example.com")["id"] == user_id
+
+
+@pytest.mark.parametrize("name", ["a@host", "ops@localhost", "x@y.z", "@example.com", "a@b@example.com"])
+def test_at_sign_outside_the_email_pattern_is_a_name_without_describe_entity(fake, client, name):
+    user_id = fake.add_user(name)
+    assert resolve_entity(client, ORG_ID, name)["id"] == user_id
+    assert [operation for operation, dummy in fake.calls] == ["list_users"]
 
 
 @pytest.mark.parametrize("entity", ["nobody", "nobody@example.com"])

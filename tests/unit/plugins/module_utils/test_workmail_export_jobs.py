@@ -10,8 +10,10 @@ from datetime import timezone
 import pytest
 from ansible_collections.mailops.workmail.plugins.module_utils import export_jobs
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import CancelError
+from ansible_collections.mailops.workmail.plugins.module_utils.errors import JobAWSError
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import JobCancelledError
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import JobFailedError
+from ansible_collections.mailops.workmail.plugins.module_utils.errors import JobNotFoundError
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import LimitError
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import ParameterError
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import WaitTimeoutError
@@ -269,6 +271,23 @@ def test_clock_skew_does_not_make_a_new_job_old(fake, client):
     assert changed is True
 
 
+@pytest.mark.parametrize("code", ["AccessDeniedException", "EntityNotFoundException"])
+def test_failure_to_describe_a_started_job_still_names_it_and_is_a_change(fake, client, code):
+    fake.fail("describe_mailbox_export_job", code, "no", times=5)
+    with pytest.raises((JobAWSError, JobNotFoundError)) as raised:
+        start(client, fake, request_for())
+    error = raised.value
+    (job_id,) = fake.jobs
+    assert error.details["job_id"] == job_id
+    assert error.details["changed"] is True
+    if code == "AccessDeniedException":
+        assert isinstance(error, JobAWSError)
+        assert error.message == f"mailbox export job {job_id} was started, but describing it failed"
+        assert error.aws_error.response["Error"]["Code"] == code
+    else:
+        assert isinstance(error, JobNotFoundError)
+
+
 def test_describe_after_start_tolerates_eventual_consistency(fake, client):
     original = fake.describe_mailbox_export_job
     misses = []
@@ -285,13 +304,81 @@ def test_describe_after_start_tolerates_eventual_consistency(fake, client):
     assert changed is True and job["job_id"] == misses[0]
 
 
-def test_existing_job_with_other_parameters_warns(fake, client, warnings):
-    request = request_for(client_token="fixed-token")
-    fake.add_job(ALICE_ID, description=build_description(None, "fixed-token"), s3_bucket="another-bucket")
-    changed, job, dummy = start(client, fake, request, warnings=warnings)
-    assert changed is False
-    assert job["s3_bucket_name"] == "another-bucket"
-    assert "other parameters" in warnings[0] and "another-bucket" in warnings[0]
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_given_token_of_another_mailbox_is_refused_before_any_start(fake, client, check_mode):
+    job_id = fake.add_job(ALICE_ID, description=build_description(None, "fixed-token"))
+    with pytest.raises(ParameterError) as raised:
+        start(client, fake, request_for(entity_id=BOB_ID, client_token="fixed-token"), check_mode=check_mode)
+    error = raised.value
+    assert error.parameter == "client_token"
+    assert error.message == (
+        f"client_token: is already used by job {job_id} for mailbox {ALICE_ID}; a client token identifies one "
+        f"export: use another token"
+    )
+    assert error.details["job_id"] == job_id
+    assert error.details["mailbox_export_job"]["entity_id"] == ALICE_ID
+    assert error.details["changed"] is False
+    assert fake.count("start_mailbox_export_job") == 0
+
+
+@pytest.mark.parametrize(
+    "field, option, value",
+    [
+        ("s3_bucket", "s3_bucket", "another-bucket"),
+        ("s3_prefix", "s3_prefix", "elsewhere"),
+        ("role_arn", "role_arn", "arn:aws:iam::123456789012:role/other"),
+        ("kms_key_arn", "kms_key_arn", "arn:aws:kms:us-east-1:123456789012:key/aaaaaaaa-12ab-34cd-56ef-1234567890ab"),
+    ],
+)
+def test_given_token_of_another_destination_is_refused(fake, client, field, option, value):
+    job_id = fake.add_job(ALICE_ID, description=build_description(None, "fixed-token"), **{field: value})
+    with pytest.raises(ParameterError) as raised:
+        start(client, fake, request_for(client_token="fixed-token"))
+    message = raised.value.message
+    assert message.startswith(f"client_token: is already used by job {job_id} for mailbox {ALICE_ID} with {option} ")
+    assert repr(value) in message and "use another token" in message
+    assert fake.count("start_mailbox_export_job") == 0
+
+
+def test_given_token_finds_its_own_job_whatever_the_id_case(fake, client):
+    job_id = fake.add_job(ALICE_ID.upper(), description=build_description("d", "fixed-token"))
+    changed, job, dummy = start(client, fake, request_for(client_token="fixed-token"))
+    assert changed is False and job["job_id"] == job_id
+
+
+def test_listed_job_that_cannot_be_described_is_compared_on_what_the_listing_shows(fake, client):
+    job_id = fake.add_job(BOB_ID, description=build_description(None, "fixed-token"))
+    fake.fail("describe_mailbox_export_job", "EntityNotFoundException")
+    with pytest.raises(ParameterError, match=f"job {job_id} for mailbox {BOB_ID}"):
+        start(client, fake, request_for(client_token="fixed-token"))
+
+
+def test_old_job_answered_for_a_given_token_with_another_mailbox_is_refused(fake, client):
+    old = fake.add_job(BOB_ID, state="COMPLETED", age=timedelta(days=8), client_token="fixed-token")
+    with pytest.raises(ParameterError) as raised:
+        start(client, fake, request_for(client_token="fixed-token"))
+    assert raised.value.details["job_id"] == old
+    assert raised.value.details["changed"] is False
+
+
+def test_one_token_looped_over_mailboxes_exports_only_the_first_and_fails_the_others(fake, client):
+    first = export_jobs.run_present(client, start_params(client_token="batch-1"), now=fake.clock.now)
+    assert first["changed"] is True
+    for entity in ("bob@example.com", "room1"):
+        with pytest.raises(ParameterError) as raised:
+            export_jobs.run_present(client, start_params(entity=entity, client_token="batch-1"), now=fake.clock.now)
+        assert raised.value.parameter == "client_token"
+        assert first["mailbox_export_job"]["job_id"] in raised.value.message
+    assert fake.count("start_mailbox_export_job") == 1
+
+
+def test_derived_token_job_is_not_compared(fake, client):
+    # A derived token is a digest of the start parameters: a job found by it is this export, however AWS spells
+    # what it reports.
+    request = request_for()
+    job_id = fake.add_job(ALICE_ID, description=build_description(None, request.client_token), s3_prefix=PREFIX + "/")
+    changed, job, dummy = start(client, fake, request)
+    assert changed is False and job["job_id"] == job_id
 
 
 def test_estimate_service_now_prefers_service_clock_and_reported_times(fake, client):
@@ -380,9 +467,30 @@ def test_cancel_accepted_but_job_completed(fake, client, warnings):
     assert "COMPLETED before the cancellation took effect" in warnings[0]
 
 
+@pytest.mark.parametrize("code", ["AccessDeniedException", "OrganizationStateException"])
+def test_cancel_errors_other_than_a_refusal_propagate(fake, client, code):
+    job_id = fake.add_job(ALICE_ID, progress=5)
+    fake.fail("cancel_mailbox_export_job", code, "not allowed")
+    with pytest.raises(ClientError) as raised:
+        export_jobs.ensure_cancelled(client, ORG_ID, job_id=job_id)
+    assert raised.value.response["Error"]["Code"] == code
+    assert "near completion" not in str(raised.value)
+    assert fake.count("describe_mailbox_export_job") == 1  # only the describe before the cancel
+    assert fake.jobs[job_id]["State"] == "RUNNING"
+
+
+def test_accepted_cancel_of_a_job_still_running_is_reported_as_described_without_warning(fake, client, warnings):
+    fake.cancel_takes_effect = False
+    job_id = fake.add_job(ALICE_ID, progress=30)
+    changed, job, diff = export_jobs.ensure_cancelled(client, ORG_ID, job_id=job_id, warn=warnings)
+    assert changed is True
+    assert job["state"] == "RUNNING" and diff["after"] == job
+    assert warnings == []
+
+
 def test_cancel_refusal_without_explanation_reraises_aws_error(fake, client):
     job_id = fake.add_job(ALICE_ID, progress=10)
-    fake.fail("cancel_mailbox_export_job", "OrganizationStateException", "organization is not active")
+    fake.fail("cancel_mailbox_export_job", "InvalidParameterException", "cannot cancel")
     original = fake.describe_mailbox_export_job
     seen = []
 
@@ -395,7 +503,7 @@ def test_cancel_refusal_without_explanation_reraises_aws_error(fake, client):
     fake.describe_mailbox_export_job = describe_then_vanish
     with pytest.raises(ClientError) as raised:
         export_jobs.ensure_cancelled(client, ORG_ID, job_id=job_id)
-    assert raised.value.response["Error"]["Code"] == "OrganizationStateException"
+    assert raised.value.response["Error"]["Code"] == "InvalidParameterException"
 
 
 # wait_for_job
@@ -493,23 +601,112 @@ def test_run_present_waits_and_resumes_after_timeout(fake, client):
     assert fake.count("start_mailbox_export_job") == 1
 
 
-def test_run_present_existing_failed_job(fake, client, warnings):
+@pytest.mark.parametrize("wait", [False, True])
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_run_present_existing_failed_job_fails_the_task(fake, client, wait, check_mode):
     request = request_for()
-    fake.add_job(ALICE_ID, state="FAILED", description=build_description(None, request.client_token))
-    result = export_jobs.run_present(client, start_params(entity=ALICE_ID), warn=warnings, now=fake.clock.now)
-    assert result["changed"] is False and result["mailbox_export_job"]["state"] == "FAILED"
-    assert "give another client_token" in warnings[0]
+    job_id = fake.add_job(
+        ALICE_ID, state="FAILED", description=build_description(None, request.client_token), age=timedelta(hours=2)
+    )
     with pytest.raises(JobFailedError) as raised:
-        export_jobs.run_present(client, start_params(entity=ALICE_ID, wait=True), now=fake.clock.now)
-    assert raised.value.details["changed"] is False
-    assert raised.value.details["error_info"] == "The role could not be assumed"
+        export_jobs.run_present(client, start_params(wait=wait), check_mode=check_mode, now=fake.clock.now)
+    error = raised.value
+    assert error.details["changed"] is False
+    assert error.details["job_id"] == job_id
+    assert error.details["error_info"] == "The role could not be assumed"
+    assert error.details["mailbox_export_job"]["state"] == "FAILED"
+    assert error.message.startswith(f"mailbox export job {job_id} FAILED: The role could not be assumed; ")
+    assert "a new attempt needs another client_token" in error.message
+    assert "one export per mailbox every 24 hours" in error.message
+    assert "2026-11-23T03:00:00+00:00" in error.message
+    assert fake.count("start_mailbox_export_job") == 0
 
 
-def test_run_present_existing_cancelled_job_with_wait_fails(fake, client):
-    request = request_for()
-    fake.add_job(ALICE_ID, state="CANCELLED", description=build_description(None, request.client_token))
-    with pytest.raises(JobCancelledError):
-        export_jobs.run_present(client, start_params(entity=ALICE_ID, wait=True), now=fake.clock.now)
+@pytest.mark.parametrize("wait", [False, True])
+def test_run_present_existing_cancelled_job_fails_the_task(fake, client, wait):
+    job_id = fake.add_job(ALICE_ID, state="CANCELLED", description=build_description(None, "tok"), progress=20)
+    with pytest.raises(JobCancelledError) as raised:
+        export_jobs.run_present(client, start_params(client_token="tok", wait=wait), now=fake.clock.now)
+    error = raised.value
+    assert error.details["changed"] is False and error.details["job_id"] == job_id
+    assert f"mailbox export job {job_id} was cancelled" in error.message
+    assert "client token tok (given)" in error.message and "another client_token" in error.message
+    assert fake.count("start_mailbox_export_job") == 0
+
+
+def test_run_present_job_failing_while_waiting_is_a_change_with_the_hint(fake, client):
+    timer = FakeTimer()
+    fake.clock.advance(minutes=1)
+    original = fake.start_mailbox_export_job
+
+    def start_then_fail(**kwargs):
+        answer = original(**kwargs)
+        fake.script(answer["JobId"], [{}, {"State": "FAILED", "ErrorInfo": "KMS key disabled"}])
+        return answer
+
+    fake.start_mailbox_export_job = start_then_fail
+    with pytest.raises(JobFailedError) as raised:
+        export_jobs.run_present(
+            client, start_params(wait=True), now=fake.clock.now, sleep=timer.sleep, monotonic=timer.monotonic
+        )
+    error = raised.value
+    assert error.details["changed"] is True
+    assert error.details["mailbox_export_job"]["client_token"].startswith("mailops-")
+    assert "KMS key disabled" in error.message and "another client_token" in error.message
+
+
+def test_run_present_aws_error_while_waiting_names_the_started_job(fake, client):
+    timer = FakeTimer()
+    original = fake.describe_mailbox_export_job
+    describes = []
+
+    def describe_then_deny(**kwargs):
+        describes.append(kwargs)
+        if len(describes) > 1:
+            raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "denied"}}, "Describe")
+        return original(**kwargs)
+
+    fake.describe_mailbox_export_job = describe_then_deny
+    with pytest.raises(JobAWSError) as raised:
+        export_jobs.run_present(
+            client, start_params(wait=True), now=fake.clock.now, sleep=timer.sleep, monotonic=timer.monotonic
+        )
+    error = raised.value
+    (job_id,) = fake.jobs
+    assert error.details["job_id"] == job_id
+    assert error.details["changed"] is True
+    assert error.details["mailbox_export_job"]["job_id"] == job_id
+    assert error.message == f"waiting for mailbox export job {job_id} failed"
+    assert error.aws_error.response["Error"]["Code"] == "AccessDeniedException"
+
+
+def test_run_present_wait_timeout_on_an_existing_job_is_not_a_change(fake, client):
+    timer = FakeTimer()
+    export_jobs.run_present(client, start_params(), now=fake.clock.now)
+    with pytest.raises(WaitTimeoutError) as raised:
+        export_jobs.run_present(
+            client,
+            start_params(wait=True, wait_timeout=1),
+            now=fake.clock.now,
+            sleep=timer.sleep,
+            monotonic=timer.monotonic,
+        )
+    assert raised.value.details["changed"] is False and raised.value.details["job_id"]
+
+
+def test_uppercase_id_derives_the_token_of_the_email_form(fake, client):
+    by_email = export_jobs.build_export_request(client, start_params(entity="alice@example.com"))
+    by_upper_id = export_jobs.build_export_request(client, start_params(entity=ALICE_ID.upper()))
+    assert by_upper_id.entity_id == ALICE_ID
+    assert by_upper_id.client_token == by_email.client_token
+    room_by_name = export_jobs.build_export_request(client, start_params(entity="room1"))
+    room_by_upper_id = export_jobs.build_export_request(client, start_params(entity="r-" + ROOM_ID[2:].upper()))
+    assert room_by_upper_id.client_token == room_by_name.client_token
+    first = export_jobs.run_present(client, start_params(entity="alice@example.com"), now=fake.clock.now)
+    again = export_jobs.run_present(client, start_params(entity=ALICE_ID.upper()), now=fake.clock.now)
+    assert again["changed"] is False
+    assert again["mailbox_export_job"]["job_id"] == first["mailbox_export_job"]["job_id"]
+    assert fake.count("start_mailbox_export_job") == 1
 
 
 def test_run_present_check_mode_does_not_wait(fake, client):
@@ -531,6 +728,29 @@ def test_run_absent_by_start_parameters(fake, client):
     assert result["mailbox_export_job"]["state"] == "CANCELLED"
     again = export_jobs.run_export_job(client, params)
     assert again["changed"] is False
+
+
+def test_run_absent_wait_aws_error_names_the_cancelled_job(fake, client):
+    fake.cancel_takes_effect = False
+    job_id = fake.add_job(ALICE_ID, progress=10)
+    timer = FakeTimer()
+    params = {"state": "absent", "organization_id": ORG_ID, "job_id": job_id, "wait": True, "wait_timeout": 60}
+    fake.script(job_id, [{}, {}])
+    original = fake.describe_mailbox_export_job
+
+    def describe_twice_then_deny(**kwargs):
+        if fake.count("describe_mailbox_export_job") >= 2:
+            fake.calls.append(("describe_mailbox_export_job", kwargs))
+            raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow"}}, "Describe")
+        return original(**kwargs)
+
+    fake.describe_mailbox_export_job = describe_twice_then_deny
+    with pytest.raises(JobAWSError) as raised:
+        export_jobs.run_absent(
+            WorkMailClient(fake, retries=1, delay=0, max_delay=0), params, sleep=timer.sleep, monotonic=timer.monotonic
+        )
+    assert raised.value.details["job_id"] == job_id
+    assert raised.value.details["changed"] is True
 
 
 def test_run_absent_wait_until_stopped(fake, client):

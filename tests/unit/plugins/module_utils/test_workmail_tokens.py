@@ -106,12 +106,6 @@ def test_parse_marker_without_marker(description):
     assert tokens.parse_marker(description) is None
 
 
-def test_strip_marker():
-    assert tokens.strip_marker(tokens.build_description("hello", "t")) == "hello"
-    assert tokens.strip_marker(tokens.build_description(None, "t")) is None
-    assert tokens.strip_marker("plain") == "plain"
-
-
 @pytest.mark.parametrize("token", [None, "t", "t" * 56, "t" * 128])
 def test_description_budget_fills_exactly_1023(token):
     budget = tokens.description_budget(token)

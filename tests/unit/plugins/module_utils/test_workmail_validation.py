@@ -118,7 +118,6 @@ INVALID = [
     ({"wait_timeout": 0}, REGION, "wait_timeout", "greater than 0"),
     ({"wait_timeout": -5}, REGION, "wait_timeout", "greater than 0"),
     # state-dependent requirements
-    ({"s3_prefix": None}, REGION, "s3_prefix", "required with state=present"),
     ({"job_id": "job-1"}, REGION, "job_id", "only used with state=absent"),
     ({"state": "absent", "role_arn": None}, REGION, "role_arn", "neither job_id nor client_token"),
     ({"state": "gone"}, REGION, "state", "present or absent"),

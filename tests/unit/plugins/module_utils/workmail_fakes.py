@@ -29,10 +29,11 @@ KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-123456789
 BUCKET = "example-workmail-exports"
 PREFIX = "workmail/example"
 
-ALICE_ID = "11111111-2222-3333-4444-555555555555"
-BOB_ID = "22222222-3333-4444-5555-666666666666"
+# WorkMail ids are lowercase hexadecimal; these contain hex letters so that case mistakes show.
+ALICE_ID = "a11ce0d1-2b3c-4d5e-8f60-7a8b9c0d1e2f"
+BOB_ID = "b0b0cafe-3c4d-4e5f-9a6b-7c8d9e0f1a2b"
 ROOM_ID = "r-0123456789abcdef0123456789abcdef"
-GROUP_ID = "33333333-4444-5555-6666-777777777777"
+GROUP_ID = "6a0b1c2d-4e5f-4a6b-8c7d-8e9f0a1b2c3d"
 
 LIST_FIELDS = (
     "JobId",
@@ -115,7 +116,8 @@ class FakeWorkMail:
         return user["Id"]
 
     def add_resource(self, name, email=None, resource_id=None, state="ENABLED"):
-        resource = {"Id": resource_id or f"r-{next(self._ids):032x}", "Name": name, "State": state, "Type": "ROOM"}
+        resource_id = resource_id or f"r-fade{next(self._ids):028x}"
+        resource = {"Id": resource_id, "Name": name, "State": state, "Type": "ROOM"}
         if email:
             resource["Email"] = email
         self.resources.append(resource)
@@ -172,7 +174,7 @@ class FakeWorkMail:
 
     def _new_uuid(self):
         number = next(self._ids)
-        return f"{number:08x}-0000-4000-8000-{number:012x}"
+        return f"{number:08x}-beef-4000-8000-{number:012x}"
 
     def _new_job_id(self):
         return f"job-{next(self._ids):04d}-{self.clock.now().strftime('%H%M%S')}"
@@ -302,15 +304,6 @@ class FakeWorkMail:
 
     def list_resources(self, **kwargs):
         return self._list_entities("list_resources", self.resources, "Resources", "NamePrefix", kwargs)
-
-    def describe_organization(self, **kwargs):
-        self._enter("describe_organization", kwargs)
-        return {
-            "OrganizationId": self.organization_id,
-            "Alias": "example",
-            "State": "Active",
-            "ARN": f"arn:aws:workmail:{REGION}:{ACCOUNT}:organization/{self.organization_id}",
-        }
 
 
 def standard_fake(**kwargs):

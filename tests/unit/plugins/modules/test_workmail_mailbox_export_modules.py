@@ -162,6 +162,56 @@ def test_export_aws_error_goes_through_fail_json_aws(capsys, fake):
     assert result["error"]["code"] == "AccessDeniedException"
 
 
+def test_export_aws_error_after_the_start_names_the_started_job(capsys, fake):
+    fake.fail("describe_mailbox_export_job", "AccessDeniedException", "not allowed to describe")
+    rc, result = run(workmail_mailbox_export, dict(START), capsys)
+    assert rc == 1
+    (job_id,) = fake.jobs
+    assert result["failed"] is True
+    assert result["changed"] is True
+    assert result["job_id"] == job_id
+    assert result["msg"].startswith(f"mailbox export job {job_id} was started, but describing it failed: ")
+    assert "not allowed to describe" in result["msg"]
+    assert result["error"]["code"] == "AccessDeniedException"
+
+
+def test_export_existing_failed_job_fails_without_wait(capsys, fake):
+    rc, first = run(workmail_mailbox_export, dict(START), capsys)
+    job_id = first["mailbox_export_job"]["job_id"]
+    fake.set_job(job_id, State="FAILED", ErrorInfo="KMS key disabled")
+    rc, result = run(workmail_mailbox_export, dict(START), capsys)
+    assert rc == 1
+    assert result["changed"] is False
+    assert result["job_id"] == job_id
+    assert result["error_info"] == "KMS key disabled"
+    assert result["msg"].startswith(f"mailbox export job {job_id} FAILED: KMS key disabled; ")
+    assert "another client_token" in result["msg"]
+    assert fake.count("start_mailbox_export_job") == 1
+
+
+def test_export_client_token_of_another_mailbox_fails(capsys, fake):
+    rc, first = run(workmail_mailbox_export, dict(START, client_token="batch"), capsys)
+    assert rc == 0
+    rc, result = run(workmail_mailbox_export, dict(START, entity="bob", client_token="batch"), capsys)
+    assert rc == 1
+    assert result["parameter"] == "client_token"
+    assert result["msg"].startswith(f"client_token: is already used by job {first['mailbox_export_job']['job_id']}")
+    assert result["changed"] is False
+    assert fake.count("start_mailbox_export_job") == 1
+
+
+def test_export_cancel_denied_goes_through_fail_json_aws(capsys, fake):
+    job_id = fake.add_job(ALICE_ID, progress=5)
+    fake.fail("cancel_mailbox_export_job", "AccessDeniedException", "not allowed to cancel")
+    args = {"region": "us-east-1", "organization_id": ORG_ID, "state": "absent", "job_id": job_id}
+    rc, result = run(workmail_mailbox_export, args, capsys)
+    assert rc == 1
+    assert result["msg"].startswith("Failed to manage the WorkMail mailbox export job")
+    assert "not allowed to cancel" in result["msg"]
+    assert "near completion" not in result["msg"]
+    assert result["error"]["code"] == "AccessDeniedException"
+
+
 def test_export_cancel(capsys, fake):
     job_id = fake.add_job(ALICE_ID, progress=20)
     args = {"region": "us-east-1", "organization_id": ORG_ID, "state": "absent", "job_id": job_id}
