@@ -10,6 +10,10 @@ the ListMailboxExportJobs listing in, a :class:`Plan` out. :func:`apply_plan`, :
 :func:`record_job` and :func:`record_object` change the manifest dict in place (it stays JSON-serialisable);
 the caller saves it after every change.
 
+:func:`discover` and :func:`run_pass` are the two steps that call AWS: the first lists the organization's mailboxes
+with their sizes, the second is one poll cycle of the campaign (one listing, the describes and starts the plan asks
+for, verification of the exported objects), saving the manifest after every change.
+
 Every attempt of every mailbox has its own ClientToken (:func:`campaign_client_token`), derived from the
 organization, the mailbox, the campaign and the attempt number, so a re-run of the campaign never starts a second
 job for an attempt, and the token (written in the job's Description marker) finds a job whose id was never saved.
@@ -30,6 +34,8 @@ from ansible_collections.mailops.workmail.plugins.module_utils.common import JOB
 from ansible_collections.mailops.workmail.plugins.module_utils.common import JOB_RUNNING
 from ansible_collections.mailops.workmail.plugins.module_utils.common import MAILBOX_EXPORT_INTERVAL_HOURS
 from ansible_collections.mailops.workmail.plugins.module_utils.common import MAX_RUNNING_JOBS_PER_ORGANIZATION
+from ansible_collections.mailops.workmail.plugins.module_utils.errors import JobNotFoundError
+from ansible_collections.mailops.workmail.plugins.module_utils.errors import LimitError
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import ParameterError
 from ansible_collections.mailops.workmail.plugins.module_utils.export_jobs import iso8601
 from ansible_collections.mailops.workmail.plugins.module_utils.export_jobs import to_datetime
@@ -41,7 +47,14 @@ from ansible_collections.mailops.workmail.plugins.module_utils.manifest import P
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import RUNNING
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import SKIPPED
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import validate_campaign
+from ansible_collections.mailops.workmail.plugins.module_utils.tokens import build_description
+from ansible_collections.mailops.workmail.plugins.module_utils.tokens import description_budget
 from ansible_collections.mailops.workmail.plugins.module_utils.tokens import parse_marker
+
+try:
+    import botocore
+except ImportError:
+    pass  # caught by AnsibleAWSModule
 
 CAMPAIGN_TOKEN_PREFIX = "mailops-c-"
 CAMPAIGN_TOKEN_HEX_LENGTH = 48
@@ -516,3 +529,378 @@ def summary(manifest):
         if entry.get("object") and entry["object"].get("verified"):
             counts["verified"] += 1
     return counts
+
+
+# Discovery
+
+
+def discover(client, organization_id, selection_options=None, manifest=None):
+    """The mailboxes a campaign exports, with their sizes: ``[{"id", "email", "name", "type", "size_mb"}]``.
+
+    ``client`` is a :class:`~workmail.WorkMailClient`. Lists every user and resource (all pages), selects with
+    :func:`select_mailboxes` (``selection_options`` are its keyword arguments) and calls GetMailboxDetails once per
+    selected mailbox that needs a size: one that is not in ``manifest`` yet, or is still PENDING there without a
+    size. The others take the manifest's size, so a re-run asks for no size twice. A mailbox that GetMailboxDetails
+    does not know any more (deleted since the listing) is left out.
+    """
+    users = client.list_users(organization_id)
+    resources = client.list_resources(organization_id)
+    selected = select_mailboxes(users, resources, **(selection_options or {}))
+    entries = (manifest or {}).get("mailboxes") or {}
+    mailboxes = []
+    for mailbox in selected:
+        entry = entries.get(mailbox["id"])
+        if entry is not None and (entry.get("size_mb") is not None or entry.get("state") != PENDING):
+            mailboxes.append(dict(mailbox, size_mb=entry.get("size_mb")))
+            continue
+        details = client.get_mailbox_details(organization_id, mailbox["id"])
+        if details is None:
+            continue
+        mailboxes.append(dict(mailbox, size_mb=details["size_mb"]))
+    return mailboxes
+
+
+# Verification
+
+
+def export_object_keys(s3_path, bucket, prefix=None):
+    """The ``(bucket, key)`` pairs an export's S3Path may name, the likeliest first.
+
+    AWS does not document S3Path's form; the local emulator answers ``<bucket>/<key>``, so both that and a bare key
+    are accepted (and ``s3://<bucket>/<key>``). When the path starts with ``<bucket>/`` the key without it comes
+    first, unless only the path as given starts with the export ``prefix``.
+    """
+    if not s3_path:
+        return []
+    if s3_path.startswith("s3://"):
+        named_bucket, dummy, key = s3_path[len("s3://") :].partition("/")
+        return [(named_bucket, key)] if named_bucket and key else []
+    keys = []
+    if bucket and s3_path.startswith(bucket + "/") and len(s3_path) > len(bucket) + 1:
+        keys.append(s3_path[len(bucket) + 1 :])
+    keys.append(s3_path)
+    folder = (prefix or "").strip("/")
+    if folder and len(keys) > 1:
+        keys.sort(key=lambda key: not key.startswith(folder + "/"))
+    return [(bucket, key) for key in keys]
+
+
+def _aws_error(error):
+    """(code, HTTP status) of a botocore ClientError, (None, None) for anything else."""
+    response = getattr(error, "response", None)
+    if not isinstance(response, dict):
+        return None, None
+    return (response.get("Error") or {}).get("Code"), (response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
+
+
+def same_kms_key(reported, expected):
+    """Does the key S3 reports (an ARN, or a bare key id) name the key ARN ``expected``?"""
+    if not reported or not expected:
+        return False
+    if reported == expected:
+        return True
+    if reported.startswith("arn:"):
+        return False
+    return ":key/" in expected and expected.rsplit("/", 1)[-1] == reported
+
+
+def _head(s3_client, bucket, key):
+    """HeadObject's answer, or None when the object does not exist. Other errors propagate."""
+    try:
+        return s3_client.head_object(Bucket=bucket, Key=key)
+    except botocore.exceptions.ClientError as error:
+        code, status = _aws_error(error)
+        if code in ("404", "NoSuchKey", "NotFound") or status == 404:
+            return None
+        raise
+
+
+def verify_object(s3_client, job_or_attempt, expected_kms_key_arn, bucket=None, prefix=None):
+    """What HeadObject shows of a COMPLETED export: ``{"key", "size", "etag", "sse", "kms_key_id", "verified",
+    "problem"}``.
+
+    ``job_or_attempt`` is a raw job (``S3Path``, ``S3BucketName``) or a manifest attempt (``s3_path``; give
+    ``bucket``). ``verified`` is True when the object exists, is not empty and is SSE-KMS (``aws:kms``) under
+    ``expected_kms_key_arn``; otherwise ``problem`` says what is wrong. An object S3 refuses to show (403) is a
+    problem too; other S3 errors propagate. The content is not read (no download, no sha384).
+    """
+    s3_path = job_or_attempt.get("S3Path") or job_or_attempt.get("s3_path")
+    bucket = bucket or job_or_attempt.get("S3BucketName") or job_or_attempt.get("s3_bucket")
+    result = {
+        "key": None,
+        "size": None,
+        "etag": None,
+        "sse": None,
+        "kms_key_id": None,
+        "verified": False,
+        "problem": None,
+    }
+    locations = export_object_keys(s3_path, bucket, prefix)
+    if not locations or not locations[0][0]:
+        result["problem"] = f"the job reported no usable S3Path ({s3_path!r} in bucket {bucket!r})"
+        return result
+    result["key"] = locations[0][1]
+    answer = None
+    for location_bucket, key in locations:
+        try:
+            answer = _head(s3_client, location_bucket, key)
+        except botocore.exceptions.ClientError as error:
+            code, status = _aws_error(error)
+            if code not in ("403", "AccessDenied") and status != 403:
+                raise
+            result["key"] = key
+            result["problem"] = f"S3 refused HeadObject of s3://{location_bucket}/{key} (access denied)"
+            return result
+        if answer is not None:
+            result["key"] = key
+            break
+    if answer is None:
+        result["problem"] = f"no object at S3Path {s3_path} (looked for {', '.join(key for dummy, key in locations)})"
+        return result
+    result.update(
+        size=answer.get("ContentLength"),
+        etag=answer.get("ETag"),
+        sse=answer.get("ServerSideEncryption"),
+        kms_key_id=answer.get("SSEKMSKeyId"),
+    )
+    problems = []
+    if not result["size"]:
+        problems.append("the object is empty")
+    if result["sse"] != "aws:kms":
+        problems.append(f"the object is not encrypted with SSE-KMS (ServerSideEncryption {result['sse']!r})")
+    elif not same_kms_key(result["kms_key_id"], expected_kms_key_arn):
+        problems.append(f"the object is encrypted under {result['kms_key_id']}, not {expected_kms_key_arn}")
+    result["problem"] = "; ".join(problems) or None
+    result["verified"] = not problems
+    return result
+
+
+# One pass
+
+
+def default_description(campaign):
+    """The Description (before the token marker) of the jobs a campaign starts."""
+    return f"mailops.workmail campaign {campaign}"
+
+
+def _recent_job(listing, entity_id, moment):
+    """The newest listed job of ``entity_id`` started less than 24 hours before ``moment`` (any state), or None."""
+    newest = None
+    for raw in listing:
+        if (raw.get("EntityId") or "").lower() != entity_id.lower():
+            continue
+        started = to_datetime(raw.get("StartTime"))
+        if started is not None and started + EXPORT_INTERVAL > moment and (newest is None or started > newest[0]):
+            newest = (started, raw)
+    return newest[1] if newest else None
+
+
+def _limit_reason(listing, entity_id, moment, started_now):
+    """Which limit a LimitExceededException of StartMailboxExportJob most likely means (see :class:`LimitError`)."""
+    running = sum(1 for raw in listing if raw.get("State") == JOB_RUNNING) + started_now
+    if running >= MAX_RUNNING_JOBS_PER_ORGANIZATION:
+        return "concurrent_jobs"
+    if _recent_job(listing, entity_id, moment) is not None:
+        return "mailbox_24h"
+    return "unknown"
+
+
+class _Pass:
+    """The state of one :func:`run_pass`: the manifest, its ETag and what happened."""
+
+    def __init__(self, store, manifest, etag, on_change):
+        self.store = store
+        self.manifest = manifest
+        self.etag = etag
+        self.on_change = on_change
+        self.saves = 0
+
+    def save(self):
+        self.etag = self.store.save(self.manifest, self.etag)
+        self.saves += 1
+        if self.on_change is not None:
+            self.on_change(self.manifest, self.etag)
+
+
+def _states(manifest):
+    return {entity_id: entry["state"] for entity_id, entry in manifest["mailboxes"].items()}
+
+
+def run_pass(
+    workmail,
+    s3,
+    store,
+    manifest,
+    etag,
+    now,
+    max_concurrent_jobs=MAX_RUNNING_JOBS_PER_ORGANIZATION,
+    max_attempts=DEFAULT_MAX_ATTEMPTS,
+    verify=True,
+    on_change=None,
+    description=None,
+):
+    """One poll cycle of the campaign; returns ``(manifest, etag, pass_result)``.
+
+    ``workmail`` is a :class:`~workmail.WorkMailClient`, ``s3`` a boto3 S3 client, ``store`` the
+    :class:`~manifest.ManifestStore` of ``manifest`` (whose stored version is ``etag``); ``now`` an aware datetime
+    (or a callable returning one; preferably the service's clock). In order:
+
+    1. one ListMailboxExportJobs (all pages) and :func:`plan`; the plan's updates are applied and saved;
+    2. each job of ``to_describe`` is described once and recorded (a job that no longer exists and is not listed
+       is recorded FAILED, so it is retried under the 24-hour rule); saved after each;
+    3. with ``verify``, every COMPLETED mailbox without an ``object`` record is checked with :func:`verify_object`
+       and recorded; saved after each;
+    4. the plan's ``to_start`` is started in order. A new attempt is recorded and saved *before*
+       StartMailboxExportJob (its token is in the Description marker, so a crash before the JobId is saved is
+       recovered by the next pass), then recorded with its JobId and saved. A mailbox with a listed job started
+       less than 24 hours ago is not started (``blocked_24h``). LimitExceededException forgets the attempt; it stops
+       the starts of this pass unless it was the mailbox's 24-hour limit. EntityNotFoundException (the mailbox was
+       deleted) forgets the attempt and marks the mailbox SKIPPED.
+
+    Every save is ``store.save(manifest, etag)``; ManifestConflictError (another writer) propagates, as do AWS errors
+    other than those above (the manifest saved so far is consistent: a re-run carries on). ``on_change(manifest,
+    etag)`` is called after every save. WorkMail calls: one listing, the describes and the starts, nothing else.
+    """
+    moment = to_datetime(now() if callable(now) else now)
+    organization_id = manifest["organization_id"]
+    campaign = manifest["campaign"]
+    text = default_description(campaign) if description is None else description
+    budget = description_budget(campaign_client_token(organization_id, "x", campaign, 1))
+    if len(text) > budget:
+        raise ParameterError("description", f"must be at most {budget} characters next to the token marker")
+    before = _states(manifest)
+    state = _Pass(store, manifest, etag, on_change)
+    result = {
+        "now": iso8601(moment),
+        "listed": 0,
+        "described": 0,
+        "started": 0,
+        "started_mailboxes": [],
+        "completed_now": 0,
+        "failed_now": 0,
+        "verified_now": 0,
+        "verification_problems": [],
+        "free_slots": 0,
+        "foreign_running": 0,
+        "own_running": 0,
+        "waiting_24h": 0,
+        "next_eligible": None,
+        "blocked_24h": [],
+        "skipped": [],
+        "limit": None,
+        "done": False,
+        "api_calls": {"list_mailbox_export_jobs": 0, "describe_mailbox_export_job": 0, "start_mailbox_export_job": 0},
+        "saves": 0,
+    }
+
+    listing = workmail.list_export_jobs(organization_id)
+    result["api_calls"]["list_mailbox_export_jobs"] += 1
+    result["listed"] = len(listing)
+    the_plan = plan(manifest, listing, moment, max_concurrent_jobs, max_attempts)
+    if apply_plan(manifest, the_plan):
+        state.save()
+    result["free_slots"] = the_plan.free_slots
+    result["foreign_running"] = len(the_plan.foreign_running)
+    result["waiting_24h"] = len(the_plan.waiting_24h)
+    result["next_eligible"] = the_plan.waiting_24h[0]["eligible"] if the_plan.waiting_24h else None
+
+    for item in the_plan.to_describe:
+        result["api_calls"]["describe_mailbox_export_job"] += 1
+        try:
+            raw = workmail.describe_export_job(organization_id, item["job_id"])
+        except JobNotFoundError:
+            if item["reason"] != DESCRIBE_NOT_LISTED:
+                continue  # the listing said FAILED already; only ErrorInfo is missing
+            raw = {
+                "JobId": item["job_id"],
+                "State": JOB_FAILED,
+                "ErrorInfo": "the job is neither listed nor known to DescribeMailboxExportJob any more",
+            }
+        record_job(manifest, item["id"], item["attempt"], raw, moment, max_attempts)
+        result["described"] += 1
+        state.save()
+
+    if verify:
+        _verify_completed(s3, manifest, moment, state, result)
+
+    _start(workmail, manifest, the_plan, listing, moment, text, max_attempts, state, result)
+
+    after = _states(manifest)
+    for entity_id, new_state in after.items():
+        if new_state == before.get(entity_id):
+            continue
+        if new_state == COMPLETED:
+            result["completed_now"] += 1
+        elif new_state in (FAILED, FAILED_PERMANENTLY) and before.get(entity_id) not in (FAILED, FAILED_PERMANENTLY):
+            result["failed_now"] += 1
+    counts = summary(manifest)
+    result["own_running"] = counts["running"]
+    result["done"] = counts["pending"] == 0 and counts["running"] == 0 and counts["failed"] == 0
+    result["summary"] = counts
+    result["saves"] = state.saves
+    return manifest, state.etag, result
+
+
+def _verify_completed(s3, manifest, moment, state, result):
+    for entity_id in sorted(manifest["mailboxes"]):
+        entry = manifest["mailboxes"][entity_id]
+        if entry["state"] != COMPLETED or entry.get("object") is not None or not entry["attempts"]:
+            continue
+        found = verify_object(
+            s3,
+            entry["attempts"][-1],
+            manifest["kms_key_arn"],
+            bucket=manifest["s3_bucket"],
+            prefix=manifest.get("s3_prefix"),
+        )
+        record_object(manifest, entity_id, moment, **{key: found[key] for key in OBJECT_FIELDS if key in found})
+        if found["verified"]:
+            result["verified_now"] += 1
+        else:
+            result["verification_problems"].append({"id": entity_id, "problem": found["problem"]})
+        state.save()
+
+
+def _start(workmail, manifest, the_plan, listing, moment, text, max_attempts, state, result):
+    for item in the_plan.to_start:
+        entity_id = item["id"]
+        if not item["resume"]:
+            recent = _recent_job(listing, entity_id, moment)
+            if recent is not None:
+                eligible = iso8601(to_datetime(recent.get("StartTime")) + EXPORT_INTERVAL)
+                result["blocked_24h"].append({"id": entity_id, "job_id": recent.get("JobId"), "eligible": eligible})
+                continue
+            record_start(manifest, entity_id, item["attempt"], item["client_token"], None, moment)
+            state.save()
+        result["api_calls"]["start_mailbox_export_job"] += 1
+        try:
+            job_id = workmail.start_export_job(
+                manifest["organization_id"],
+                entity_id,
+                manifest["role_arn"],
+                manifest["kms_key_arn"],
+                manifest["s3_bucket"],
+                manifest["s3_prefix"],
+                item["client_token"],
+                description=build_description(text, item["client_token"]),
+            )
+        except LimitError as error:
+            forget_attempt(manifest, entity_id, item["attempt"], moment, max_attempts)
+            state.save()
+            limit = _limit_reason(listing, entity_id, moment, result["started"])
+            result["limit"] = {"limit": limit, "id": entity_id, "aws_message": error.aws_message}
+            if limit == "mailbox_24h":
+                continue
+            return
+        except botocore.exceptions.ClientError as error:
+            if _aws_error(error)[0] != "EntityNotFoundException":
+                raise
+            forget_attempt(manifest, entity_id, item["attempt"], moment, max_attempts)
+            manifest["mailboxes"][entity_id]["state"] = SKIPPED
+            state.save()
+            result["skipped"].append(entity_id)
+            continue
+        record_start(manifest, entity_id, item["attempt"], item["client_token"], job_id, moment)
+        state.save()
+        result["started"] += 1
+        result["started_mailboxes"].append(entity_id)

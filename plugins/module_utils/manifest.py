@@ -18,9 +18,10 @@ Shape (``format`` 1)::
      "mailboxes": {<entity id>: {"id", "email", "name", "type", "size_mb", "state",
                                  "attempts": [{"attempt", "client_token", "job_id", "state", "start_time",
                                                "end_time", "error_info", "s3_path"}],
-                                 "object": {"key", "size", "etag", "sse", "kms_key_id", "verified", "sha384"}
-                                           or None}}}
+                                 "object": {"key", "size", "etag", "sse", "kms_key_id", "verified", "sha384",
+                                            "problem"} or None}}}
 
+``object`` is what HeadObject showed of a COMPLETED mailbox's export (``problem`` says why it is not ``verified``).
 All times are ISO 8601 text in UTC. :class:`CampaignLock` is a small JSON object next to the manifest
 (``lock.json``) holding ``{"owner", "acquired", "expires"}``, created and taken over with the same conditional
 writes.
@@ -64,7 +65,7 @@ MAILBOX_STATES = (PENDING, RUNNING, COMPLETED, FAILED, FAILED_PERMANENTLY, SKIPP
 
 MAILBOX_TYPES = ("USER", "RESOURCE")
 ATTEMPT_FIELDS = ("attempt", "client_token", "job_id", "state", "start_time", "end_time", "error_info", "s3_path")
-OBJECT_FIELDS = ("key", "size", "etag", "sse", "kms_key_id", "verified", "sha384")
+OBJECT_FIELDS = ("key", "size", "etag", "sse", "kms_key_id", "verified", "sha384", "problem")
 
 # Answers of a conditional write that mean "someone else changed the object": 412 (the condition failed), 409
 # (S3's ConditionalRequestConflict for racing conditional writes) and NoSuchKey for If-Match on a deleted object.

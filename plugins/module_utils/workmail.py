@@ -252,6 +252,20 @@ class WorkMailClient:
             return None
         return {key: value for key, value in response.items() if key != "ResponseMetadata"}
 
+    def get_mailbox_details(self, organization_id, entity_id):
+        """GetMailboxDetails of a user or resource: ``{"size_mb": float, "quota_mb": int or None}`` (MailboxSize and
+        MailboxQuota, in MB; ``size_mb`` is None when AWS gives no size), or None when the entity does not exist."""
+        try:
+            response = self._call("get_mailbox_details", OrganizationId=organization_id, UserId=entity_id)
+        except is_boto3_error_code("EntityNotFoundException"):
+            return None
+        size = response.get("MailboxSize")
+        quota = response.get("MailboxQuota")
+        return {
+            "size_mb": float(size) if size is not None else None,
+            "quota_mb": int(quota) if quota is not None else None,
+        }
+
     def list_users(self, organization_id, filters=None):
         """Every user ListUsers returns (all pages), optionally with ListUsers ``Filters``."""
         kwargs = {"OrganizationId": organization_id}

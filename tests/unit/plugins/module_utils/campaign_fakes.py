@@ -7,7 +7,9 @@
 
 PutObject honours ``IfMatch`` (412 PreconditionFailed when the ETag differs, 404 NoSuchKey when the object is
 missing) and ``IfNoneMatch="*"`` (412 when the object exists); DeleteObject honours ``IfMatch`` the same way. This
-is what moto 5.2.5 does too (checked against ``mock_aws`` and the local server). ETags are quoted MD5s.
+is what moto 5.2.5 does too (checked against ``mock_aws`` and the local server). ETags are quoted MD5s. HeadObject
+answers like S3 (ContentLength, ETag, ServerSideEncryption, SSEKMSKeyId; a bare 404 when the object is missing);
+:meth:`FakeS3.put_export` stores an object as a WorkMail export writes it (SSE-KMS under the job's key).
 """
 
 import copy
@@ -75,6 +77,27 @@ class FakeS3:
             if name in kwargs:
                 stored[name] = kwargs[name]
         return {"ETag": etag}
+
+    def put_export(self, bucket, key, body=b"PK\x03\x04 exported mailbox", kms_key_id=None, sse="aws:kms"):
+        """Store an export's object with the encryption headers S3 reports for it; returns its ETag."""
+        etag = self.raw_put(bucket, key, body)
+        stored = self.objects[(bucket, key)]
+        stored["ContentType"] = "application/zip"
+        if sse:
+            stored["ServerSideEncryption"] = sse
+        if kms_key_id:
+            stored["SSEKMSKeyId"] = kms_key_id
+        return etag
+
+    def head_object(self, **kwargs):
+        self._enter("head_object", kwargs)
+        current = self.objects.get((kwargs["Bucket"], kwargs["Key"]))
+        if current is None:
+            # HeadObject has no body: boto3 reports the status code as the error code.
+            raise s3_error("404", 404, "HeadObject", "Not Found")
+        answer = copy.deepcopy({key: value for key, value in current.items() if key != "Body"})
+        answer["ContentLength"] = len(current["Body"])
+        return answer
 
     def get_object(self, **kwargs):
         self._enter("get_object", kwargs)

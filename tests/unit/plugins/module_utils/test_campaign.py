@@ -507,6 +507,7 @@ def test_record_object_and_summary():
         "kms_key_id": KEY_ARN,
         "verified": False,
         "sha384": None,
+        "problem": None,
     }
     cp.record_object(manifest, mailbox_id(1), NOW, verified=True, sha384="ab" * 48)
     assert manifest["mailboxes"][mailbox_id(1)]["object"]["key"] == "p/a.zip"

@@ -9,7 +9,8 @@ It implements the operations the collection uses with boto3's method and paramet
 boto3's shapes: ListMailboxExportJobs pages with a real NextToken (MaxResults at most 100, the 7-day window),
 DescribeMailboxExportJob, StartMailboxExportJob (ClientToken idempotency, the 10-running-jobs and 24-hour
 limits), CancelMailboxExportJob (refused near completion), DescribeEntity, ListUsers and ListResources (paged,
-with Filters). Failures are injected per operation as botocore ClientErrors.
+with Filters) and GetMailboxDetails (a size per user and resource). Failures are injected per operation as
+botocore ClientErrors.
 """
 
 import copy
@@ -96,6 +97,8 @@ class FakeWorkMail:
         self.users = []
         self.resources = []
         self.groups = []
+        self.mailbox_sizes = {}  # entity id -> MailboxSize in MB (0.0 when not set)
+        self.mailbox_quota = 51200
         self.calls = []
         self._failures = {}
         self._scripts = {}
@@ -108,19 +111,23 @@ class FakeWorkMail:
 
     # Set-up helpers
 
-    def add_user(self, name, email=None, user_id=None, state="ENABLED", role="USER"):
+    def add_user(self, name, email=None, user_id=None, state="ENABLED", role="USER", size_mb=None):
         user = {"Id": user_id or self._new_uuid(), "Name": name, "State": state, "UserRole": role}
         if email:
             user["Email"] = email
         self.users.append(user)
+        if size_mb is not None:
+            self.mailbox_sizes[user["Id"]] = float(size_mb)
         return user["Id"]
 
-    def add_resource(self, name, email=None, resource_id=None, state="ENABLED"):
+    def add_resource(self, name, email=None, resource_id=None, state="ENABLED", size_mb=None):
         resource_id = resource_id or f"r-fade{next(self._ids):028x}"
         resource = {"Id": resource_id, "Name": name, "State": state, "Type": "ROOM"}
         if email:
             resource["Email"] = email
         self.resources.append(resource)
+        if size_mb is not None:
+            self.mailbox_sizes[resource_id] = float(size_mb)
         return resource["Id"]
 
     def add_group(self, name, email, group_id=None):
@@ -299,6 +306,14 @@ class FakeWorkMail:
             response["NextToken"] = token
         return response
 
+    def get_mailbox_details(self, **kwargs):
+        self._enter("get_mailbox_details", kwargs)
+        user_id = kwargs["UserId"].lower()
+        for item in self.users + self.resources:
+            if item["Id"].lower() == user_id and item["State"] != "DELETED":
+                return {"MailboxQuota": self.mailbox_quota, "MailboxSize": self.mailbox_sizes.get(item["Id"], 0.0)}
+        raise client_error("EntityNotFoundException", "entity not found", 400, "GetMailboxDetails")
+
     def list_users(self, **kwargs):
         return self._list_entities("list_users", self.users, "Users", "UsernamePrefix", kwargs)
 
@@ -307,11 +322,11 @@ class FakeWorkMail:
 
 
 def standard_fake(**kwargs):
-    """A FakeWorkMail with alice, bob, the room resource room1 and the group staff."""
+    """A FakeWorkMail with alice (1200.5 MB), bob (300 MB), the room resource room1 (2.25 MB) and the group staff."""
     fake = FakeWorkMail(**kwargs)
-    fake.add_user("alice", "alice@example.com", ALICE_ID)
-    fake.add_user("bob", "bob@example.com", BOB_ID)
-    fake.add_resource("room1", "room1@example.com", ROOM_ID)
+    fake.add_user("alice", "alice@example.com", ALICE_ID, size_mb=1200.5)
+    fake.add_user("bob", "bob@example.com", BOB_ID, size_mb=300)
+    fake.add_resource("room1", "room1@example.com", ROOM_ID, size_mb=2.25)
     fake.add_group("staff", "staff@example.com", GROUP_ID)
     return fake
 

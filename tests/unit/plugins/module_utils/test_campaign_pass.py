@@ -1,0 +1,531 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the mailops.workmail project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from datetime import datetime
+from datetime import timedelta
+from datetime import timezone
+
+import pytest
+from ansible_collections.mailops.workmail.plugins.module_utils import campaign as cp
+from ansible_collections.mailops.workmail.plugins.module_utils import manifest as mf
+from ansible_collections.mailops.workmail.plugins.module_utils.errors import ParameterError
+from ansible_collections.mailops.workmail.plugins.module_utils.tokens import parse_marker
+from ansible_collections.mailops.workmail.plugins.module_utils.workmail import WorkMailClient
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.campaign_fakes import FakeS3
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import ALICE_ID
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import BOB_ID
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import BUCKET
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import GROUP_ID
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import KEY_ARN
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import ORG_ID
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import PREFIX
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import REGION
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import ROLE_ARN
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import ROOM_ID
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import FakeClock
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import standard_fake
+from botocore.exceptions import ClientError
+
+START = datetime(2026, 11, 22, 12, 0, 0, tzinfo=timezone.utc)
+CAMPAIGN = "wave-1"
+KEY_ID = KEY_ARN.rsplit("/", 1)[-1]
+OTHER_KEY_ARN = KEY_ARN.replace("1234abcd", "9999abcd")
+WORKMAIL_OPERATIONS = ("get_mailbox_details", "start_mailbox_export_job", "describe_mailbox_export_job")
+
+
+class CrashingStore:
+    """A ManifestStore whose ``crash_at``-th save raises (the process dies there): nothing is stored."""
+
+    def __init__(self, store, crash_at):
+        self.store = store
+        self.crash_at = crash_at
+        self.saves = 0
+
+    def save(self, manifest, etag):
+        self.saves += 1
+        if self.saves == self.crash_at:
+            raise RuntimeError("the process died")
+        return self.store.save(manifest, etag)
+
+
+class Campaign:
+    """A fake organization of 15 mailboxes (alice, bob, room1 and user01..user12), its S3 and its manifest."""
+
+    def __init__(self, extra_users=12):
+        self.fake = standard_fake(clock=FakeClock(START))
+        for number in range(1, extra_users + 1):
+            self.fake.add_user(f"user{number:02d}", f"user{number:02d}@example.com", size_mb=number * 100 + 5)
+        self.client = WorkMailClient(self.fake, retries=2, delay=0, max_delay=0)
+        self.s3 = FakeS3()
+        self.store = mf.ManifestStore(self.s3, BUCKET, mf.manifest_key(PREFIX, CAMPAIGN))
+        self.manifest = mf.new_manifest(CAMPAIGN, ORG_ID, REGION, BUCKET, PREFIX, KEY_ARN, ROLE_ARN, self.now())
+        mf.add_mailboxes(self.manifest, cp.discover(self.client, ORG_ID, {}, self.manifest), self.now())
+        self.etag = self.store.save(self.manifest, None)
+        self.passes = 0
+
+    def now(self):
+        return self.fake.clock.now()
+
+    def run(self, store=None, **kwargs):
+        self.passes += 1
+        self.manifest, self.etag, result = cp.run_pass(
+            self.client, self.s3, store or self.store, self.manifest, self.etag, self.now(), **kwargs
+        )
+        return result
+
+    def reload(self):
+        self.manifest, self.etag = self.store.load(CAMPAIGN, ORG_ID)
+
+    def complete_running(self, key_form="bare", kms_key_id=KEY_ARN, body=b"PK\x03\x04 mail"):
+        """Every RUNNING job completes; its object is written the way the export writes it."""
+        done = []
+        for job in list(self.fake.jobs.values()):
+            if job["State"] != "RUNNING":
+                continue
+            if key_form == "bucket":
+                self.fake.set_job(job["JobId"], S3Path=f"{job['S3BucketName']}/{job['S3Path']}")
+                key = job["S3Path"][len(job["S3BucketName"]) + 1 :]
+            else:
+                key = job["S3Path"]
+            self.fake.set_job(job["JobId"], State="COMPLETED", EstimatedProgress=100, EndTime=self.now())
+            self.s3.put_export(BUCKET, key, body, kms_key_id=kms_key_id)
+            done.append(job["EntityId"])
+        return done
+
+    def by_size(self):
+        entries = self.manifest["mailboxes"].values()
+        return [entry["id"] for entry in sorted(entries, key=lambda entry: (-entry["size_mb"], entry["id"]))]
+
+    def workmail_calls(self):
+        return {operation: self.fake.count(operation) for operation in WORKMAIL_OPERATIONS}
+
+    def jobs_of(self, entity_id):
+        return [job for job in self.fake.jobs.values() if job["EntityId"] == entity_id]
+
+
+# GetMailboxDetails and discovery
+
+
+def test_get_mailbox_details():
+    fake = standard_fake()
+    client = WorkMailClient(fake, retries=2, delay=0, max_delay=0)
+    assert client.get_mailbox_details(ORG_ID, ALICE_ID) == {"size_mb": 1200.5, "quota_mb": 51200}
+    assert client.get_mailbox_details(ORG_ID, ROOM_ID) == {"size_mb": 2.25, "quota_mb": 51200}
+    assert client.get_mailbox_details(ORG_ID, GROUP_ID) is None
+    assert fake.calls[0] == ("get_mailbox_details", {"OrganizationId": ORG_ID, "UserId": ALICE_ID})
+    fake.fail("get_mailbox_details", "ThrottlingException")
+    assert client.get_mailbox_details(ORG_ID, BOB_ID)["size_mb"] == 300.0
+    assert isinstance(client.get_mailbox_details(ORG_ID, BOB_ID)["size_mb"], float)
+
+
+def test_discover_asks_sizes_once_and_follows_the_selection():
+    fake = standard_fake()
+    client = WorkMailClient(fake, retries=2, delay=0, max_delay=0)
+    mailboxes = cp.discover(client, ORG_ID, {"exclude": ["room*"]})
+    assert [(mailbox["id"], mailbox["size_mb"]) for mailbox in mailboxes] == [(ALICE_ID, 1200.5), (BOB_ID, 300.0)]
+    assert mailboxes[0]["email"] == "alice@example.com" and mailboxes[0]["type"] == "USER"
+    assert fake.count("get_mailbox_details") == 2
+
+    manifest = mf.new_manifest(CAMPAIGN, ORG_ID, REGION, BUCKET, PREFIX, KEY_ARN, ROLE_ARN, START)
+    mf.add_mailboxes(manifest, mailboxes)
+    again = cp.discover(client, ORG_ID, {}, manifest)
+    assert [(mailbox["id"], mailbox["size_mb"]) for mailbox in again] == [
+        (ALICE_ID, 1200.5),
+        (BOB_ID, 300.0),
+        (ROOM_ID, 2.25),
+    ]
+    assert fake.count("get_mailbox_details") == 3  # only room1 was new
+    assert fake.count("list_users") == 2 and fake.count("list_resources") == 2
+
+
+def test_discover_leaves_out_a_mailbox_deleted_meanwhile():
+    fake = standard_fake()
+    client = WorkMailClient(fake, retries=2, delay=0, max_delay=0)
+    original = fake.get_mailbox_details
+
+    def details(**kwargs):
+        if kwargs["UserId"] == BOB_ID:
+            fake.users[1]["State"] = "DELETED"
+        return original(**kwargs)
+
+    fake.get_mailbox_details = details
+    assert [mailbox["id"] for mailbox in cp.discover(client, ORG_ID, {})] == [ALICE_ID, ROOM_ID]
+
+
+# Verification
+
+
+def test_verify_object_accepts_both_path_forms():
+    s3 = FakeS3()
+    key = f"{PREFIX}/{ALICE_ID}/job-1.zip"
+    etag = s3.put_export(BUCKET, key, b"zip", kms_key_id=KEY_ARN)
+    expected = {
+        "key": key,
+        "size": 3,
+        "etag": etag,
+        "sse": "aws:kms",
+        "kms_key_id": KEY_ARN,
+        "verified": True,
+        "problem": None,
+    }
+    job = {"S3Path": key, "S3BucketName": BUCKET}
+    assert cp.verify_object(s3, job, KEY_ARN) == expected
+    assert cp.verify_object(s3, {"S3Path": f"{BUCKET}/{key}", "S3BucketName": BUCKET}, KEY_ARN) == expected
+    assert cp.verify_object(s3, {"s3_path": f"{BUCKET}/{key}"}, KEY_ARN, bucket=BUCKET) == expected
+    assert cp.verify_object(s3, {"s3_path": f"s3://{BUCKET}/{key}"}, KEY_ARN) == expected
+
+
+def test_verify_object_prefers_the_key_under_the_prefix():
+    s3 = FakeS3()
+    bucket = "exports"
+    s3.put_export(bucket, "exports/2026/a.zip", b"zip", kms_key_id=KEY_ARN)
+    found = cp.verify_object(s3, {"s3_path": "exports/2026/a.zip"}, KEY_ARN, bucket=bucket, prefix="exports/2026")
+    assert found["verified"] and found["key"] == "exports/2026/a.zip"
+    assert s3.count("head_object") == 1
+    # Without the prefix the stripped key is tried first, then the path as given.
+    found = cp.verify_object(s3, {"s3_path": "exports/2026/a.zip"}, KEY_ARN, bucket=bucket)
+    assert found["verified"] and found["key"] == "exports/2026/a.zip"
+    assert s3.count("head_object") == 3
+
+
+def test_verify_object_key_id_reported():
+    s3 = FakeS3()
+    s3.put_export(BUCKET, "p/a.zip", kms_key_id=KEY_ID)
+    assert cp.verify_object(s3, {"s3_path": "p/a.zip"}, KEY_ARN, bucket=BUCKET)["verified"] is True
+    assert cp.same_kms_key(KEY_ID, KEY_ARN)
+    assert not cp.same_kms_key(OTHER_KEY_ARN, KEY_ARN)
+    assert not cp.same_kms_key(None, KEY_ARN)
+
+
+@pytest.mark.parametrize(
+    "body, sse, kms_key_id, problem",
+    [
+        (b"", "aws:kms", KEY_ARN, "the object is empty"),
+        (b"zip", "AES256", None, "not encrypted with SSE-KMS (ServerSideEncryption 'AES256')"),
+        (b"zip", None, None, "not encrypted with SSE-KMS (ServerSideEncryption None)"),
+        (b"zip", "aws:kms", OTHER_KEY_ARN, f"encrypted under {OTHER_KEY_ARN}, not {KEY_ARN}"),
+        (b"", "AES256", None, "the object is empty; the object is not encrypted"),
+    ],
+)
+def test_verify_object_problems(body, sse, kms_key_id, problem):
+    s3 = FakeS3()
+    s3.put_export(BUCKET, "p/a.zip", body, kms_key_id=kms_key_id, sse=sse)
+    found = cp.verify_object(s3, {"s3_path": "p/a.zip"}, KEY_ARN, bucket=BUCKET)
+    assert found["verified"] is False
+    assert problem in found["problem"]
+    assert found["size"] == len(body)
+
+
+def test_verify_object_missing_refused_and_unusable():
+    s3 = FakeS3()
+    found = cp.verify_object(s3, {"s3_path": f"{BUCKET}/p/a.zip"}, KEY_ARN, bucket=BUCKET)
+    assert found["verified"] is False and found["key"] == "p/a.zip"
+    assert found["problem"].startswith(f"no object at S3Path {BUCKET}/p/a.zip")
+    assert s3.count("head_object") == 2
+    s3.fail("head_object", "403", 403)
+    found = cp.verify_object(s3, {"s3_path": "p/a.zip"}, KEY_ARN, bucket=BUCKET)
+    assert "access denied" in found["problem"] and found["verified"] is False
+    assert "no usable S3Path" in cp.verify_object(s3, {"s3_path": None}, KEY_ARN, bucket=BUCKET)["problem"]
+    s3.fail("head_object", "InternalError", 500)
+    with pytest.raises(ClientError):
+        cp.verify_object(s3, {"s3_path": "p/a.zip"}, KEY_ARN, bucket=BUCKET)
+
+
+# Passes
+
+
+def test_first_pass_starts_ten_largest_first_and_records_tokens():
+    run = Campaign()
+    assert len(run.manifest["mailboxes"]) == 15
+    result = run.run()
+    largest = run.by_size()[:10]
+    assert result["started"] == 10
+    assert result["started_mailboxes"] == largest
+    assert result["free_slots"] == 10 and result["foreign_running"] == 0
+    assert result["api_calls"] == {
+        "list_mailbox_export_jobs": 1,
+        "describe_mailbox_export_job": 0,
+        "start_mailbox_export_job": 10,
+    }
+    assert result["done"] is False and result["summary"]["running"] == 10 and result["summary"]["pending"] == 5
+    assert result["saves"] == 20  # before and after every start
+    for entity_id in largest:
+        attempt = run.manifest["mailboxes"][entity_id]["attempts"][0]
+        token = cp.campaign_client_token(ORG_ID, entity_id, CAMPAIGN, 1)
+        assert attempt["client_token"] == token and attempt["job_id"]
+        job = run.fake.jobs[attempt["job_id"]]
+        assert parse_marker(job["Description"]) == token
+        assert job["Description"].startswith("mailops.workmail campaign wave-1 ")
+        assert (job["S3BucketName"], job["S3Prefix"], job["KmsKeyArn"], job["RoleArn"]) == (
+            BUCKET,
+            PREFIX,
+            KEY_ARN,
+            ROLE_ARN,
+        )
+    stored, etag = run.store.load(CAMPAIGN, ORG_ID)
+    assert stored == run.manifest and etag == run.etag
+
+
+def test_campaign_runs_to_the_end_within_the_api_budget():
+    run = Campaign()
+    largest = run.by_size()
+    run.run()
+    run.fake.clock.advance(hours=2)
+    first_ten = run.complete_running(key_form="bucket")  # the local emulator's "<bucket>/<key>"
+    assert sorted(first_ten) == sorted(largest[:10])
+
+    second = run.run()
+    assert second["completed_now"] == 10 and second["verified_now"] == 10
+    assert second["verification_problems"] == []
+    assert second["started_mailboxes"] == largest[10:]
+    assert second["described"] == 0
+    entry = run.manifest["mailboxes"][largest[0]]
+    assert entry["state"] == "COMPLETED"
+    assert entry["attempts"][0]["state"] == "COMPLETED" and entry["attempts"][0]["end_time"]
+    assert entry["object"]["verified"] is True and entry["object"]["sse"] == "aws:kms"
+    assert entry["object"]["key"] == f"{PREFIX}/{largest[0]}/{entry['attempts'][0]['job_id']}.zip"
+    assert entry["object"]["kms_key_id"] == KEY_ARN and entry["object"]["size"] > 0
+
+    run.fake.clock.advance(hours=1)
+    run.complete_running()
+    third = run.run()
+    assert third["completed_now"] == 5 and third["verified_now"] == 5 and third["started"] == 0
+    assert third["done"] is True
+    assert third["summary"] == {
+        "total": 15,
+        "completed": 15,
+        "running": 0,
+        "pending": 0,
+        "failed": 0,
+        "failed_permanently": 0,
+        "skipped": 0,
+        "verified": 15,
+    }
+
+    # A re-run of a finished campaign exports nothing again: one listing, nothing else, no save.
+    fourth = run.run()
+    assert fourth["done"] is True and fourth["started"] == 0 and fourth["saves"] == 0
+    # And a later discovery asks no size again.
+    mf.add_mailboxes(run.manifest, cp.discover(run.client, ORG_ID, {}, run.manifest))
+
+    calls = run.workmail_calls()
+    assert calls["get_mailbox_details"] == 15
+    assert calls["start_mailbox_export_job"] == 15
+    assert calls["describe_mailbox_export_job"] == 0
+    assert run.fake.count("list_mailbox_export_jobs") == run.passes == 4
+    assert sum(calls.values()) <= 3 * 15
+    assert all(len(run.jobs_of(entity_id)) == 1 for entity_id in largest)
+
+
+def test_a_crash_between_start_and_saving_the_job_id_is_recovered_by_the_token():
+    run = Campaign()
+    largest = run.by_size()
+    with pytest.raises(RuntimeError):
+        run.run(store=CrashingStore(run.store, crash_at=2))  # save 1: attempt recorded, Start, save 2 dies
+    assert run.fake.count("start_mailbox_export_job") == 1
+    run.reload()
+    attempt = run.manifest["mailboxes"][largest[0]]["attempts"][0]
+    assert attempt["job_id"] is None and attempt["state"] == "RUNNING"
+
+    result = run.run()
+    job_id = run.manifest["mailboxes"][largest[0]]["attempts"][0]["job_id"]
+    assert job_id == run.jobs_of(largest[0])[0]["JobId"]
+    assert result["started_mailboxes"] == largest[1:10]
+    assert result["free_slots"] == 9
+    assert run.fake.count("start_mailbox_export_job") == 10
+    assert all(len(run.jobs_of(entity_id)) == 1 for entity_id in largest[:10])
+    assert result["api_calls"]["describe_mailbox_export_job"] == 0
+
+
+def test_a_crash_before_start_resumes_with_the_same_token():
+    run = Campaign()
+    largest = run.by_size()
+    original = run.fake.start_mailbox_export_job
+    state = {"calls": 0}
+
+    def dies_on_second_start(**kwargs):
+        state["calls"] += 1
+        if state["calls"] == 2:
+            raise RuntimeError("the process died before the request left")
+        return original(**kwargs)
+
+    run.fake.start_mailbox_export_job = dies_on_second_start
+    with pytest.raises(RuntimeError):
+        run.run()
+    run.reload()
+    assert run.manifest["mailboxes"][largest[1]]["attempts"][0]["job_id"] is None
+    assert run.jobs_of(largest[1]) == []
+
+    result = run.run()
+    assert result["started_mailboxes"] == largest[1:10]  # the resumed attempt first, then the new ones
+    attempt = run.manifest["mailboxes"][largest[1]]["attempts"]
+    assert len(attempt) == 1 and attempt[0]["job_id"] == run.jobs_of(largest[1])[0]["JobId"]
+    assert all(len(run.jobs_of(entity_id)) == 1 for entity_id in largest[:10])
+
+
+def test_foreign_running_jobs_take_slots():
+    run = Campaign()
+    for number in range(3):
+        run.fake.add_job(f"f{number}000000-0000-4000-8000-000000000000", description="someone else's export")
+    result = run.run()
+    assert result["foreign_running"] == 3 and result["free_slots"] == 7
+    assert result["started_mailboxes"] == run.by_size()[:7]
+    assert run.fake.count("start_mailbox_export_job") == 7
+
+
+def test_a_mailbox_exported_elsewhere_within_24_hours_is_not_started():
+    run = Campaign()
+    run.fake.add_job(ALICE_ID, state="COMPLETED", age=timedelta(hours=2), job_id="manual-1")
+    result = run.run()
+    assert [item["id"] for item in result["blocked_24h"]] == [ALICE_ID]
+    assert result["blocked_24h"][0]["eligible"] == (START + timedelta(hours=22)).isoformat()
+    assert ALICE_ID not in result["started_mailboxes"] and result["started"] == 9
+    assert run.manifest["mailboxes"][ALICE_ID]["state"] == "PENDING"
+    assert not any(kwargs["EntityId"] == ALICE_ID for name, kwargs in run.fake.calls if name.startswith("start"))
+
+
+def test_limit_exceeded_stops_starting_and_forgets_the_attempt():
+    run = Campaign()
+    largest = run.by_size()
+    original = run.fake.start_mailbox_export_job
+    state = {"calls": 0}
+
+    def refuses_third(**kwargs):
+        state["calls"] += 1
+        if state["calls"] == 3:
+            run.fake.fail("start_mailbox_export_job", "LimitExceededException", "exceeds the limit")
+        return original(**kwargs)
+
+    run.fake.start_mailbox_export_job = refuses_third
+    result = run.run()
+    assert result["started_mailboxes"] == largest[:2]
+    assert result["limit"] == {"limit": "unknown", "id": largest[2], "aws_message": "exceeds the limit"}
+    assert state["calls"] == 3
+    refused = run.manifest["mailboxes"][largest[2]]
+    assert refused["state"] == "PENDING" and refused["attempts"] == []
+    assert run.store.load(CAMPAIGN, ORG_ID)[0] == run.manifest
+
+    result = run.run()
+    assert result["started_mailboxes"] == largest[2:10] and result["limit"] is None
+
+
+def test_limit_exceeded_when_the_organization_is_full():
+    run = Campaign()
+    largest = run.by_size()
+    for number in range(9):
+        run.fake.add_job(f"f{number}000000-0000-4000-8000-000000000000")
+    original = run.fake.list_mailbox_export_jobs
+
+    def someone_starts_a_job_after_the_listing(**kwargs):
+        answer = original(**kwargs)
+        run.fake.add_job("f9000000-0000-4000-8000-000000000000")
+        return answer
+
+    run.fake.list_mailbox_export_jobs = someone_starts_a_job_after_the_listing
+    result = run.run(max_concurrent_jobs=10)
+    assert result["free_slots"] == 1 and result["started"] == 0
+    assert result["limit"]["id"] == largest[0] and result["limit"]["limit"] == "unknown"
+    assert run.manifest["mailboxes"][largest[0]]["attempts"] == []
+
+
+def test_a_failed_job_is_described_once_and_retried_after_24_hours():
+    run = Campaign(extra_users=0)
+    run.run(max_concurrent_jobs=1)
+    job_id = run.manifest["mailboxes"][ALICE_ID]["attempts"][0]["job_id"]
+    run.fake.clock.advance(hours=1)
+    run.fake.set_job(job_id, State="FAILED", ErrorInfo="Access denied to the KMS key", EndTime=run.now())
+
+    result = run.run(max_concurrent_jobs=1)
+    assert result["failed_now"] == 1 and result["described"] == 1
+    entry = run.manifest["mailboxes"][ALICE_ID]
+    assert entry["state"] == "FAILED" and entry["attempts"][0]["error_info"] == "Access denied to the KMS key"
+    assert result["waiting_24h"] == 1
+    assert result["next_eligible"] == (START + timedelta(hours=24)).isoformat()
+    assert ALICE_ID not in result["started_mailboxes"]  # bob starts instead
+
+    run.fake.clock.advance(hours=1)
+    run.fake.set_job(run.manifest["mailboxes"][BOB_ID]["attempts"][0]["job_id"], State="COMPLETED", EndTime=run.now())
+    run.s3.put_export(BUCKET, f"{PREFIX}/{BOB_ID}/x.zip", kms_key_id=KEY_ARN)
+    result = run.run(max_concurrent_jobs=1)
+    assert result["described"] == 0 and result["waiting_24h"] == 1
+    assert result["started_mailboxes"] == [ROOM_ID]
+    # bob's object is not at its S3Path: recorded, not verified
+    assert run.manifest["mailboxes"][BOB_ID]["object"]["verified"] is False
+    assert result["verification_problems"][0]["id"] == BOB_ID
+
+    run.fake.clock.advance(hours=23)
+    run.fake.set_job(run.manifest["mailboxes"][ROOM_ID]["attempts"][0]["job_id"], State="COMPLETED")
+    result = run.run(max_concurrent_jobs=1)
+    assert result["started_mailboxes"] == [ALICE_ID]
+    attempts = run.manifest["mailboxes"][ALICE_ID]["attempts"]
+    assert [attempt["client_token"] for attempt in attempts] == [
+        cp.campaign_client_token(ORG_ID, ALICE_ID, CAMPAIGN, 1),
+        cp.campaign_client_token(ORG_ID, ALICE_ID, CAMPAIGN, 2),
+    ]
+    assert run.fake.count("describe_mailbox_export_job") == 1
+
+
+def test_jobs_older_than_the_listing_window_are_described():
+    run = Campaign(extra_users=0)
+    run.run()
+    run.complete_running()
+    run.fake.clock.advance(days=8)
+    result = run.run()
+    assert result["listed"] == 0
+    assert result["described"] == 3 and result["completed_now"] == 3 and result["verified_now"] == 3
+    assert result["done"] is True
+    assert run.fake.count("describe_mailbox_export_job") == 3
+    assert run.run()["described"] == 0
+
+
+def test_a_job_that_vanished_is_recorded_failed():
+    run = Campaign(extra_users=0)
+    run.run()
+    job_id = run.manifest["mailboxes"][ALICE_ID]["attempts"][0]["job_id"]
+    del run.fake.jobs[job_id]
+    result = run.run()
+    assert result["described"] == 1 and result["failed_now"] == 1
+    entry = run.manifest["mailboxes"][ALICE_ID]
+    assert entry["state"] == "FAILED" and "neither listed" in entry["attempts"][0]["error_info"]
+
+
+def test_a_deleted_mailbox_is_skipped():
+    run = Campaign(extra_users=0)
+    run.fake.users[0]["State"] = "DELETED"
+    run.fake.users[0]["Id"] = "gone"
+    result = run.run()
+    assert result["skipped"] == [ALICE_ID]
+    assert run.manifest["mailboxes"][ALICE_ID]["state"] == "SKIPPED"
+    assert run.manifest["mailboxes"][ALICE_ID]["attempts"] == []
+    assert result["started_mailboxes"] == [BOB_ID, ROOM_ID]
+
+
+def test_another_writer_stops_the_pass_before_any_start():
+    run = Campaign()
+    run.s3.raw_put(BUCKET, run.store.key, b"{}")
+    with pytest.raises(mf.ManifestConflictError):
+        run.run()
+    assert run.fake.count("start_mailbox_export_job") == 0
+    assert run.fake.count("list_mailbox_export_jobs") == 1
+
+
+def test_on_change_sees_every_save_and_the_description_is_checked():
+    run = Campaign(extra_users=0)
+    seen = []
+    result = run.run(on_change=lambda manifest, etag: seen.append(etag), description="nightly")
+    assert len(seen) == result["saves"] == 6 and seen[-1] == run.etag
+    assert all(job["Description"].startswith("nightly [mailops:") for job in run.fake.jobs.values())
+    with pytest.raises(ParameterError, match="description"):
+        run.run(description="x" * 1000)
+
+
+def test_now_may_be_a_callable_and_verify_may_be_off():
+    run = Campaign(extra_users=0)
+    run.run()
+    run.complete_running()
+    manifest, dummy, result = cp.run_pass(run.client, run.s3, run.store, run.manifest, run.etag, run.now, verify=False)
+    assert result["completed_now"] == 3 and result["verified_now"] == 0
+    assert all(entry["object"] is None for entry in manifest["mailboxes"].values())
+    assert run.s3.count("head_object") == 0
