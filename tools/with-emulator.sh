@@ -12,7 +12,7 @@ log=$(mktemp "${TMPDIR:-/tmp}/mailops-emulator.XXXXXX")
 fifo="$log.fifo"
 mkfifo "$fifo"
 
-"$root/$venv/bin/python" "$root/tests/emulator/serve.py" --port 0 >"$fifo" 2>"$log" &
+"$root/$venv/bin/python" "$root/tests/emulator/serve.py" --port 0 --quiet >"$fifo" 2>"$log" &
 emulator=$!
 cleanup() {
   kill "$emulator" 2>/dev/null || true
@@ -36,7 +36,8 @@ esac
 cat <&3 >/dev/null &
 
 export AWS_ENDPOINT_URL="$endpoint"
-export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
+# Any credentials work; the secret is one that never appears in normal text (Ansible masks it wherever it is printed).
+export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=local-aws-dummy-secret
 export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
 unset AWS_PROFILE AWS_SESSION_TOKEN AWS_SECURITY_TOKEN
 echo "local AWS: $endpoint"

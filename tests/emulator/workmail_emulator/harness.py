@@ -20,7 +20,8 @@ from botocore.config import Config
 SERVE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "serve.py")
 DEFAULT_REGION = "us-east-1"
 ACCESS_KEY = "testing"
-SECRET_KEY = "testing"
+# Any secret works; one that never appears in normal text, because Ansible masks it wherever it is printed.
+SECRET_KEY = "local-aws-dummy-secret"
 # The emulator is on loopback: never go through HTTP(S)_PROXY to reach it.
 _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 _DROPPED_ENV = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
