@@ -23,6 +23,9 @@ import copy
 import fnmatch
 import hashlib
 import json
+import os
+import socket
+import uuid
 from dataclasses import asdict
 from dataclasses import dataclass
 from dataclasses import field
@@ -39,6 +42,7 @@ from ansible_collections.mailops.workmail.plugins.module_utils.errors import Lim
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import ParameterError
 from ansible_collections.mailops.workmail.plugins.module_utils.export_jobs import iso8601
 from ansible_collections.mailops.workmail.plugins.module_utils.export_jobs import to_datetime
+from ansible_collections.mailops.workmail.plugins.module_utils.export_jobs import utcnow
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import COMPLETED
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import FAILED
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import FAILED_PERMANENTLY
@@ -46,10 +50,23 @@ from ansible_collections.mailops.workmail.plugins.module_utils.manifest import O
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import PENDING
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import RUNNING
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import SKIPPED
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import CampaignLock
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import ManifestStore
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import add_mailboxes
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import lock_key
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import manifest_key
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import new_manifest
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import validate_campaign
 from ansible_collections.mailops.workmail.plugins.module_utils.tokens import build_description
 from ansible_collections.mailops.workmail.plugins.module_utils.tokens import description_budget
 from ansible_collections.mailops.workmail.plugins.module_utils.tokens import parse_marker
+from ansible_collections.mailops.workmail.plugins.module_utils.validation import parse_kms_key_arn
+from ansible_collections.mailops.workmail.plugins.module_utils.validation import parse_role_arn
+from ansible_collections.mailops.workmail.plugins.module_utils.validation import validate_bucket_name
+from ansible_collections.mailops.workmail.plugins.module_utils.validation import validate_description
+from ansible_collections.mailops.workmail.plugins.module_utils.validation import validate_organization_id
+from ansible_collections.mailops.workmail.plugins.module_utils.validation import validate_prefix
+from ansible_collections.mailops.workmail.plugins.module_utils.validation import validate_region
 
 try:
     import botocore
@@ -904,3 +921,277 @@ def _start(workmail, manifest, the_plan, listing, moment, text, max_attempts, st
         state.save()
         result["started"] += 1
         result["started_mailboxes"].append(entity_id)
+
+
+# One pass of the organization-wide export module (workmail_organization_export)
+
+VERIFY_CHOICES = ("basic", "none")
+DEFAULT_LOCK_TTL = 900
+MIN_POLL_INTERVAL = 5
+
+
+def _positive_int(params, parameter, minimum=1):
+    value = params.get(parameter)
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ParameterError(parameter, f"must be an integer of at least {minimum}, got {value!r}")
+
+
+def validate_organization_export_params(params, region):
+    """Validate the parameters of workmail_organization_export before any AWS call (ParameterError otherwise)."""
+    validate_region(region)
+    validate_organization_id(params.get("organization_id"))
+    validate_campaign(params.get("campaign"))
+    parse_role_arn(params.get("role_arn"))
+    parse_kms_key_arn(params.get("kms_key_arn"), region=region)
+    validate_bucket_name(params.get("s3_bucket"))
+    validate_prefix(params.get("s3_prefix"))
+    token = campaign_client_token(params["organization_id"], "x", params["campaign"], 1)
+    validate_description(params.get("description"), token)
+    _check_limits(
+        params.get("max_concurrent_jobs", MAX_RUNNING_JOBS_PER_ORGANIZATION),
+        params.get("max_attempts", DEFAULT_MAX_ATTEMPTS),
+    )
+    if params.get("verify", "basic") not in VERIFY_CHOICES:
+        raise ParameterError("verify", f"must be one of {', '.join(VERIFY_CHOICES)}, got {params.get('verify')!r}")
+    _positive_int(params, "lock_ttl")
+    _positive_int(params, "wait_timeout")
+    _positive_int(params, "poll_interval", MIN_POLL_INTERVAL)
+    if params.get("lock_owner") is not None and not str(params["lock_owner"]).strip():
+        raise ParameterError("lock_owner", "must not be empty")
+    explicit = params.get("mailboxes")
+    if explicit is not None:
+        if params.get("include") or params.get("exclude"):
+            raise ParameterError("mailboxes", "cannot be combined with include or exclude")
+        if not explicit:
+            raise ParameterError("mailboxes", "must name at least one mailbox")
+    return params
+
+
+def default_lock_owner():
+    """A lock owner naming this host and process, unique per call."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+
+
+def _service_now(workmail_client, now):
+    return to_datetime(workmail_client.service_time()) or to_datetime(now())
+
+
+def _discover(workmail_client, params, manifest):
+    options = {
+        "include_disabled": bool(params.get("include_disabled")),
+        "skip_system_users": bool(params.get("skip_system_users")),
+        "include": params.get("include"),
+        "exclude": params.get("exclude"),
+        "explicit": params.get("mailboxes"),
+    }
+    try:
+        return discover(workmail_client, params["organization_id"], options, manifest)
+    except ParameterError as error:
+        if error.parameter != "explicit":
+            raise
+        details = {key: value for key, value in error.details.items() if key != "parameter"}
+        raise ParameterError("mailboxes", error.rule, **details) from error
+
+
+def _check_destination(manifest, params):
+    for name in ("role_arn", "kms_key_arn"):
+        if manifest.get(name) and manifest[name] != params[name]:
+            raise ParameterError(
+                name,
+                f"campaign {manifest['campaign']!r} was started with {name} {manifest[name]}, not {params[name]}; "
+                "give the same value, or use another campaign name",
+            )
+
+
+def _queued(manifest):
+    entries = [entry for entry in manifest["mailboxes"].values() if entry["state"] in (PENDING, FAILED)]
+    return [
+        {"id": entry["id"], "email": entry["email"], "size_mb": entry["size_mb"]}
+        for entry in sorted(entries, key=_size_order)
+    ]
+
+
+def _outcome(manifest, moment):
+    """The parts of the module result read from the manifest."""
+    failures = []
+    waiting = []
+    for entity_id in sorted(manifest["mailboxes"]):
+        entry = manifest["mailboxes"][entity_id]
+        last = entry["attempts"][-1] if entry["attempts"] else {}
+        if entry["state"] == FAILED_PERMANENTLY:
+            failures.append(
+                {
+                    "id": entity_id,
+                    "email": entry["email"],
+                    "name": entry["name"],
+                    "attempts": len(entry["attempts"]),
+                    "job_id": last.get("job_id"),
+                    "error_info": last.get("error_info"),
+                }
+            )
+        elif entry["state"] == FAILED:
+            eligible = _eligible_at(entry)
+            if eligible is not None and eligible > moment:
+                waiting.append({"id": entity_id, "email": entry["email"], "eligible": iso8601(eligible)})
+    waiting.sort(key=lambda item: (item["eligible"], item["id"]))
+    return {"summary": summary(manifest), "failures": failures, "waiting_24h": waiting, "queued": _queued(manifest)}
+
+
+def _check_mode_pass(workmail_client, params, manifest, now, region):
+    """What a real pass would do, from the listing and :func:`plan` only: nothing is started, saved or locked."""
+    organization_id = params["organization_id"]
+    exists = manifest is not None
+    moment = to_datetime(now())
+    if manifest is None:
+        manifest = new_manifest(
+            params["campaign"],
+            organization_id,
+            region,
+            params["s3_bucket"],
+            params["s3_prefix"],
+            params["kms_key_arn"],
+            params["role_arn"],
+            moment,
+        )
+    else:
+        manifest = copy.deepcopy(manifest)
+    added = add_mailboxes(manifest, _discover(workmail_client, params, manifest), moment)
+    listing = workmail_client.list_export_jobs(organization_id)
+    moment = _service_now(workmail_client, now)
+    the_plan = plan(manifest, listing, moment, params["max_concurrent_jobs"], params["max_attempts"])
+    apply_plan(manifest, the_plan)
+    would_start = []
+    for item in the_plan.to_start:
+        if not item["resume"] and _recent_job(listing, item["id"], moment) is not None:
+            continue
+        entry = manifest["mailboxes"][item["id"]]
+        would_start.append(
+            {"id": item["id"], "email": entry["email"], "size_mb": entry["size_mb"], "attempt": item["attempt"]}
+        )
+    starting = {item["id"] for item in would_start}
+    result = _outcome(manifest, moment)
+    result["queued"] = [item for item in result["queued"] if item["id"] not in starting]
+    result.update(
+        changed=not exists or bool(added) or bool(the_plan.updates) or bool(would_start),
+        done=the_plan.done,
+        started=[],
+        would_start=would_start,
+        manifest_exists=exists,
+        **{
+            "pass": {
+                "now": the_plan.now,
+                "listed": len(listing),
+                "added": len(added),
+                "updates": len(the_plan.updates),
+                "free_slots": the_plan.free_slots,
+                "foreign_running": len(the_plan.foreign_running),
+                "own_running": the_plan.own_running,
+                "would_start": len(would_start),
+                "waiting_24h": len(the_plan.waiting_24h),
+            }
+        },
+    )
+    return result
+
+
+def _reconcile(workmail_client, s3_client, store, params, manifest, etag, moment, region, now):
+    if manifest is None:
+        manifest = new_manifest(
+            params["campaign"],
+            params["organization_id"],
+            region,
+            params["s3_bucket"],
+            params["s3_prefix"],
+            params["kms_key_arn"],
+            params["role_arn"],
+            moment,
+        )
+    added = add_mailboxes(manifest, _discover(workmail_client, params, manifest), moment)
+    saves = 0
+    if etag is None or added:
+        etag = store.save(manifest, etag)
+        saves += 1
+    manifest, etag, pass_result = run_pass(
+        workmail_client,
+        s3_client,
+        store,
+        manifest,
+        etag,
+        lambda: _service_now(workmail_client, now),
+        max_concurrent_jobs=params["max_concurrent_jobs"],
+        max_attempts=params["max_attempts"],
+        verify=params.get("verify", "basic") != "none",
+        description=params.get("description"),
+    )
+    moment = to_datetime(pass_result["now"])
+    started = []
+    for entity_id in pass_result["started_mailboxes"]:
+        entry = manifest["mailboxes"][entity_id]
+        started.append({"id": entity_id, "email": entry["email"], "job_id": entry["attempts"][-1].get("job_id")})
+    pass_result = {key: value for key, value in pass_result.items() if key not in ("summary", "done")}
+    pass_result["added"] = len(added)
+    result = _outcome(manifest, moment)
+    counts = result["summary"]
+    result.update(
+        changed=bool(saves or pass_result["saves"]),
+        done=counts["pending"] == 0 and counts["running"] == 0 and counts["failed"] == 0,
+        started=started,
+        manifest_exists=True,
+        **{"pass": pass_result},
+    )
+    return result
+
+
+def run_organization_pass(workmail_client, s3_client, params, check_mode=False, now=utcnow, region=None):
+    """One reconcile pass of an organization-wide export campaign (the module workmail_organization_export).
+
+    ``params`` are the module's (validated) parameters. Takes the campaign lock (``lock_owner``, or a new owner),
+    loads or creates the manifest, adds the mailboxes the selection finds, runs :func:`run_pass` and releases the
+    lock (a release that fails is left to expire). In ``check_mode`` nothing is locked, saved or started: the
+    result says which mailboxes a real pass would start (``would_start``) from the listing and :func:`plan`.
+
+    Returns ``{"changed", "done", "summary", "started", "failures", "waiting_24h", "queued", "pass", "manifest",
+    "manifest_exists", "lock_owner"}`` (and ``would_start`` in check mode). Raises LockHeldError, ManifestError,
+    ParameterError and other WorkMailErrors, and botocore errors.
+    """
+    organization_id = params["organization_id"]
+    campaign = params["campaign"]
+    bucket = params["s3_bucket"]
+    key = manifest_key(params["s3_prefix"], campaign)
+    store = ManifestStore(s3_client, bucket, key, local_copy=params.get("local_manifest"))
+    location = {"s3_uri": f"s3://{bucket}/{key}", "s3_bucket": bucket, "s3_key": key}
+    location["local_path"] = params.get("local_manifest")
+
+    if check_mode:
+        manifest = store.load(campaign, organization_id)[0]
+        if manifest is not None:
+            _check_destination(manifest, params)
+        result = _check_mode_pass(workmail_client, params, manifest, now, region)
+        result.update(manifest=location, lock_owner=None)
+        return result
+
+    owner = params.get("lock_owner") or default_lock_owner()
+    lock = CampaignLock(
+        s3_client,
+        bucket,
+        lock_key(params["s3_prefix"], campaign),
+        owner,
+        params.get("lock_ttl") or DEFAULT_LOCK_TTL,
+        now,
+        params["kms_key_arn"],
+    )
+    lock.acquire()
+    try:
+        manifest, etag = store.load(campaign, organization_id)
+        if manifest is not None:
+            _check_destination(manifest, params)
+        result = _reconcile(workmail_client, s3_client, store, params, manifest, etag, to_datetime(now()), region, now)
+    finally:
+        try:
+            lock.release()
+        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError):
+            pass  # the lock expires by itself after lock_ttl
+    result.update(manifest=location, lock_owner=owner)
+    return result

@@ -1,0 +1,460 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the mailops.workmail project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+---
+module: workmail_organization_export
+version_added: 0.1.0
+short_description: Export every Amazon WorkMail mailbox of an organization to S3, once, with proof
+description:
+  - Runs an export campaign over an Amazon WorkMail organization. Every selected user and resource mailbox is
+    exported once to S3 with C(StartMailboxExportJob), encrypted with a customer managed KMS key, keeping at most
+    O(max_concurrent_jobs) jobs running and starting the largest mailboxes first.
+  - The campaign's state is a manifest in the export bucket,
+    C(<s3_prefix>/mailops-campaigns/<campaign>/manifest.json), replaced with conditional writes after every change.
+    It records every mailbox, every attempt (its client token and job id), and what C(HeadObject) showed of each
+    exported object. Running the task again carries on from the manifest and never starts a second job for an
+    attempt.
+  - The module makes B(one reconcile pass) each time it runs. It lists the organization's mailboxes (adding new
+    ones to the manifest), lists the export jobs, records the jobs that ended, verifies the objects of completed
+    exports, retries failed ones (after AWS's 24 hours) up to O(max_attempts) attempts, and starts jobs for free
+    slots. With O(wait=true) the action plugin of the same name repeats passes every O(poll_interval) seconds until
+    the campaign is done or O(wait_timeout) passes.
+  - A lock object next to the manifest (C(lock.json)) keeps two runs of a campaign apart.
+  - Use M(mailops.workmail.workmail_mailbox_export) to export one mailbox.
+author:
+  - mailops.workmail maintainers (@mailops)
+options:
+  campaign:
+    description:
+      - The name of the campaign, 1 to 64 characters of C(A-Z a-z 0-9 . _ -).
+      - It names the manifest and goes into the client token of every job, so one organization can be exported
+        several times (under several campaign names); running the same campaign again never exports a mailbox
+        twice.
+    type: str
+    required: true
+  role_arn:
+    description:
+      - ARN of the IAM role the WorkMail export service assumes to write to the bucket and use the key,
+        C(arn:aws:iam::<account>:role/<path/><name>). See M(mailops.workmail.workmail_mailbox_export).
+      - A campaign keeps the role it was started with; another value fails the task.
+    type: str
+    required: true
+  kms_key_arn:
+    description:
+      - ARN of the symmetric customer managed KMS key that encrypts the exports and the manifest,
+        C(arn:aws:kms:<region>:<account>:key/<key id>), in the organization's region. An alias is refused.
+      - A campaign keeps the key it was started with; another value fails the task.
+    type: str
+    required: true
+  s3_bucket:
+    description:
+      - Name of the S3 bucket the exports and the manifest are written to, in the organization's region.
+    type: str
+    required: true
+  s3_prefix:
+    description:
+      - The S3 key prefix of the exports, 1 to 1023 characters among ASCII letters, digits and the characters
+        ! _ . * ' ( ) / and -. The manifest is stored under it, in C(mailops-campaigns/<campaign>/).
+    type: str
+    required: true
+  description:
+    description:
+      - The description of the jobs the campaign starts, C(mailops.workmail campaign <campaign>) by default.
+      - The marker C([mailops:client_token=<token>]) is appended; the description may have at most 943
+        characters.
+    type: str
+  include_disabled:
+    description:
+      - Export the mailboxes of DISABLED users and resources too. DELETED ones have no mailbox and are never
+        exported.
+    type: bool
+    default: false
+  skip_system_users:
+    description:
+      - Leave out users whose role is C(SYSTEM_USER).
+    type: bool
+    default: false
+  include:
+    description:
+      - Shell-style patterns (case-insensitive) matched against each mailbox's id, email address and name; only
+        mailboxes matching one of them are exported.
+    type: list
+    elements: str
+  exclude:
+    description:
+      - Shell-style patterns (case-insensitive) matched against each mailbox's id, email address and name;
+        mailboxes matching one of them are not exported.
+    type: list
+    elements: str
+  mailboxes:
+    description:
+      - Export exactly these mailboxes, given by id, email address or name (case-insensitive). An entry that
+        matches no mailbox that can be exported fails the task. Cannot be combined with O(include) or O(exclude).
+    type: list
+    elements: str
+  max_concurrent_jobs:
+    description:
+      - How many export jobs may run at once, 1 to 10 (AWS allows 10 per organization). Running jobs started
+        outside the campaign take slots too.
+    type: int
+    default: 10
+  max_attempts:
+    description:
+      - How many jobs a mailbox gets before it is given up as FAILED_PERMANENTLY. AWS allows one export per
+        mailbox every 24 hours, so a retry starts 24 hours after the failed attempt started.
+    type: int
+    default: 3
+  verify:
+    description:
+      - V(basic) checks the object of every completed export with C(HeadObject) (it exists, is not empty and is
+        encrypted with SSE-KMS under O(kms_key_arn)) and records what it saw in the manifest.
+      - V(none) does not check.
+      - A V(deep) check (downloading the object and its export log and comparing the SHA-384) is planned.
+    type: str
+    choices: [basic, none]
+    default: basic
+  local_manifest:
+    description:
+      - A local path where a copy of the manifest is written after every change (in check mode, never).
+    type: path
+  lock_owner:
+    description:
+      - Who holds the campaign lock during the pass. A random owner is used when not given.
+      - The lock is taken at the start of every pass and released at its end; a lock held by another owner that
+        has not expired fails the task. The action plugin gives all passes of one task the same owner.
+    type: str
+  lock_ttl:
+    description:
+      - How many seconds the lock lasts when a run crashes without releasing it.
+    type: int
+    default: 900
+  wait:
+    description:
+      - Repeat passes until the campaign is done (every mailbox COMPLETED, SKIPPED or FAILED_PERMANENTLY), printing
+        one progress line per pass. Handled by the action plugin; the module itself always makes one pass.
+      - A task that stops waiting (a timeout, or an interrupted run) loses nothing; running it again resumes.
+      - In check mode one pass is made.
+    type: bool
+    default: false
+  wait_timeout:
+    description:
+      - How many seconds to wait with O(wait=true). A timeout fails the task, saying how far the campaign got.
+    type: int
+    default: 86400
+  poll_interval:
+    description:
+      - How many seconds to sleep between passes with O(wait=true), at least 5.
+    type: int
+    default: 60
+extends_documentation_fragment:
+  - mailops.workmail.workmail
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+notes:
+  - B(Order.) Mailboxes are started largest first, with their sizes from C(GetMailboxDetails) (asked once per
+    mailbox and campaign).
+  - B(Selection changes.) Mailboxes found by a later pass are added to the campaign; mailboxes already in the
+    manifest stay in it.
+  - B(Check mode) lists the mailboxes and the jobs and reports which mailboxes a pass would start now
+    (RV(would_start)) and which would wait (RV(queued)); it starts nothing, writes no manifest and takes no lock.
+  - B(IAM.) The caller needs C(workmail:ListUsers), C(workmail:ListResources), C(workmail:GetMailboxDetails),
+    C(workmail:ListMailboxExportJobs), C(workmail:DescribeMailboxExportJob), C(workmail:StartMailboxExportJob),
+    C(iam:PassRole) on O(role_arn), C(s3:GetObject), C(s3:PutObject) and C(s3:DeleteObject) under O(s3_prefix), and
+    C(kms:GenerateDataKey) and C(kms:Decrypt) on the key.
+"""
+
+EXAMPLES = r"""
+# The export role, the KMS key (with the alias alias/workmail-export) and the bucket must exist already,
+# in the organization's region.
+
+- name: Export every mailbox of the organization and wait until all are exported
+  hosts: localhost
+  gather_facts: false
+  module_defaults:
+    group/amazon.aws.aws:
+      region: us-east-1
+    group/mailops.workmail.workmail:
+      region: us-east-1
+      organization_id: m-45ae4b4c332ce333df01b42b08b73797
+  tasks:
+    - name: Look up the export key's ARN (an alias is not accepted)
+      amazon.aws.kms_key_info:
+        alias: alias/workmail-export
+      register: export_key
+
+    - name: Export all mailboxes, at most 10 at a time, largest first
+      mailops.workmail.workmail_organization_export:
+        campaign: end-of-support-2026
+        role_arn: arn:aws:iam::123456789012:role/workmail-export
+        kms_key_arn: "{{ export_key.kms_keys[0].key_arn }}"
+        s3_bucket: example-workmail-exports
+        s3_prefix: workmail/campaign
+        local_manifest: "{{ playbook_dir }}/end-of-support-2026.manifest.json"
+        skip_system_users: true
+        # dave's mailbox was exported by hand today; AWS allows one export per mailbox every 24 hours.
+        exclude:
+          - dave@example.com
+        wait: true
+        wait_timeout: 86400
+        poll_interval: 5
+      register: campaign
+
+    - name: Show the outcome
+      ansible.builtin.debug:
+        msg: >-
+          {{ campaign.summary.completed }} of {{ campaign.summary.total }} mailboxes exported,
+          {{ campaign.summary.verified }} verified; manifest {{ campaign.manifest.s3_uri }}
+
+- name: Make one pass over a selection of mailboxes (for example from a scheduled job template)
+  hosts: localhost
+  gather_facts: false
+  module_defaults:
+    group/amazon.aws.aws:
+      region: us-east-1
+    group/mailops.workmail.workmail:
+      region: us-east-1
+      organization_id: m-45ae4b4c332ce333df01b42b08b73797
+  tasks:
+    - name: Look up the export key's ARN
+      amazon.aws.kms_key_info:
+        alias: alias/workmail-export
+      register: export_key
+
+    - name: Start or record what is due, without waiting
+      mailops.workmail.workmail_organization_export:
+        campaign: rooms
+        role_arn: arn:aws:iam::123456789012:role/workmail-export
+        kms_key_arn: "{{ export_key.kms_keys[0].key_arn }}"
+        s3_bucket: example-workmail-exports
+        s3_prefix: workmail/rooms
+        include:
+          - "*room*"
+        max_concurrent_jobs: 2
+      register: rooms
+
+    - name: Report progress
+      ansible.builtin.debug:
+        msg: "done={{ rooms.done }}, started {{ rooms.started | map(attribute='email') | list }}"
+"""
+
+RETURN = r"""
+done:
+  description: Whether the campaign is over, every mailbox COMPLETED, SKIPPED or FAILED_PERMANENTLY.
+  returned: always
+  type: bool
+  sample: false
+summary:
+  description: How many mailboxes of the campaign are in each state, and how many exported objects were verified.
+  returned: always
+  type: dict
+  contains:
+    total:
+      description: Mailboxes in the campaign.
+      type: int
+      returned: always
+      sample: 150
+    completed:
+      description: Mailboxes exported.
+      type: int
+      returned: always
+      sample: 37
+    running:
+      description: Mailboxes with a running job.
+      type: int
+      returned: always
+      sample: 10
+    pending:
+      description: Mailboxes without a job yet.
+      type: int
+      returned: always
+      sample: 103
+    failed:
+      description: Mailboxes whose last job failed and that will be retried.
+      type: int
+      returned: always
+      sample: 0
+    failed_permanently:
+      description: Mailboxes given up after O(max_attempts) failed jobs.
+      type: int
+      returned: always
+      sample: 0
+    skipped:
+      description: Mailboxes deleted before their export started.
+      type: int
+      returned: always
+      sample: 0
+    verified:
+      description: Completed mailboxes whose object passed the O(verify) check.
+      type: int
+      returned: always
+      sample: 37
+  sample: {total: 150, completed: 37, running: 10, pending: 103, failed: 0, failed_permanently: 0, skipped: 0,
+           verified: 37}
+manifest:
+  description: Where the campaign manifest is.
+  returned: always
+  type: dict
+  contains:
+    s3_uri:
+      description: C(s3://<bucket>/<key>) of the manifest.
+      type: str
+      returned: always
+      sample: s3://example-workmail-exports/workmail/campaign/mailops-campaigns/end-of-support-2026/manifest.json
+    s3_bucket:
+      description: The bucket of the manifest.
+      type: str
+      returned: always
+      sample: example-workmail-exports
+    s3_key:
+      description: The key of the manifest.
+      type: str
+      returned: always
+      sample: workmail/campaign/mailops-campaigns/end-of-support-2026/manifest.json
+    local_path:
+      description: O(local_manifest), or V(null).
+      type: str
+      returned: always
+      sample: /srv/exports/end-of-support-2026.manifest.json
+manifest_exists:
+  description: Whether the manifest exists in S3 (false only in check mode, for a campaign never run).
+  returned: always
+  type: bool
+  sample: true
+started:
+  description: The mailboxes whose job this pass started.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: The WorkMail id of the mailbox.
+      type: str
+      returned: always
+      sample: 12345678-1234-1234-1234-123456789012
+    email:
+      description: Its email address.
+      type: str
+      returned: always
+      sample: alice@example.com
+    job_id:
+      description: The id of the job.
+      type: str
+      returned: always
+      sample: 4e1b3a38-7a8f-4c9b-9a5e-2a64f0b4c0d1
+would_start:
+  description: In check mode, the mailboxes a pass would start now, largest first.
+  returned: in check mode
+  type: list
+  elements: dict
+  sample: [{id: 12345678-1234-1234-1234-123456789012, email: alice@example.com, size_mb: 120.0, attempt: 1}]
+queued:
+  description:
+    - The mailboxes waiting for a job (PENDING, or FAILED with attempts left), in the order they would start.
+    - In check mode, without those in RV(would_start).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{id: r-0123456789abcdef0123456789abcdef, email: room1@example.com, size_mb: 5.0}]
+failures:
+  description: The mailboxes given up (FAILED_PERMANENTLY), with the error of their last job.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{id: 12345678-1234-1234-1234-123456789012, email: bob@example.com, name: bob, attempts: 3,
+            job_id: 4e1b3a38-7a8f-4c9b-9a5e-2a64f0b4c0d1, error_info: "Access denied"}]
+waiting_24h:
+  description: FAILED mailboxes whose retry waits for AWS's one-export-per-24-hours rule, with when it may start.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{id: 12345678-1234-1234-1234-123456789012, email: bob@example.com, eligible: "2026-11-23T05:01:02+00:00"}]
+pass:
+  description:
+    - What this pass did, counted. C(now) is the service's time; C(started), C(completed_now), C(failed_now),
+      C(verified_now), C(described), C(listed), C(added) (mailboxes added to the manifest), C(saves) (manifest
+      writes of the pass), C(api_calls) per WorkMail operation, C(verification_problems), C(blocked_24h),
+      C(skipped) and C(limit) (a LimitExceededException, or V(null)).
+    - In check mode, C(now), C(listed), C(added), C(updates), C(free_slots), C(foreign_running), C(own_running),
+      C(would_start) and C(waiting_24h).
+  returned: always
+  type: dict
+  sample: {now: "2026-11-22T05:01:02+00:00", listed: 10, started: 10, completed_now: 0, saves: 21}
+lock_owner:
+  description: The owner of the campaign lock during the pass (V(null) in check mode).
+  returned: always
+  type: str
+  sample: awx-task-1:4242:3f9c2a1b0d4e
+passes:
+  description: How many passes the task made (set by the action plugin).
+  returned: always
+  type: int
+  sample: 4
+"""
+
+try:
+    import botocore
+except ImportError:
+    pass  # caught by AnsibleAWSModule
+
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.mailops.workmail.plugins.module_utils.campaign import run_organization_pass
+from ansible_collections.mailops.workmail.plugins.module_utils.campaign import validate_organization_export_params
+from ansible_collections.mailops.workmail.plugins.module_utils.errors import WorkMailError
+from ansible_collections.mailops.workmail.plugins.module_utils.modules import WorkMailAnsibleModule
+
+
+def main():
+    argument_spec = dict(
+        organization_id=dict(type="str", required=True),
+        campaign=dict(type="str", required=True),
+        role_arn=dict(type="str", required=True),
+        kms_key_arn=dict(type="str", required=True, no_log=False),
+        s3_bucket=dict(type="str", required=True),
+        s3_prefix=dict(type="str", required=True),
+        description=dict(type="str"),
+        include_disabled=dict(type="bool", default=False),
+        skip_system_users=dict(type="bool", default=False),
+        include=dict(type="list", elements="str"),
+        exclude=dict(type="list", elements="str"),
+        mailboxes=dict(type="list", elements="str"),
+        max_concurrent_jobs=dict(type="int", default=10),
+        max_attempts=dict(type="int", default=3),
+        verify=dict(type="str", choices=["basic", "none"], default="basic"),
+        local_manifest=dict(type="path"),
+        lock_owner=dict(type="str"),
+        lock_ttl=dict(type="int", default=900),
+        wait=dict(type="bool", default=False),
+        wait_timeout=dict(type="int", default=86400),
+        poll_interval=dict(type="int", default=60),
+    )
+    module = WorkMailAnsibleModule(
+        argument_spec=argument_spec,
+        mutually_exclusive=[("mailboxes", "include"), ("mailboxes", "exclude")],
+        supports_check_mode=True,
+    )
+
+    try:
+        validate_organization_export_params(module.params, module.region)
+    except WorkMailError as e:
+        module.fail_json_workmail(e)
+
+    workmail = module.workmail_client()
+    s3 = module.client("s3", retry_decorator=AWSRetry.jittered_backoff())
+    try:
+        result = run_organization_pass(workmail, s3, module.params, check_mode=module.check_mode, region=module.region)
+    except WorkMailError as e:
+        module.fail_json_workmail(e)
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
+        module.fail_json_aws(e, msg=f"Failed to run a pass of WorkMail export campaign {module.params['campaign']}")
+
+    result["passes"] = 1
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
