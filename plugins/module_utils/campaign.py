@@ -978,21 +978,42 @@ def _service_now(workmail_client, now):
     return to_datetime(workmail_client.service_time()) or to_datetime(now())
 
 
-def _discover(workmail_client, params, manifest):
-    options = {
+# How long a campaign trusts its last reading of the directory (ListUsers/ListResources, all pages). Passes in
+# between read only the job list, so a poll cycle costs one listing; a rerun a day later still picks up mailboxes
+# created since.
+REDISCOVER_AFTER = timedelta(hours=24)
+
+
+def _selection_options(params):
+    return {
         "include_disabled": bool(params.get("include_disabled")),
         "skip_system_users": bool(params.get("skip_system_users")),
         "include": params.get("include"),
         "exclude": params.get("exclude"),
         "explicit": params.get("mailboxes"),
     }
+
+
+def needs_discovery(manifest, params, moment):
+    """Read the directory again? For a new campaign, a changed selection, or a reading older than a day."""
+    last = manifest.get("discovery") or {}
+    if last.get("selection") != _selection_options(params) or not last.get("at"):
+        return True
+    return moment - to_datetime(last["at"]) >= REDISCOVER_AFTER
+
+
+def _discover(workmail_client, params, manifest, moment):
+    """The selected mailboxes (with sizes), and a note in the manifest of when and with what selection."""
+    options = _selection_options(params)
     try:
-        return discover(workmail_client, params["organization_id"], options, manifest)
+        found = discover(workmail_client, params["organization_id"], options, manifest)
     except ParameterError as error:
         if error.parameter != "explicit":
             raise
         details = {key: value for key, value in error.details.items() if key != "parameter"}
         raise ParameterError("mailboxes", error.rule, **details) from error
+    manifest["discovery"] = {"at": iso8601(moment), "selection": options}
+    return found
 
 
 def _check_destination(manifest, params):
@@ -1057,7 +1078,9 @@ def _check_mode_pass(workmail_client, params, manifest, now, region):
         )
     else:
         manifest = copy.deepcopy(manifest)
-    added = add_mailboxes(manifest, _discover(workmail_client, params, manifest), moment)
+    added = []
+    if needs_discovery(manifest, params, moment):
+        added = add_mailboxes(manifest, _discover(workmail_client, params, manifest, moment), moment)
     listing = workmail_client.list_export_jobs(organization_id)
     moment = _service_now(workmail_client, now)
     the_plan = plan(manifest, listing, moment, params["max_concurrent_jobs"], params["max_attempts"])
@@ -1108,9 +1131,10 @@ def _reconcile(workmail_client, s3_client, store, params, manifest, etag, moment
             params["role_arn"],
             moment,
         )
-    added = add_mailboxes(manifest, _discover(workmail_client, params, manifest), moment)
+    discovered = needs_discovery(manifest, params, moment)
+    added = add_mailboxes(manifest, _discover(workmail_client, params, manifest, moment), moment) if discovered else []
     saves = 0
-    if etag is None or added:
+    if etag is None or discovered:
         etag = store.save(manifest, etag)
         saves += 1
     manifest, etag, pass_result = run_pass(

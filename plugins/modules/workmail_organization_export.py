@@ -158,7 +158,10 @@ extends_documentation_fragment:
 notes:
   - B(Order.) Mailboxes are started largest first, with their sizes from C(GetMailboxDetails) (asked once per
     mailbox and campaign).
-  - B(Selection changes.) Mailboxes found by a later pass are added to the campaign; mailboxes already in the
+  - B(Directory.) The users and resources are listed (C(ListUsers), C(ListResources)) by the first pass of a
+    campaign, then again when the selection options change or the last reading is a day old; the passes in between
+    make one C(ListMailboxExportJobs) listing each.
+  - B(Selection changes.) Mailboxes found by a later reading are added to the campaign; mailboxes already in the
     manifest stay in it.
   - B(Check mode) lists the mailboxes and the jobs and reports which mailboxes a pass would start now
     (RV(would_start)) and which would wait (RV(queued)); it starts nothing, writes no manifest and takes no lock.

@@ -110,6 +110,9 @@ def test_passes_without_waiting(aws, org, destination, module):
     assert min(entry["size_mb"] for entry in running) > max(entry["size_mb"] for entry in pending)
     assert all(len(entry["attempts"]) == 1 and entry["attempts"][0]["job_id"] for entry in running)
     assert starts(aws) == 10
+    directory = {op: aws.calls().get(op, 0) for op in ("ListUsers", "ListResources", "GetMailboxDetails")}
+    assert directory["ListUsers"] >= 1 and directory["ListResources"] >= 1
+    assert directory["GetMailboxDetails"] == TOTAL
 
     aws.advance_clock(61)
     second = module("workmail_organization_export", campaign_args(org, destination))
@@ -135,6 +138,9 @@ def test_passes_without_waiting(aws, org, destination, module):
     assert again["done"] is True
     assert again["started"] == []
     assert starts(aws) == TOTAL
+    # Passes after the first read only the job list: one listing per pass, the directory once per day.
+    assert {op: aws.calls().get(op, 0) for op in directory} == directory
+    assert aws.calls()["ListMailboxExportJobs"] == 4
     manifest = read_manifest(aws)
     assert all(entry["state"] == "COMPLETED" for entry in manifest["mailboxes"].values())
     assert all(entry["object"]["verified"] for entry in manifest["mailboxes"].values())

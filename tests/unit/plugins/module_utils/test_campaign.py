@@ -524,3 +524,16 @@ def test_record_object_and_summary():
         "verified": 1,
     }
     mf.validate_manifest(manifest)
+
+
+def test_the_directory_is_read_again_only_when_needed():
+    moment = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
+    params = {"include_disabled": False, "skip_system_users": True, "include": ["*@example.com"]}
+    manifest = {}
+    assert cp.needs_discovery(manifest, params, moment)  # never read
+
+    manifest["discovery"] = {"at": cp.iso8601(moment), "selection": cp._selection_options(params)}
+    assert not cp.needs_discovery(manifest, params, moment + timedelta(hours=23, minutes=59))
+    assert cp.needs_discovery(manifest, params, moment + timedelta(hours=24))
+    assert cp.needs_discovery(manifest, dict(params, include_disabled=True), moment)
+    assert cp.needs_discovery(manifest, dict(params, mailboxes=["alice"]), moment)
