@@ -60,6 +60,14 @@ def _constraint(shape, value, path):
     return f"Value {_show(shape, value)} at '{path}' failed to satisfy constraint: "
 
 
+def _check_length(shape, value, path, meta, errors):
+    """The model's min/max length constraints of a list or string, as AWS words them."""
+    if "min" in meta and len(value) < meta["min"]:
+        errors.append(_constraint(shape, value, path) + f"Member must have length greater than or equal to {meta['min']}")
+    if "max" in meta and len(value) > meta["max"]:
+        errors.append(_constraint(shape, value, path) + f"Member must have length less than or equal to {meta['max']}")
+
+
 def _validate(shape, value, path, errors):
     meta = shape.metadata
     type_name = shape.type_name
@@ -79,14 +87,7 @@ def _validate(shape, value, path, errors):
     if type_name == "list":
         if not isinstance(value, list):
             raise RequestTypeError(f"Expected a list at '{path}'")
-        if "min" in meta and len(value) < meta["min"]:
-            errors.append(
-                _constraint(shape, value, path) + f"Member must have length greater than or equal to {meta['min']}"
-            )
-        if "max" in meta and len(value) > meta["max"]:
-            errors.append(
-                _constraint(shape, value, path) + f"Member must have length less than or equal to {meta['max']}"
-            )
+        _check_length(shape, value, path, meta, errors)
         for index, item in enumerate(value, start=1):
             _validate(shape.member, item, f"{path}.{index}.member", errors)
         return
@@ -100,14 +101,7 @@ def _validate(shape, value, path, errors):
     if type_name == "string":
         if not isinstance(value, str):
             raise RequestTypeError(f"Expected a string at '{path}'")
-        if "min" in meta and len(value) < meta["min"]:
-            errors.append(
-                _constraint(shape, value, path) + f"Member must have length greater than or equal to {meta['min']}"
-            )
-        if "max" in meta and len(value) > meta["max"]:
-            errors.append(
-                _constraint(shape, value, path) + f"Member must have length less than or equal to {meta['max']}"
-            )
+        _check_length(shape, value, path, meta, errors)
         if "pattern" in meta and not pattern_matches(meta["pattern"], value):
             errors.append(
                 _constraint(shape, value, path) + f"Member must satisfy regular expression pattern: {meta['pattern']}"
