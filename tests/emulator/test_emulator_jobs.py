@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 from emulator_testlib import entity
 from emulator_testlib import error_of
 from emulator_testlib import start
+from workmail_emulator.harness import EmulatorError
 
 DAY = 24 * 3600
 
@@ -160,6 +161,40 @@ def test_a_role_losing_access_while_running_fails_the_job(aws, workmail, org_id,
     job = _describe(workmail, org_id, job_id)
     assert job["State"] == "FAILED"
     assert "s3:PutObject" in job["ErrorInfo"]
+
+
+def test_injected_failures_fail_the_next_jobs_of_one_mailbox(aws, workmail, org_id, org, destination):
+    alice = entity(org, "alice")
+    assert aws.fail_next_jobs(alice["id"].upper(), count=2, error_info="Mailbox temporarily unavailable") == {
+        alice["id"].lower(): 2
+    }
+    first = start(workmail, org_id, destination, "alice", ClientToken="attempt-1")
+    other = start(workmail, org_id, destination, "bob")
+    aws.advance_clock(3600)
+    job = _describe(workmail, org_id, first)
+    assert (job["State"], job["ErrorInfo"]) == ("FAILED", "Mailbox temporarily unavailable")
+    assert _describe(workmail, org_id, other)["State"] == "COMPLETED"
+    assert aws.admin("GET", "job_failures") == {alice["id"].lower(): 1}
+
+    aws.advance_clock(DAY)
+    second = start(workmail, org_id, destination, "alice", ClientToken="attempt-2")
+    aws.advance_clock(DAY + 3600)
+    assert _describe(workmail, org_id, second)["State"] == "FAILED"
+    third = start(workmail, org_id, destination, "alice", ClientToken="attempt-3")
+    aws.advance_clock(3600)
+    assert _describe(workmail, org_id, third)["State"] == "COMPLETED"
+    assert aws.admin("GET", "job_failures") == {}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"count": 1}, {"entity_id": "x", "count": -1}, {"entity_id": "x", "count": True}, {"entity_id": "x", "what": 1}],
+)
+def test_injected_failures_refuse_bad_bodies(aws, body):
+    with pytest.raises(EmulatorError, match="answered 400"):
+        aws.admin("POST", "job_failures", body)
+    aws.reset()
+    assert aws.admin("GET", "job_failures") == {}
 
 
 def test_cancel_a_running_job(aws, workmail, org_id, destination):

@@ -1,4 +1,5 @@
-"""The admin endpoint under ``/_emulator/``: health, reset, organizations, clock, time scale, faults, calls.
+"""The admin endpoint under ``/_emulator/``: health, reset, organizations, clock, time scale, faults, job failures,
+calls, jobs, transport.
 
 Every answer is JSON. Errors answer 400 (bad body), 404 (unknown route), 405 (wrong method) or 409 (an
 organization that exists already), with ``{"error": "..."}``. Admin requests are never faulted or counted.
@@ -189,6 +190,21 @@ def _post_transport(request):
     return _get_transport(request)
 
 
+def _get_job_failures(_request):
+    return STATE.pending_job_failures()
+
+
+def _post_job_failures(request):
+    body = _object(request)
+    unknown = sorted(set(body) - {"entity_id", "count", "error_info"})
+    if unknown:
+        raise AdminError(400, f"unknown keys {unknown}; expected entity_id, count and error_info")
+    try:
+        return STATE.fail_next_jobs(body.get("entity_id"), body.get("count", 1), body.get("error_info"))
+    except ValueError as exc:
+        raise AdminError(400, str(exc)) from exc
+
+
 def _get_calls(_request):
     with STATE.lock:
         return dict(sorted(STATE.calls.items()))
@@ -212,6 +228,7 @@ ROUTES = {
     "time_scale": {"GET": _get_time_scale, "POST": _post_time_scale},
     "faults": {"GET": _get_faults, "POST": _post_faults},
     "transport": {"GET": _get_transport, "POST": _post_transport},
+    "job_failures": {"GET": _get_job_failures, "POST": _post_job_failures},
     "calls": {"GET": _get_calls},
     "jobs": {"GET": _get_jobs},
 }

@@ -705,6 +705,11 @@ class WorkMailBackend(BaseBackend):
             job.state = FAILED
             job.error_info = "The mailbox no longer exists"
             return
+        injected = STATE.take_job_failure(job.entity_id)
+        if injected is not None:
+            job.state = FAILED
+            job.error_info = injected
+            return
         try:
             destination = check_destination(
                 self.account_id,

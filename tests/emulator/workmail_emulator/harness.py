@@ -133,6 +133,13 @@ class LocalAws:
         """Make requests count as made over TLS (True, the default) or plain HTTP (aws:SecureTransport)."""
         return self.admin("POST", "transport", {"secure": bool(secure)})
 
+    def fail_next_jobs(self, entity_id, count=1, error_info=None):
+        """Make the next ``count`` export jobs of ``entity_id`` end FAILED (with ``error_info``) when they finish."""
+        body = {"entity_id": entity_id, "count": count}
+        if error_info is not None:
+            body["error_info"] = error_info
+        return self.admin("POST", "job_failures", body)
+
     def calls(self):
         """WorkMail calls per operation since the last reset."""
         return self.admin("GET", "calls")

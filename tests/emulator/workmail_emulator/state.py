@@ -27,6 +27,8 @@ class EmulatorState:
         # Requests reaching the emulator count as made over TLS (aws:SecureTransport), as every request to AWS's
         # endpoints is; POST /_emulator/transport {"secure": false} makes them count as plain HTTP.
         self.secure_transport = True
+        # Entity id (lower case) -> ErrorInfo texts: the next jobs of that entity to finish FAILED, in order.
+        self.job_failures = {}
 
     def reset(self):
         """Clock back to real time, faults off, counters zero, default time scale."""
@@ -37,6 +39,7 @@ class EmulatorState:
             self.seconds_per_mb = DEFAULT_SECONDS_PER_MB
             self.min_seconds = DEFAULT_MIN_SECONDS
             self.secure_transport = True
+            self.job_failures = {}
 
     def set_time_scale(self, seconds_per_mb=None, min_seconds=None):
         """Change the duration model for jobs started afterwards."""
@@ -57,6 +60,38 @@ class EmulatorState:
     def duration_for(self, size_mb):
         """Simulated seconds an export of ``size_mb`` takes."""
         return max(self.min_seconds, size_mb * self.seconds_per_mb)
+
+    def fail_next_jobs(self, entity_id, count=1, error_info=None):
+        """Make the next ``count`` jobs of ``entity_id`` to finish end FAILED with ``error_info``."""
+        if not isinstance(entity_id, str) or not entity_id:
+            raise ValueError("entity_id must be a non-empty string")
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise ValueError("count must be an integer >= 0")
+        text = error_info if error_info is not None else "The export failed (injected by the emulator)"
+        if not isinstance(text, str) or not text:
+            raise ValueError("error_info must be a non-empty string")
+        with self.lock:
+            if count:
+                self.job_failures[entity_id.lower()] = [text] * count
+            else:
+                self.job_failures.pop(entity_id.lower(), None)
+            return self.pending_job_failures()
+
+    def pending_job_failures(self):
+        """How many injected failures each entity has left."""
+        with self.lock:
+            return {entity_id: len(texts) for entity_id, texts in sorted(self.job_failures.items())}
+
+    def take_job_failure(self, entity_id):
+        """The ErrorInfo of an injected failure for a job of ``entity_id`` that is finishing now, or None."""
+        with self.lock:
+            texts = self.job_failures.get(entity_id.lower())
+            if not texts:
+                return None
+            text = texts.pop(0)
+            if not texts:
+                del self.job_failures[entity_id.lower()]
+            return text
 
     def count_call(self, operation):
         """Count one WorkMail request."""
