@@ -25,6 +25,7 @@ import hashlib
 import json
 import os
 import socket
+import time
 import uuid
 from dataclasses import asdict
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ from ansible_collections.mailops.workmail.plugins.module_utils.errors import Par
 from ansible_collections.mailops.workmail.plugins.module_utils.export_jobs import iso8601
 from ansible_collections.mailops.workmail.plugins.module_utils.export_jobs import to_datetime
 from ansible_collections.mailops.workmail.plugins.module_utils.export_jobs import utcnow
+from ansible_collections.mailops.workmail.plugins.module_utils.export_verify import deep_verify
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import COMPLETED
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import FAILED
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import FAILED_PERMANENTLY
@@ -50,12 +52,16 @@ from ansible_collections.mailops.workmail.plugins.module_utils.manifest import O
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import PENDING
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import RUNNING
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import SKIPPED
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import VERIFY_BASIC
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import VERIFY_DEEP
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import VERIFY_LEVELS
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import CampaignLock
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import ManifestStore
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import add_mailboxes
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import lock_key
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import manifest_key
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import new_manifest
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import object_level
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import validate_campaign
 from ansible_collections.mailops.workmail.plugins.module_utils.tokens import build_description
 from ansible_collections.mailops.workmail.plugins.module_utils.tokens import description_budget
@@ -78,6 +84,9 @@ CAMPAIGN_TOKEN_HEX_LENGTH = 48
 DEFAULT_MAX_ATTEMPTS = 3
 EXPORT_INTERVAL = timedelta(hours=MAILBOX_EXPORT_INTERVAL_HOURS)
 LIST_WINDOW = timedelta(days=7)
+# The values of workmail_organization_export's verify option (and run_pass's verify), weakest check first.
+VERIFY_NONE = "none"
+VERIFY_CHOICES = VERIFY_LEVELS + (VERIFY_NONE,)
 
 # Why a job must be described once (each is at most one DescribeMailboxExportJob per attempt).
 DESCRIBE_NOT_LISTED = "not_listed"  # a RUNNING attempt's job is missing from the 7-day listing
@@ -514,13 +523,16 @@ def record_job(manifest, entity_id, attempt, raw, now, max_attempts=DEFAULT_MAX_
 
 
 def record_object(manifest, entity_id, now, **fields):
-    """Record the exported object of a COMPLETED mailbox (``key``, ``size``, ``etag``, ``sse``, ``kms_key_id``,
-    ``verified``, ``sha384``; fields not given are kept, or None)."""
+    """Record the exported object of a COMPLETED mailbox (the fields of ``manifest.OBJECT_FIELDS``: ``key``,
+    ``size``, ``etag``, ``sse``, ``kms_key_id``, ``verified``, ``sha384``, ``problem``, ``level``, ``checked``,
+    ``log_key``, ``log_sha384``, ``log_messages``, ``archive_entries``); fields not given are kept, or None (a
+    record of an older manifest gets the fields it lacks as None)."""
     unknown = set(fields) - set(OBJECT_FIELDS)
     if unknown:
         raise ValueError(f"unknown object fields: {', '.join(sorted(unknown))}")
     entry = _entry(manifest, entity_id)
-    current = entry.get("object") or dict.fromkeys(OBJECT_FIELDS)
+    current = dict.fromkeys(OBJECT_FIELDS)
+    current.update(entry.get("object") or {})
     current.update(fields)
     current["verified"] = bool(current.get("verified"))
     entry["object"] = current
@@ -755,6 +767,7 @@ def run_pass(
     verify=True,
     on_change=None,
     description=None,
+    heartbeat=None,
 ):
     """One poll cycle of the campaign; returns ``(manifest, etag, pass_result)``.
 
@@ -765,8 +778,12 @@ def run_pass(
     1. one ListMailboxExportJobs (all pages) and :func:`plan`; the plan's updates are applied and saved;
     2. each job of ``to_describe`` is described once and recorded (a job that no longer exists and is not listed
        is recorded FAILED, so it is retried under the 24-hour rule); saved after each;
-    3. with ``verify``, every COMPLETED mailbox without an ``object`` record is checked with :func:`verify_object`
-       and recorded; saved after each;
+    3. with ``verify`` (``"basic"`` or True, ``"deep"``; ``"none"``, False or None for no check), every COMPLETED
+       mailbox without an ``object`` record, or whose record is of a lower level (see :func:`verify_level`), is
+       checked with :func:`verify_object` and, for ``"deep"``, :func:`export_verify.deep_verify` (the archive is
+       downloaded and compared with its export log), and recorded; saved after each. A check is made once per
+       mailbox and level: a failed one is reported in ``verification_problems`` (the mailbox stays COMPLETED) and
+       not repeated by later passes;
     4. the plan's ``to_start`` is started in order. A new attempt is recorded and saved *before*
        StartMailboxExportJob (its token is in the Description marker, so a crash before the JobId is saved is
        recovered by the next pass), then recorded with its JobId and saved. A mailbox with a listed job started
@@ -776,8 +793,15 @@ def run_pass(
 
     Every save is ``store.save(manifest, etag)``; ManifestConflictError (another writer) propagates, as do AWS errors
     other than those above (the manifest saved so far is consistent: a re-run carries on). ``on_change(manifest,
-    etag)`` is called after every save. WorkMail calls: one listing, the describes and the starts, nothing else.
+    etag)`` is called after every save. ``heartbeat()`` (for example a refresh of the campaign lock) is called
+    between the objects verified and after every chunk a deep verification downloads. WorkMail calls: one listing,
+    the describes and the starts, nothing else.
+
+    Besides ``verified_now`` and ``verification_problems`` (``[{"id", "level", "problem"}]``), the pass result
+    tells ``verify`` (the level), ``checked_now`` (objects checked) and ``downloaded_bytes`` (archive bytes
+    downloaded by deep verification).
     """
+    level = verify_level(verify)
     moment = to_datetime(now() if callable(now) else now)
     organization_id = manifest["organization_id"]
     campaign = manifest["campaign"]
@@ -797,6 +821,9 @@ def run_pass(
         "failed_now": 0,
         "verified_now": 0,
         "verification_problems": [],
+        "verify": level,
+        "checked_now": 0,
+        "downloaded_bytes": 0,
         "free_slots": 0,
         "foreign_running": 0,
         "own_running": 0,
@@ -837,8 +864,8 @@ def run_pass(
         result["described"] += 1
         state.save()
 
-    if verify:
-        _verify_completed(s3, manifest, moment, state, result)
+    if level != VERIFY_NONE:
+        _verify_completed(s3, manifest, moment, state, result, level, heartbeat)
 
     _start(workmail, manifest, the_plan, listing, moment, text, max_attempts, state, result)
 
@@ -858,23 +885,90 @@ def run_pass(
     return manifest, state.etag, result
 
 
-def _verify_completed(s3, manifest, moment, state, result):
+def verify_level(verify):
+    """The verify level ``run_pass`` is asked for: ``"basic"``, ``"deep"`` or ``"none"``.
+
+    True means ``"basic"`` and False or None ``"none"`` (as before levels existed); other values are ParameterError.
+    """
+    if verify is True:
+        return VERIFY_BASIC
+    if verify is False or verify is None:
+        return VERIFY_NONE
+    if isinstance(verify, str) and verify in VERIFY_CHOICES:
+        return verify
+    raise ParameterError("verify", f"must be one of {', '.join(VERIFY_CHOICES)}, got {verify!r}")
+
+
+def _needs_check(entry, level):
+    if entry["state"] != COMPLETED or not entry["attempts"]:
+        return False
+    current = object_level(entry.get("object"))
+    return current is None or VERIFY_LEVELS.index(current) < VERIFY_LEVELS.index(level)
+
+
+def _object_bucket(attempt, key, bucket, prefix):
+    """The bucket :func:`verify_object` found ``key`` in (the S3Path may name another bucket than the campaign's)."""
+    for location_bucket, location_key in export_object_keys(attempt.get("s3_path"), bucket, prefix):
+        if location_key == key:
+            return location_bucket
+    return bucket
+
+
+def check_object(s3, manifest, entity_id, level, moment=None, progress=None):
+    """Check the exported object of COMPLETED mailbox ``entity_id`` at ``level`` (``"basic"`` or ``"deep"``).
+
+    Returns ``(fields, downloaded_bytes)``: the ``object`` record fields (for :func:`record_object`) and how many
+    bytes a deep check downloaded. The deep check runs only when the basic one passed; its result replaces the
+    deep fields of an earlier record (None when it did not run). ``progress`` is given to
+    :func:`export_verify.deep_verify`. S3 errors other than those the checks report as problems propagate.
+    """
+    attempt = manifest["mailboxes"][entity_id]["attempts"][-1]
+    bucket = manifest["s3_bucket"]
+    prefix = manifest.get("s3_prefix")
+    found = verify_object(s3, attempt, manifest["kms_key_arn"], bucket=bucket, prefix=prefix)
+    fields = {key: found[key] for key in OBJECT_FIELDS if key in found}
+    fields.update(
+        level=level,
+        checked=iso8601(moment) if moment is not None else None,
+        sha384=None,
+        log_key=None,
+        log_sha384=None,
+        log_messages=None,
+        archive_entries=None,
+    )
+    if level != VERIFY_DEEP or not found["verified"]:
+        return fields, 0
+    deep = deep_verify(
+        s3,
+        _object_bucket(attempt, found["key"], bucket, prefix),
+        found["key"],
+        size=found["size"],
+        etag=found["etag"],
+        job_id=attempt.get("job_id"),
+        progress=progress,
+    )
+    for name in ("verified", "problem", "sha384", "log_key", "log_sha384", "log_messages", "archive_entries"):
+        fields[name] = deep[name]
+    return fields, deep["downloaded_bytes"]
+
+
+def _verify_completed(s3, manifest, moment, state, result, level, heartbeat=None):
+    checked = 0
     for entity_id in sorted(manifest["mailboxes"]):
         entry = manifest["mailboxes"][entity_id]
-        if entry["state"] != COMPLETED or entry.get("object") is not None or not entry["attempts"]:
+        if not _needs_check(entry, level):
             continue
-        found = verify_object(
-            s3,
-            entry["attempts"][-1],
-            manifest["kms_key_arn"],
-            bucket=manifest["s3_bucket"],
-            prefix=manifest.get("s3_prefix"),
-        )
-        record_object(manifest, entity_id, moment, **{key: found[key] for key in OBJECT_FIELDS if key in found})
+        if checked and heartbeat is not None:
+            heartbeat()
+        fields, downloaded = check_object(s3, manifest, entity_id, level, moment, progress=heartbeat)
+        found = record_object(manifest, entity_id, moment, **fields)
+        checked += 1
+        result["checked_now"] += 1
+        result["downloaded_bytes"] += downloaded
         if found["verified"]:
             result["verified_now"] += 1
         else:
-            result["verification_problems"].append({"id": entity_id, "problem": found["problem"]})
+            result["verification_problems"].append({"id": entity_id, "level": level, "problem": found["problem"]})
         state.save()
 
 
@@ -925,7 +1019,6 @@ def _start(workmail, manifest, the_plan, listing, moment, text, max_attempts, st
 
 # One pass of the organization-wide export module (workmail_organization_export)
 
-VERIFY_CHOICES = ("basic", "none")
 DEFAULT_LOCK_TTL = 900
 MIN_POLL_INTERVAL = 5
 
@@ -953,7 +1046,7 @@ def validate_organization_export_params(params, region):
         params.get("max_concurrent_jobs", MAX_RUNNING_JOBS_PER_ORGANIZATION),
         params.get("max_attempts", DEFAULT_MAX_ATTEMPTS),
     )
-    if params.get("verify", "basic") not in VERIFY_CHOICES:
+    if params.get("verify", VERIFY_BASIC) not in VERIFY_CHOICES:
         raise ParameterError("verify", f"must be one of {', '.join(VERIFY_CHOICES)}, got {params.get('verify')!r}")
     _positive_int(params, "lock_ttl")
     _positive_int(params, "wait_timeout")
@@ -1119,7 +1212,26 @@ def _check_mode_pass(workmail_client, params, manifest, now, region):
     return result
 
 
-def _reconcile(workmail_client, s3_client, store, params, manifest, etag, moment, region, now):
+class LockHeartbeat:
+    """A callable that refreshes a :class:`~manifest.CampaignLock` when ``interval`` seconds (of ``clock``, a
+    monotonic clock by default) have passed since its last refresh, so it may be called as often as convenient."""
+
+    def __init__(self, lock, interval, clock=time.monotonic):
+        self.lock = lock
+        self.interval = interval
+        self.clock = clock
+        self.last = clock()
+        self.refreshes = 0
+
+    def __call__(self):
+        if self.clock() - self.last < self.interval:
+            return
+        self.lock.refresh()
+        self.last = self.clock()
+        self.refreshes += 1
+
+
+def _reconcile(workmail_client, s3_client, store, params, manifest, etag, moment, region, now, heartbeat=None):
     if manifest is None:
         manifest = new_manifest(
             params["campaign"],
@@ -1146,8 +1258,9 @@ def _reconcile(workmail_client, s3_client, store, params, manifest, etag, moment
         lambda: _service_now(workmail_client, now),
         max_concurrent_jobs=params["max_concurrent_jobs"],
         max_attempts=params["max_attempts"],
-        verify=params.get("verify", "basic") != "none",
+        verify=params.get("verify") or VERIFY_BASIC,
         description=params.get("description"),
+        heartbeat=heartbeat,
     )
     moment = to_datetime(pass_result["now"])
     started = []
@@ -1172,8 +1285,9 @@ def run_organization_pass(workmail_client, s3_client, params, check_mode=False, 
     """One reconcile pass of an organization-wide export campaign (the module workmail_organization_export).
 
     ``params`` are the module's (validated) parameters. Takes the campaign lock (``lock_owner``, or a new owner),
-    loads or creates the manifest, adds the mailboxes the selection finds, runs :func:`run_pass` and releases the
-    lock (a release that fails is left to expire). In ``check_mode`` nothing is locked, saved or started: the
+    loads or creates the manifest, adds the mailboxes the selection finds, runs :func:`run_pass` (whose heartbeat
+    refreshes the lock once a third of ``lock_ttl`` has passed since it was taken or last refreshed) and releases
+    the lock (a release that fails is left to expire). In ``check_mode`` nothing is locked, saved or started: the
     result says which mailboxes a real pass would start (``would_start``) from the listing and :func:`plan`.
 
     Returns ``{"changed", "done", "summary", "started", "failures", "waiting_24h", "queued", "pass", "manifest",
@@ -1207,11 +1321,15 @@ def run_organization_pass(workmail_client, s3_client, params, check_mode=False, 
         params["kms_key_arn"],
     )
     lock.acquire()
+    # A long pass (deep verification of large archives) keeps the lock: refreshed a third of its TTL after the last.
+    heartbeat = LockHeartbeat(lock, lock.ttl_seconds / 3.0)
     try:
         manifest, etag = store.load(campaign, organization_id)
         if manifest is not None:
             _check_destination(manifest, params)
-        result = _reconcile(workmail_client, s3_client, store, params, manifest, etag, to_datetime(now()), region, now)
+        result = _reconcile(
+            workmail_client, s3_client, store, params, manifest, etag, to_datetime(now()), region, now, heartbeat
+        )
     finally:
         try:
             lock.release()

@@ -19,9 +19,14 @@ Shape (``format`` 1)::
                                  "attempts": [{"attempt", "client_token", "job_id", "state", "start_time",
                                                "end_time", "error_info", "s3_path"}],
                                  "object": {"key", "size", "etag", "sse", "kms_key_id", "verified", "sha384",
-                                            "problem"} or None}}}
+                                            "problem", "level", "checked", "log_key", "log_sha384",
+                                            "log_messages", "archive_entries"} or None}}}
 
-``object`` is what HeadObject showed of a COMPLETED mailbox's export (``problem`` says why it is not ``verified``).
+``object`` is what the verification of a COMPLETED mailbox's export found: ``level`` is the verify level of that
+check (``basic``: what HeadObject showed; ``deep``: also the SHA-384 of the downloaded archive (``sha384``), its
+number of file entries (``archive_entries``) and what its export log (``log_key``) says, ``log_sha384`` and
+``log_messages``); ``checked`` is when. ``verified`` is True when the checks of that level passed, otherwise
+``problem`` says why. Manifests written before ``level`` existed hold basic checks; fields they lack read as None.
 All times are ISO 8601 text in UTC. :class:`CampaignLock` is a small JSON object next to the manifest
 (``lock.json``) holding ``{"owner", "acquired", "expires"}``, created and taken over with the same conditional
 writes.
@@ -65,7 +70,26 @@ MAILBOX_STATES = (PENDING, RUNNING, COMPLETED, FAILED, FAILED_PERMANENTLY, SKIPP
 
 MAILBOX_TYPES = ("USER", "RESOURCE")
 ATTEMPT_FIELDS = ("attempt", "client_token", "job_id", "state", "start_time", "end_time", "error_info", "s3_path")
-OBJECT_FIELDS = ("key", "size", "etag", "sse", "kms_key_id", "verified", "sha384", "problem")
+OBJECT_FIELDS = (
+    "key",
+    "size",
+    "etag",
+    "sse",
+    "kms_key_id",
+    "verified",
+    "sha384",
+    "problem",
+    "level",
+    "checked",
+    "log_key",
+    "log_sha384",
+    "log_messages",
+    "archive_entries",
+)
+# Verify levels of an object record, weakest first. A record without a level was written by a basic check.
+VERIFY_BASIC = "basic"
+VERIFY_DEEP = "deep"
+VERIFY_LEVELS = (VERIFY_BASIC, VERIFY_DEEP)
 
 # Answers of a conditional write that mean "someone else changed the object": 412 (the condition failed), 409
 # (S3's ConditionalRequestConflict for racing conditional writes) and NoSuchKey for If-Match on a deleted object.
@@ -237,9 +261,19 @@ def validate_manifest(manifest, campaign=None, organization_id=None):
                 _fail(f"mailbox {entity_id!r}: attempt {number} is missing or out of order")
             if not attempt.get("client_token"):
                 _fail(f"mailbox {entity_id!r}: attempt {number} has no client_token")
-        if entry.get("object") is not None and not isinstance(entry["object"], dict):
+        record = entry.get("object")
+        if record is not None and not isinstance(record, dict):
             _fail(f"mailbox {entity_id!r}: 'object' is neither an object nor null")
+        if record is not None and record.get("level") is not None and record["level"] not in VERIFY_LEVELS:
+            _fail(f"mailbox {entity_id!r}: unknown verify level {record['level']!r} of its object")
     return manifest
+
+
+def object_level(record):
+    """The verify level of an ``object`` record (``basic`` when it has none), or None for no record."""
+    if record is None:
+        return None
+    return record.get("level") or VERIFY_BASIC
 
 
 def dumps(manifest):

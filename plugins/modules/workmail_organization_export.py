@@ -15,8 +15,8 @@ description:
     O(max_concurrent_jobs) jobs running and starting the largest mailboxes first.
   - The campaign's state is a manifest in the export bucket,
     C(<s3_prefix>/mailops-campaigns/<campaign>/manifest.json), replaced with conditional writes after every change.
-    It records every mailbox, every attempt (its client token and job id), and what C(HeadObject) showed of each
-    exported object. Running the task again carries on from the manifest and never starts a second job for an
+    It records every mailbox, every attempt (its client token and job id), and what the verification (O(verify))
+    found of each exported object. Running the task again carries on from the manifest and never starts a second job for an
     attempt.
   - The module makes B(one reconcile pass) each time it runs. It lists the organization's mailboxes (adding new
     ones to the manifest), lists the export jobs, records the jobs that ended, verifies the objects of completed
@@ -110,12 +110,32 @@ options:
     default: 3
   verify:
     description:
-      - V(basic) checks the object of every completed export with C(HeadObject) (it exists, is not empty and is
-        encrypted with SSE-KMS under O(kms_key_arn)) and records what it saw in the manifest.
+      - How the object of every completed export is checked; the outcome is recorded in the manifest (the
+        mailbox's C(object) record, with the C(level) of the check) and counted in RV(summary.verified).
+      - V(basic) checks the object with C(HeadObject). It passes when the object exists, is not empty and is
+        encrypted with SSE-KMS under O(kms_key_arn).
+      - V(deep) makes the basic check and, when it passes, downloads the whole archive once (streamed, in 8 MiB
+        chunks, never held in memory or written to disk) to compute its SHA-384, reads the archive's central
+        directory with a few ranged C(GetObject) requests to count its file entries (directories are not
+        counted), and reads the job's export log. It passes when the log's C(sha384Hash) is the archive's SHA-384
+        and its C(totalMessages) is the number of file entries. The data downloaded is about the size of the
+        exports.
+      - Where the export log is stored is not documented by AWS. It is looked for next to the archive, first as
+        C(<name>.log.json), C(<name>.json), C(<name>.zip.log), C(<name>.zip.log.json) and C(<name>.log) for an
+        archive C(<name>.zip), then with one C(ListObjectsV2) of the archive's folder (its key up to the last
+        C(/)), among the objects that are not C(.zip) and whose name contains the job id. Its field names are
+        matched case-insensitively. No log found is a verification problem.
+      - V(deep) needs C(s3:GetObject) on the exports and their logs, C(s3:ListBucket) on O(s3_bucket) and
+        C(kms:Decrypt) on O(kms_key_arn). S3 refusing the download (for example without C(kms:Decrypt)) is
+        reported as a verification problem naming these permissions.
+      - Each mailbox is checked once per level. Changing V(basic) to V(deep) for a campaign deep-checks the
+        mailboxes checked at the basic level once, in the next pass; V(deep) to V(basic) checks nothing again.
+        A failed check is reported (C(verification_problems) of RV(pass), the C(problem) of the mailbox's C(object)
+        record in the manifest) and not repeated; the mailbox stays COMPLETED and is not exported again.
       - V(none) does not check.
-      - A V(deep) check (downloading the object and its export log and comparing the SHA-384) is planned.
+      - A pass holding the campaign lock for long (deep checks of large archives) refreshes the lock as it goes.
     type: str
-    choices: [basic, none]
+    choices: [basic, deep, none]
     default: basic
   local_manifest:
     description:
@@ -168,7 +188,11 @@ notes:
   - B(IAM.) The caller needs C(workmail:ListUsers), C(workmail:ListResources), C(workmail:GetMailboxDetails),
     C(workmail:ListMailboxExportJobs), C(workmail:DescribeMailboxExportJob), C(workmail:StartMailboxExportJob),
     C(iam:PassRole) on O(role_arn), C(s3:GetObject), C(s3:PutObject) and C(s3:DeleteObject) under O(s3_prefix), and
-    C(kms:GenerateDataKey) and C(kms:Decrypt) on the key.
+    C(kms:GenerateDataKey) and C(kms:Decrypt) on the key. O(verify=deep) needs C(s3:ListBucket) on the bucket too.
+  - B(Manifest object records.) Each COMPLETED mailbox's C(object) record holds C(key), C(size), C(etag), C(sse),
+    C(kms_key_id), C(verified), C(problem), C(level) (V(basic) or V(deep)) and C(checked) (when); a deep check adds
+    C(sha384) (of the archive), C(archive_entries), C(log_key), C(log_sha384) and C(log_messages) (what the export
+    log says). Records of manifests written before C(level) existed are basic checks.
 """
 
 EXAMPLES = r"""
@@ -292,7 +316,7 @@ summary:
       returned: always
       sample: 0
     verified:
-      description: Completed mailboxes whose object passed the O(verify) check.
+      description: Completed mailboxes whose object passed its check (at the level recorded in the manifest).
       type: int
       returned: always
       sample: 37
@@ -380,13 +404,17 @@ pass:
   description:
     - What this pass did, counted. C(now) is the service's time; C(started), C(completed_now), C(failed_now),
       C(verified_now), C(described), C(listed), C(added) (mailboxes added to the manifest), C(saves) (manifest
-      writes of the pass), C(api_calls) per WorkMail operation, C(verification_problems), C(blocked_24h),
-      C(skipped) and C(limit) (a LimitExceededException, or V(null)).
+      writes of the pass), C(api_calls) per WorkMail operation, C(blocked_24h), C(skipped) and C(limit) (a
+      LimitExceededException, or V(null)).
+    - C(verify) is the O(verify) level, C(checked_now) how many objects this pass checked, C(downloaded_bytes) how
+      many archive bytes deep checks downloaded, and C(verification_problems) the checks of this pass that failed,
+      as a list of C({id, level, problem}) (for example a C(sha384 mismatch) or C(no export log found)).
     - In check mode, C(now), C(listed), C(added), C(updates), C(free_slots), C(foreign_running), C(own_running),
       C(would_start) and C(waiting_24h).
   returned: always
   type: dict
-  sample: {now: "2026-11-22T05:01:02+00:00", listed: 10, started: 10, completed_now: 0, saves: 21}
+  sample: {now: "2026-11-22T05:01:02+00:00", listed: 10, started: 10, completed_now: 0, verify: basic, checked_now: 0,
+           downloaded_bytes: 0, verification_problems: [], saves: 21}
 lock_owner:
   description: The owner of the campaign lock during the pass (V(null) in check mode).
   returned: always
@@ -427,7 +455,7 @@ def main():
         mailboxes=dict(type="list", elements="str"),
         max_concurrent_jobs=dict(type="int", default=10),
         max_attempts=dict(type="int", default=3),
-        verify=dict(type="str", choices=["basic", "none"], default="basic"),
+        verify=dict(type="str", choices=["basic", "deep", "none"], default="basic"),
         local_manifest=dict(type="path"),
         lock_owner=dict(type="str"),
         lock_ttl=dict(type="int", default=900),

@@ -508,6 +508,12 @@ def test_record_object_and_summary():
         "verified": False,
         "sha384": None,
         "problem": None,
+        "level": None,
+        "checked": None,
+        "log_key": None,
+        "log_sha384": None,
+        "log_messages": None,
+        "archive_entries": None,
     }
     cp.record_object(manifest, mailbox_id(1), NOW, verified=True, sha384="ab" * 48)
     assert manifest["mailboxes"][mailbox_id(1)]["object"]["key"] == "p/a.zip"

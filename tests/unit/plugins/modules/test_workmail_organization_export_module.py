@@ -46,7 +46,7 @@ def test_valid_parameters_pass():
         ({"max_attempts": 0}, "max_attempts"),
         ({"poll_interval": 4}, "poll_interval"),
         ({"lock_ttl": 0}, "lock_ttl"),
-        ({"verify": "deep"}, "verify"),
+        ({"verify": "full"}, "verify"),
         ({"s3_prefix": "a b"}, "s3_prefix"),
         ({"s3_bucket": "Bad_Bucket"}, "s3_bucket"),
         ({"kms_key_arn": "alias/workmail-export"}, "kms_key_arn"),

@@ -1,0 +1,676 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the mailops.workmail project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Deep verification (export_verify, and verify levels in campaign and manifest) against an in-process moto S3."""
+
+import hashlib
+import io
+import json
+import zipfile
+from datetime import datetime
+from datetime import timedelta
+from datetime import timezone
+
+import boto3
+import pytest
+from ansible_collections.mailops.workmail.plugins.module_utils import campaign as cp
+from ansible_collections.mailops.workmail.plugins.module_utils import export_verify as ev
+from ansible_collections.mailops.workmail.plugins.module_utils import manifest as mf
+from ansible_collections.mailops.workmail.plugins.module_utils.errors import ParameterError
+from ansible_collections.mailops.workmail.plugins.module_utils.workmail import WorkMailClient
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import BUCKET
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import KEY_ARN
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import ORG_ID
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import PREFIX
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import REGION
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import ROLE_ARN
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import FakeClock
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import standard_fake
+from botocore.exceptions import ClientError
+from moto import mock_aws
+
+ENTITY = "a11ce0d1-2b3c-4d5e-8f60-7a8b9c0d1e2f"
+JOB_ID = "4e1b3a38-7a8f-4c9b-9a5e-2a64f0b4c0d1"
+FOLDER = f"{PREFIX}/{ENTITY}"
+ZIP_KEY = f"{FOLDER}/{JOB_ID}.zip"
+LOG_KEY = f"{FOLDER}/{JOB_ID}.log.json"
+START = datetime(2026, 11, 22, 12, 0, 0, tzinfo=timezone.utc)
+CAMPAIGN = "deep-1"
+
+
+def request_key(request):
+    """The object key of a request dict as ``before-call`` handlers see it (path-style or virtual-host URL)."""
+    path = request["url_path"].split("?", 1)[0].lstrip("/")
+    return path[len(BUCKET) + 1 :] if path.startswith(BUCKET + "/") else path
+
+
+class Refusal:
+    """A botocore ``before-call`` handler answering 403 AccessDenied to the requests ``matches(key)`` selects."""
+
+    def __init__(self, matches):
+        self.matches = matches
+        self.refused = 0
+
+    def __call__(self, params, **kwargs):
+        if not self.matches(request_key(params)):
+            return None
+        self.refused += 1
+        response = {
+            "Error": {"Code": "AccessDenied", "Message": "User is not authorized to perform kms:Decrypt"},
+            "ResponseMetadata": {"HTTPStatusCode": 403},
+        }
+        return Status(403), response
+
+
+class Status:
+    """The part of an HTTP response botocore reads from an answer given by an event handler."""
+
+    def __init__(self, status_code):
+        self.status_code = status_code
+        self.headers = {}
+        self.content = b""
+
+
+class GetCounter:
+    """Counts the GetObject calls (``before-parameter-build.s3.GetObject``), with their Key and Range."""
+
+    def __init__(self, client):
+        self.calls = []
+        client.meta.events.register("before-parameter-build.s3.GetObject", self.seen)
+
+    def seen(self, params, **kwargs):
+        self.calls.append({"key": params.get("Key"), "range": params.get("Range")})
+
+    def ranged(self, key=ZIP_KEY):
+        return [call for call in self.calls if call["key"] == key and call["range"]]
+
+    def full(self, key=ZIP_KEY):
+        return [call for call in self.calls if call["key"] == key and not call["range"]]
+
+
+@pytest.fixture(name="s3")
+def s3_fixture():
+    with mock_aws():
+        client = boto3.client("s3", region_name=REGION)
+        client.create_bucket(Bucket=BUCKET)
+        yield client
+
+
+def make_zip(files, directories=(), compression=zipfile.ZIP_STORED):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=compression) as archive:
+        for name in directories:
+            archive.writestr(zipfile.ZipInfo(name.rstrip("/") + "/"), b"")
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def messages(count, size=200):
+    return {
+        f"Inbox/{number:05d}.eml": (f"Subject: message {number}\r\n\r\n".encode() + b"x" * size)
+        for number in range(count)
+    }
+
+
+def export_log(body, total, **extra):
+    document = {
+        "jobId": JOB_ID,
+        "entityId": ENTITY,
+        "s3Path": f"{BUCKET}/{ZIP_KEY}",
+        "totalMessages": total,
+        "totalBytes": len(body),
+        "totalFolders": 1,
+        "totalNonExportableItems": 0,
+        "sha384Hash": hashlib.sha384(body).hexdigest(),
+        "startTime": "2026-11-22T12:00:00.000Z",
+        "endTime": "2026-11-22T12:05:00.000Z",
+    }
+    document.update(extra)
+    return (json.dumps(document, indent=2) + "\n").encode()
+
+
+def put(s3, key, body):
+    return s3.put_object(Bucket=BUCKET, Key=key, Body=body, ServerSideEncryption="aws:kms", SSEKMSKeyId=KEY_ARN)["ETag"]
+
+
+def put_export(s3, body, total, log_key=LOG_KEY, zip_key=ZIP_KEY, log=None):
+    etag = put(s3, zip_key, body)
+    if log_key:
+        put(s3, log_key, log if log is not None else export_log(body, total))
+    return etag
+
+
+def verify(s3, body, etag=None, **kwargs):
+    return ev.deep_verify(s3, BUCKET, ZIP_KEY, size=len(body), etag=etag, job_id=JOB_ID, **kwargs)
+
+
+# deep_verify
+
+
+def test_matching_archive_and_log_verify(s3):
+    body = make_zip(messages(25))
+    etag = put_export(s3, body, 25)
+    counter = GetCounter(s3)
+
+    found = verify(s3, body, etag)
+
+    assert found["verified"] is True, found
+    assert found["problem"] is None
+    assert found["sha384"] == hashlib.sha384(body).hexdigest()
+    assert found["log_sha384"] == found["sha384"]
+    assert found["archive_entries"] == 25
+    assert found["log_messages"] == 25
+    assert found["log_key"] == LOG_KEY
+    assert found["downloaded_bytes"] == len(body)
+    assert found["range_requests"] == 1
+    assert len(counter.full()) == 1 and len(counter.ranged()) == 1
+    assert [call["key"] for call in counter.calls].count(LOG_KEY) == 1
+
+
+def test_tampered_archive_is_a_sha384_mismatch(s3):
+    body = make_zip(messages(10))
+    tampered = bytearray(body)
+    tampered[len(body) // 3] ^= 0x01  # inside the stored data of a message: the central directory is intact
+    put(s3, LOG_KEY, export_log(body, 10))
+    put(s3, ZIP_KEY, bytes(tampered))
+
+    found = verify(s3, bytes(tampered))
+
+    assert found["verified"] is False
+    assert "sha384 mismatch" in found["problem"]
+    assert f"s3://{BUCKET}/{ZIP_KEY}" in found["problem"]
+    assert found["sha384"] == hashlib.sha384(bytes(tampered)).hexdigest()
+    assert found["log_sha384"] == hashlib.sha384(body).hexdigest()
+    assert found["archive_entries"] == 10  # the count still agrees
+    assert "entry count" not in found["problem"]
+
+
+def test_entry_count_mismatch(s3):
+    body = make_zip(messages(10))
+    put_export(s3, body, 11)
+
+    found = verify(s3, body)
+
+    assert found["verified"] is False
+    assert "sha384" not in found["problem"]
+    assert "entry count mismatch" in found["problem"]
+    assert "holds 10 files" in found["problem"] and "totalMessages 11" in found["problem"]
+    assert found["archive_entries"] == 10 and found["log_messages"] == 11
+
+
+def test_missing_log_is_a_problem_not_an_error(s3):
+    body = make_zip(messages(3))
+    put_export(s3, body, 3, log_key=None)
+    put(s3, f"{FOLDER}/someone-else.log.json", export_log(body, 3))
+
+    found = verify(s3, body)
+
+    assert found["verified"] is False
+    assert found["problem"].startswith(f"no export log found next to s3://{BUCKET}/{ZIP_KEY}; looked for ")
+    for candidate in ev.log_candidates(ZIP_KEY):
+        assert candidate in found["problem"]
+    assert JOB_ID in found["problem"]
+    assert found["sha384"] == hashlib.sha384(body).hexdigest()  # the archive was still hashed and counted
+    assert found["archive_entries"] == 3
+    assert found["log_key"] is None
+
+
+def test_log_under_an_unexpected_name_is_found_by_listing(s3):
+    body = make_zip(messages(4))
+    put_export(s3, body, 4, log_key=None)
+    document = json.loads(export_log(body, 4))
+    renamed = {"SHA384HASH": document["sha384Hash"], "TotalMessages": "4", "JobID": JOB_ID}
+    unexpected = f"{FOLDER}/export-report_{JOB_ID.upper()}.txt"
+    put(s3, unexpected, json.dumps(renamed).encode())
+    put(s3, f"{FOLDER}/{JOB_ID}-copy.zip", b"PK not a log")
+    put(s3, f"{FOLDER}/notes-{JOB_ID}.json", b"not json at all")
+    put(s3, f"{FOLDER}/other-job.log.json", export_log(b"other", 99))
+    counter = GetCounter(s3)
+    listings = []
+    s3.meta.events.register("before-parameter-build.s3.ListObjectsV2", lambda params, **kwargs: listings.append(params))
+
+    found = verify(s3, body)
+
+    assert found["verified"] is True, found
+    assert found["log_key"] == unexpected
+    assert found["log_messages"] == 4
+    assert len(listings) == 1
+    assert listings[0]["Prefix"] == f"{FOLDER}/"
+    read = [call["key"] for call in counter.calls]
+    assert f"{FOLDER}/{JOB_ID}-copy.zip" not in read and f"{FOLDER}/other-job.log.json" not in read
+
+
+def test_without_a_job_id_the_listing_looks_for_the_archive_name(s3):
+    body = make_zip(messages(3))
+    put_export(s3, body, 3, log_key=f"{FOLDER}/report-{JOB_ID}.json")
+
+    found = ev.deep_verify(s3, BUCKET, ZIP_KEY, size=len(body))
+
+    assert found["verified"] is True, found
+    assert found["log_key"] == f"{FOLDER}/report-{JOB_ID}.json"
+
+
+def test_log_of_another_job_is_refused(s3):
+    body = make_zip(messages(2))
+    put_export(s3, body, 2, log=export_log(body, 2, jobId="another-job"))
+
+    found = verify(s3, body)
+
+    assert found["verified"] is False
+    assert "the log of job another-job" in found["problem"]
+
+
+@pytest.mark.parametrize("name", [f"{JOB_ID}.json", f"{JOB_ID}.zip.log", f"{JOB_ID}.log"])
+def test_sibling_log_names(s3, name):
+    body = make_zip(messages(2))
+    put_export(s3, body, 2, log_key=f"{FOLDER}/{name}")
+    listings = []
+    s3.meta.events.register("before-parameter-build.s3.ListObjectsV2", lambda params, **kwargs: listings.append(params))
+
+    found = verify(s3, body)
+
+    assert found["verified"] is True, found
+    assert found["log_key"] == f"{FOLDER}/{name}"
+    assert listings == []
+
+
+def test_directory_entries_are_not_counted(s3):
+    body = make_zip(messages(6), directories=("Inbox", "Sent Items", "Calendar/"))
+    with zipfile.ZipFile(io.BytesIO(body)) as archive:
+        assert len(archive.infolist()) == 9
+    put_export(s3, body, 6)
+
+    found = verify(s3, body)
+
+    assert found["verified"] is True, found
+    assert found["archive_entries"] == 6
+
+
+def test_many_entries_with_few_ranged_gets(s3):
+    body = make_zip(messages(2000, size=20), compression=zipfile.ZIP_DEFLATED)
+    etag = put_export(s3, body, 2000)
+    counter = GetCounter(s3)
+    reader = ev.S3RangeReader(s3, BUCKET, ZIP_KEY, etag=etag, block_size=64 * 1024)
+
+    assert ev.count_archive_entries(reader) == 2000
+    assert reader.size == len(body)
+    assert 1 <= reader.requests <= 3
+    assert len(counter.ranged()) == reader.requests
+    assert reader.fetched_bytes < len(body)
+
+    found = verify(s3, body, etag, block_size=64 * 1024)
+    assert found["verified"] is True, found
+    assert found["archive_entries"] == 2000
+    assert found["range_requests"] <= 3
+
+
+def test_large_archive_is_downloaded_in_chunks(s3):
+    body = make_zip({f"Inbox/{number}.eml": bytes(range(256)) * 64 for number in range(40)})
+    put_export(s3, body, 40)
+    beats = []
+
+    found = verify(s3, body, chunk_size=4096, progress=lambda: beats.append(1))
+
+    assert found["verified"] is True, found
+    assert len(beats) == -(-len(body) // 4096)
+
+
+def test_denied_download_names_the_permissions(s3):
+    body = make_zip(messages(2))
+    put_export(s3, body, 2)
+    refusal = Refusal(lambda key: key == ZIP_KEY)
+    s3.meta.events.register("before-call.s3.GetObject", refusal)
+
+    found = verify(s3, body)
+
+    assert refusal.refused == 1
+    assert found["verified"] is False
+    assert "refused GetObject" in found["problem"]
+    assert "kms:Decrypt" in found["problem"] and "s3:GetObject" in found["problem"]
+    assert found["sha384"] is None
+
+
+def test_denied_log_reads_and_listing_are_noted(s3):
+    body = make_zip(messages(2))
+    put_export(s3, body, 2)
+    s3.meta.events.register("before-call.s3.GetObject", Refusal(lambda key: key != ZIP_KEY))
+    s3.meta.events.register("before-call.s3.ListObjectsV2", Refusal(lambda key: True))
+
+    found = verify(s3, body)
+
+    assert found["verified"] is False
+    assert found["problem"].startswith("no export log found next to")
+    assert "S3 refused GetObject of" in found["problem"]
+    assert "s3:ListBucket" in found["problem"]
+
+
+def test_other_errors_propagate(s3):
+    body = make_zip(messages(2))
+    put_export(s3, body, 2)
+
+    with pytest.raises(ClientError) as error:
+        ev.deep_verify(s3, "no-such-bucket-here", ZIP_KEY, size=len(body))
+    assert error.value.response["Error"]["Code"] == "NoSuchBucket"
+
+
+def test_replaced_object_is_a_problem(s3):
+    body = make_zip(messages(2))
+    put_export(s3, body, 2)
+
+    found = verify(s3, body, etag='"0123456789abcdef0123456789abcdef"')
+
+    assert found["verified"] is False
+    assert "was replaced while it was verified" in found["problem"]
+
+
+def test_not_a_zip(s3):
+    body = b"this is not a zip archive at all" * 10
+    put_export(s3, body, 1)
+
+    found = verify(s3, body)
+
+    assert found["verified"] is False
+    assert "is not a readable zip archive" in found["problem"]
+    assert found["sha384"] == found["log_sha384"]
+
+
+def test_interrupted_download_resumes_where_it_stopped(s3):
+    body = make_zip(messages(30))
+    put_export(s3, body, 30)
+
+    class Interrupted:
+        def __init__(self, inner):
+            self.inner = inner
+
+        def iter_chunks(self, chunk_size):
+            for chunk in self.inner.iter_chunks(chunk_size):
+                yield chunk
+                break
+            raise ev.botocore.exceptions.ResponseStreamingError(error="connection reset")
+
+        def close(self):
+            self.inner.close()
+
+    class Flaky:
+        def __init__(self, client):
+            self.client = client
+            self.requests = []
+
+        def get_object(self, **kwargs):
+            self.requests.append(kwargs.get("Range"))
+            response = self.client.get_object(**kwargs)
+            if len(self.requests) == 1:
+                response["Body"] = Interrupted(response["Body"])
+            return response
+
+    flaky = Flaky(s3)
+    digest, read = ev.sha384_of_object(flaky, BUCKET, ZIP_KEY, size=len(body), chunk_size=1000)
+    assert (digest, read) == (hashlib.sha384(body).hexdigest(), len(body))
+    assert flaky.requests == [None, "bytes=1000-"]
+
+
+# The pieces
+
+
+def test_log_candidates():
+    assert ev.log_candidates("p/e/j.zip") == [
+        "p/e/j.log.json",
+        "p/e/j.json",
+        "p/e/j.zip.log",
+        "p/e/j.zip.log.json",
+        "p/e/j.log",
+    ]
+    assert ev.log_candidates("p/e/j.ZIP")[0] == "p/e/j.log.json"
+    assert ev.log_candidates("p/e/j") == ["p/e/j.log.json", "p/e/j.json", "p/e/j.log"]
+
+
+def test_range_reader_reads_and_seeks(s3):
+    body = bytes(range(256)) * 40
+    put(s3, "blob", body)
+    reader = ev.S3RangeReader(s3, BUCKET, "blob", block_size=1000, max_segments=2)
+    assert reader.seekable() and reader.readable() and not reader.writable()
+    assert reader.seek(0, io.SEEK_END) == len(body)
+    assert reader.seek(-22, io.SEEK_END) == len(body) - 22
+    assert reader.read() == body[-22:]
+    assert reader.requests == 1
+    reader.seek(-500, io.SEEK_END)
+    assert reader.read(100) == body[-500:-400]
+    assert reader.requests == 1  # served from the block fetched at the end
+    reader.seek(10)
+    assert reader.read(5) == body[10:15]
+    assert reader.tell() == 15
+    assert reader.seek(5, io.SEEK_CUR) == 20
+    assert reader.read(3000) == body[20:3020]
+    assert reader.read(0) == b""
+    reader.seek(len(body) + 5)
+    assert reader.read(10) == b""
+    buffer = bytearray(4)
+    reader.seek(1)
+    assert reader.readinto(buffer) == 4 and bytes(buffer) == body[1:5]
+    with pytest.raises(OSError):
+        reader.seek(-1)
+    with pytest.raises(ValueError):
+        reader.seek(0, 7)
+    reader.close()
+    with pytest.raises(ValueError):
+        reader.read(1)
+
+
+# Verify levels in the manifest and the campaign
+
+
+def test_verify_level_keeps_booleans():
+    assert cp.verify_level(True) == "basic"
+    assert cp.verify_level(False) == "none"
+    assert cp.verify_level(None) == "none"
+    assert [cp.verify_level(level) for level in ("basic", "deep", "none")] == ["basic", "deep", "none"]
+    with pytest.raises(ParameterError):
+        cp.verify_level("full")
+    assert cp.VERIFY_CHOICES == ("basic", "deep", "none")
+
+
+def test_deep_is_a_valid_module_parameter():
+    params = {
+        "organization_id": ORG_ID,
+        "campaign": CAMPAIGN,
+        "role_arn": ROLE_ARN,
+        "kms_key_arn": KEY_ARN,
+        "s3_bucket": BUCKET,
+        "s3_prefix": PREFIX,
+        "max_concurrent_jobs": 10,
+        "max_attempts": 3,
+        "verify": "deep",
+    }
+    assert cp.validate_organization_export_params(params, REGION)["verify"] == "deep"
+
+
+def old_manifest():
+    manifest = mf.new_manifest(CAMPAIGN, ORG_ID, REGION, BUCKET, PREFIX, KEY_ARN, ROLE_ARN, START)
+    mf.add_mailboxes(manifest, [{"id": ENTITY, "email": "alice@example.com", "name": "alice"}], START)
+    entry = manifest["mailboxes"][ENTITY]
+    entry["state"] = "COMPLETED"
+    entry["attempts"] = [
+        {"attempt": 1, "client_token": "t", "job_id": JOB_ID, "state": "COMPLETED", "s3_path": ZIP_KEY}
+    ]
+    # An object record as written before verify levels existed.
+    entry["object"] = {
+        "key": ZIP_KEY,
+        "size": 10,
+        "etag": '"e"',
+        "sse": "aws:kms",
+        "kms_key_id": KEY_ARN,
+        "verified": True,
+        "sha384": None,
+        "problem": None,
+    }
+    return manifest
+
+
+def test_older_manifests_are_accepted_and_read_as_basic():
+    manifest = old_manifest()
+    assert mf.validate_manifest(manifest) is manifest
+    assert mf.object_level(manifest["mailboxes"][ENTITY]["object"]) == "basic"
+    assert mf.object_level(None) is None
+    record = cp.record_object(manifest, ENTITY, START, level="deep", archive_entries=3)
+    assert set(record) == set(mf.OBJECT_FIELDS)
+    assert record["key"] == ZIP_KEY and record["verified"] is True and record["log_key"] is None
+    manifest["mailboxes"][ENTITY]["object"]["level"] = "forensic"
+    with pytest.raises(mf.ManifestError, match="unknown verify level"):
+        mf.validate_manifest(manifest)
+
+
+def test_check_object_basic_then_deep(s3):
+    body = make_zip(messages(5))
+    put_export(s3, body, 5)
+    manifest = old_manifest()
+    manifest["mailboxes"][ENTITY]["object"] = None
+
+    fields, downloaded = cp.check_object(s3, manifest, ENTITY, "basic", START)
+    assert downloaded == 0
+    assert fields["level"] == "basic" and fields["verified"] is True and fields["sha384"] is None
+    assert fields["checked"] == "2026-11-22T12:00:00+00:00"
+
+    fields, downloaded = cp.check_object(s3, manifest, ENTITY, "deep", START)
+    assert downloaded == len(body)
+    assert fields["level"] == "deep" and fields["verified"] is True
+    assert fields["sha384"] == hashlib.sha384(body).hexdigest()
+    assert fields["archive_entries"] == 5 and fields["log_messages"] == 5 and fields["log_key"] == LOG_KEY
+    assert set(fields) == set(mf.OBJECT_FIELDS)
+
+
+def test_check_object_deep_skips_the_download_when_the_basic_check_fails(s3):
+    body = make_zip(messages(5))
+    s3.put_object(Bucket=BUCKET, Key=ZIP_KEY, Body=body)  # not SSE-KMS
+    counter = GetCounter(s3)
+    manifest = old_manifest()
+
+    fields, downloaded = cp.check_object(s3, manifest, ENTITY, "deep", START)
+
+    assert downloaded == 0 and counter.calls == []
+    assert fields["verified"] is False and fields["level"] == "deep"
+    assert "SSE-KMS" in fields["problem"]
+
+
+def test_lock_heartbeat_refreshes_at_most_once_per_interval():
+    class Lock:
+        def __init__(self):
+            self.refreshed = 0
+
+        def refresh(self):
+            self.refreshed += 1
+
+    ticks = [100.0]
+    lock = Lock()
+    beat = cp.LockHeartbeat(lock, 300, clock=lambda: ticks[0])
+    beat()
+    ticks[0] += 299
+    beat()
+    assert lock.refreshed == 0
+    ticks[0] += 1
+    beat()
+    beat()
+    assert lock.refreshed == 1 and beat.refreshes == 1
+    ticks[0] += 300
+    beat()
+    assert lock.refreshed == 2
+
+
+class Campaign:
+    """Three mailboxes (alice, bob, room1) of a fake WorkMail whose exports land in the moto S3."""
+
+    def __init__(self, s3):
+        self.fake = standard_fake(clock=FakeClock(START))
+        self.client = WorkMailClient(self.fake, retries=2, delay=0, max_delay=0)
+        self.s3 = s3
+        self.store = mf.ManifestStore(s3, BUCKET, mf.manifest_key(PREFIX, CAMPAIGN))
+        self.manifest = mf.new_manifest(CAMPAIGN, ORG_ID, REGION, BUCKET, PREFIX, KEY_ARN, ROLE_ARN, START)
+        mf.add_mailboxes(self.manifest, cp.discover(self.client, ORG_ID, {}, self.manifest), START)
+        self.etag = self.store.save(self.manifest, None)
+        self.bodies = {}
+
+    def run(self, **kwargs):
+        self.manifest, self.etag, result = cp.run_pass(
+            self.client, self.s3, self.store, self.manifest, self.etag, self.fake.clock.now(), **kwargs
+        )
+        return result
+
+    def complete_running(self, tamper=None):
+        for job in list(self.fake.jobs.values()):
+            if job["State"] != "RUNNING":
+                continue
+            self.fake.set_job(job["JobId"], State="COMPLETED", EstimatedProgress=100, EndTime=self.fake.clock.now())
+            count = 3 + len(self.bodies)
+            body = make_zip(messages(count), directories=("Inbox",))
+            stem = job["S3Path"][: -len(".zip")]
+            put(self.s3, f"{stem}.log.json", export_log(body, count, jobId=job["JobId"]))
+            if job["EntityId"] == tamper:
+                body = body[:-30] + bytes(30)
+            put(self.s3, job["S3Path"], body)
+            self.bodies[job["EntityId"]] = body
+
+
+def test_a_campaign_checked_basic_then_deep_is_deep_checked_once(s3):
+    run = Campaign(s3)
+    first = run.run(verify="basic")
+    assert first["started"] == 3
+    run.fake.clock.advance(minutes=10)
+    run.complete_running()
+
+    second = run.run(verify="basic")
+    assert second["verify"] == "basic"
+    assert second["checked_now"] == 3 and second["verified_now"] == 3 and second["downloaded_bytes"] == 0
+    assert all(entry["object"]["level"] == "basic" for entry in run.manifest["mailboxes"].values())
+
+    beats = []
+    third = run.run(verify="deep", heartbeat=lambda: beats.append(1))
+    assert third["checked_now"] == 3 and third["verified_now"] == 3, third["verification_problems"]
+    assert third["downloaded_bytes"] == sum(len(body) for body in run.bodies.values())
+    assert third["summary"]["verified"] == 3
+    assert len(beats) >= 2  # between the objects (and after every chunk)
+    for entity_id, entry in run.manifest["mailboxes"].items():
+        record = entry["object"]
+        assert record["level"] == "deep" and record["verified"] is True
+        assert record["sha384"] == hashlib.sha384(run.bodies[entity_id]).hexdigest() == record["log_sha384"]
+        assert record["archive_entries"] == record["log_messages"]
+
+    fourth = run.run(verify="deep")
+    assert fourth["checked_now"] == 0 and fourth["downloaded_bytes"] == 0
+    fifth = run.run(verify="basic")
+    assert fifth["checked_now"] == 0
+    run.manifest, run.etag = run.store.load(CAMPAIGN, ORG_ID)
+    assert run.manifest["mailboxes"][run.fake.users[0]["Id"]]["object"]["level"] == "deep"
+
+
+def test_a_failed_deep_check_is_reported_once(s3):
+    run = Campaign(s3)
+    run.run(verify="deep")
+    run.fake.clock.advance(minutes=10)
+    bob = run.fake.users[1]["Id"]
+    run.complete_running(tamper=bob)
+
+    second = run.run(verify="deep")
+    assert second["checked_now"] == 3 and second["verified_now"] == 2
+    assert [problem["id"] for problem in second["verification_problems"]] == [bob]
+    assert second["verification_problems"][0]["level"] == "deep"
+    assert "sha384 mismatch" in second["verification_problems"][0]["problem"]
+    assert run.manifest["mailboxes"][bob]["state"] == "COMPLETED"
+    assert run.manifest["mailboxes"][bob]["object"]["verified"] is False
+    assert second["summary"]["verified"] == 2 and second["summary"]["completed"] == 3
+
+    third = run.run(verify="deep")
+    assert third["checked_now"] == 0 and third["verification_problems"] == []
+    assert third["summary"]["verified"] == 2
+
+
+def test_verify_none_checks_nothing(s3):
+    run = Campaign(s3)
+    run.run(verify=False)
+    run.fake.clock.advance(minutes=10)
+    run.complete_running()
+    result = run.run(verify="none")
+    assert result["verify"] == "none" and result["checked_now"] == 0
+    assert all(entry["object"] is None for entry in run.manifest["mailboxes"].values())
+    assert timedelta(minutes=10) == run.fake.clock.now() - START
