@@ -802,7 +802,6 @@ def run_pass(
     downloaded by deep verification).
     """
     level = verify_level(verify)
-    moment = to_datetime(now() if callable(now) else now)
     organization_id = manifest["organization_id"]
     campaign = manifest["campaign"]
     text = default_description(campaign) if description is None else description
@@ -812,7 +811,7 @@ def run_pass(
     before = _states(manifest)
     state = _Pass(store, manifest, etag, on_change)
     result = {
-        "now": iso8601(moment),
+        "now": None,
         "listed": 0,
         "described": 0,
         "started": 0,
@@ -838,6 +837,9 @@ def run_pass(
     }
 
     listing = workmail.list_export_jobs(organization_id)
+    # Read the clock after the listing: a callable ``now`` may estimate the service's clock from its answer.
+    moment = to_datetime(now() if callable(now) else now)
+    result["now"] = iso8601(moment)
     result["api_calls"]["list_mailbox_export_jobs"] += 1
     result["listed"] = len(listing)
     the_plan = plan(manifest, listing, moment, max_concurrent_jobs, max_attempts)
@@ -864,6 +866,14 @@ def run_pass(
         result["described"] += 1
         state.save()
 
+    if result["described"] and any(_ended(manifest, item) for item in the_plan.to_describe):
+        # Described jobs that ended free their slots now, not one pass later: plan again with the same listing
+        # (no AWS call).
+        the_plan = plan(manifest, listing, moment, max_concurrent_jobs, max_attempts)
+        if apply_plan(manifest, the_plan):
+            state.save()
+        result["free_slots"] = the_plan.free_slots
+
     if level != VERIFY_NONE:
         _verify_completed(s3, manifest, moment, state, result, level, heartbeat)
 
@@ -883,6 +893,12 @@ def run_pass(
     result["summary"] = counts
     result["saves"] = state.saves
     return manifest, state.etag, result
+
+
+def _ended(manifest, item):
+    """Has the described attempt ``item`` (of ``Plan.to_describe``) reached a final state?"""
+    attempts = manifest["mailboxes"][item["id"]]["attempts"]
+    return attempts[item["attempt"] - 1].get("state") in _FINAL_JOB_STATES
 
 
 def verify_level(verify):
