@@ -192,7 +192,12 @@ notes:
   - B(Manifest object records.) Each COMPLETED mailbox's C(object) record holds C(key), C(size), C(etag), C(sse),
     C(kms_key_id), C(verified), C(problem), C(level) (V(basic) or V(deep)) and C(checked) (when); a deep check adds
     C(sha384) (of the archive), C(archive_entries), C(log_key), C(log_sha384) and C(log_messages) (what the export
-    log says). Records of manifests written before C(level) existed are basic checks.
+    log says).
+  - B(Crash recovery.) Every attempt is recorded in the manifest before its C(StartMailboxExportJob), with its
+    client token, which also goes into the job's description. A run that dies between the two is recovered by the
+    next pass: the job is found in the job list by that token, or the start is repeated with the same token, which
+    AWS answers with the existing job. The job list covers 7 days; run the campaign again within 7 days of a crash
+    (any schedule does) so that such a job is found by its token rather than started again.
 """
 
 EXAMPLES = r"""
