@@ -989,6 +989,11 @@ def _verify_completed(s3, manifest, moment, state, result, level, heartbeat=None
 
 
 def _start(workmail, manifest, the_plan, listing, moment, text, max_attempts, state, result):
+    """Start the plan's jobs. Every new attempt is recorded, and saved once for all of them, before the first start;
+    the job ids are saved once after the last start (or when a start fails with an error that stops the pass), so a
+    pass saves twice for its starts, not twice per start. A crash in between loses nothing: the next pass finds the
+    started jobs by the token marker of their description and starts the others with the same tokens."""
+    recorded = []
     for item in the_plan.to_start:
         entity_id = item["id"]
         if not item["resume"]:
@@ -998,39 +1003,53 @@ def _start(workmail, manifest, the_plan, listing, moment, text, max_attempts, st
                 result["blocked_24h"].append({"id": entity_id, "job_id": recent.get("JobId"), "eligible": eligible})
                 continue
             record_start(manifest, entity_id, item["attempt"], item["client_token"], None, moment)
-            state.save()
-        result["api_calls"]["start_mailbox_export_job"] += 1
-        try:
-            job_id = workmail.start_export_job(
-                manifest["organization_id"],
-                entity_id,
-                manifest["role_arn"],
-                manifest["kms_key_arn"],
-                manifest["s3_bucket"],
-                manifest["s3_prefix"],
-                item["client_token"],
-                description=build_description(text, item["client_token"]),
-            )
-        except LimitError as error:
-            forget_attempt(manifest, entity_id, item["attempt"], moment, max_attempts)
-            state.save()
-            limit = _limit_reason(listing, entity_id, moment, result["started"])
-            result["limit"] = {"limit": limit, "id": entity_id, "aws_message": error.aws_message}
-            if limit == "mailbox_24h":
-                continue
-            return
-        except botocore.exceptions.ClientError as error:
-            if _aws_error(error)[0] != "EntityNotFoundException":
-                raise
-            forget_attempt(manifest, entity_id, item["attempt"], moment, max_attempts)
-            manifest["mailboxes"][entity_id]["state"] = SKIPPED
-            state.save()
-            result["skipped"].append(entity_id)
-            continue
-        record_start(manifest, entity_id, item["attempt"], item["client_token"], job_id, moment)
+        recorded.append(item)
+    if any(not item["resume"] for item in recorded):
         state.save()
-        result["started"] += 1
-        result["started_mailboxes"].append(entity_id)
+
+    changed = False
+    try:
+        for index, item in enumerate(recorded):
+            entity_id = item["id"]
+            result["api_calls"]["start_mailbox_export_job"] += 1
+            try:
+                job_id = workmail.start_export_job(
+                    manifest["organization_id"],
+                    entity_id,
+                    manifest["role_arn"],
+                    manifest["kms_key_arn"],
+                    manifest["s3_bucket"],
+                    manifest["s3_prefix"],
+                    item["client_token"],
+                    description=build_description(text, item["client_token"]),
+                )
+            except LimitError as error:
+                forget_attempt(manifest, entity_id, item["attempt"], moment, max_attempts)
+                changed = True
+                limit = _limit_reason(listing, entity_id, moment, result["started"])
+                result["limit"] = {"limit": limit, "id": entity_id, "aws_message": error.aws_message}
+                if limit == "mailbox_24h":
+                    continue
+                # The organization is full: the new attempts not started yet are not attempts after all.
+                for later in recorded[index + 1 :]:
+                    if not later["resume"]:
+                        forget_attempt(manifest, later["id"], later["attempt"], moment, max_attempts)
+                return
+            except botocore.exceptions.ClientError as error:
+                if _aws_error(error)[0] != "EntityNotFoundException":
+                    raise
+                forget_attempt(manifest, entity_id, item["attempt"], moment, max_attempts)
+                manifest["mailboxes"][entity_id]["state"] = SKIPPED
+                changed = True
+                result["skipped"].append(entity_id)
+                continue
+            record_start(manifest, entity_id, item["attempt"], item["client_token"], job_id, moment)
+            changed = True
+            result["started"] += 1
+            result["started_mailboxes"].append(entity_id)
+    finally:
+        if changed:
+            state.save()
 
 
 # One pass of the organization-wide export module (workmail_organization_export)

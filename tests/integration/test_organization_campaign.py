@@ -285,7 +285,9 @@ def test_runs_of_one_campaign_at_the_same_time_start_each_job_once(aws, tmp_path
     args = campaign_args(org, destination, "rivals")
     play = until_done_play(args, retries=120, delay=1)
     # A pass refused because another run holds the lock is not the end: keep trying until done.
-    play[0]["tasks"][0]["failed_when"] = "export.failed | default(false) and 'is held by' not in export.msg | default('')"
+    play[0]["tasks"][0][
+        "failed_when"
+    ] = "export.failed | default(false) and 'is held by' not in export.msg | default('')"
     path = tmp_path / "rivals.yml"
     path.write_text(json.dumps(play))
 
