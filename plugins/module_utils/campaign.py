@@ -969,23 +969,34 @@ def check_object(s3, manifest, entity_id, level, moment=None, progress=None):
 
 
 def _verify_completed(s3, manifest, moment, state, result, level, heartbeat=None):
+    """Check the objects of the COMPLETED mailboxes that need it. Basic checks (one HeadObject each) are saved
+    together at the end; a deep check (a download) is saved as soon as it is done, so a long pass that dies keeps
+    the checks it made. An S3 error that stops the pass still saves the checks made before it."""
     checked = 0
-    for entity_id in sorted(manifest["mailboxes"]):
-        entry = manifest["mailboxes"][entity_id]
-        if not _needs_check(entry, level):
-            continue
-        if checked and heartbeat is not None:
-            heartbeat()
-        fields, downloaded = check_object(s3, manifest, entity_id, level, moment, progress=heartbeat)
-        found = record_object(manifest, entity_id, moment, **fields)
-        checked += 1
-        result["checked_now"] += 1
-        result["downloaded_bytes"] += downloaded
-        if found["verified"]:
-            result["verified_now"] += 1
-        else:
-            result["verification_problems"].append({"id": entity_id, "level": level, "problem": found["problem"]})
-        state.save()
+    unsaved = False
+    try:
+        for entity_id in sorted(manifest["mailboxes"]):
+            entry = manifest["mailboxes"][entity_id]
+            if not _needs_check(entry, level):
+                continue
+            if checked and heartbeat is not None:
+                heartbeat()
+            fields, downloaded = check_object(s3, manifest, entity_id, level, moment, progress=heartbeat)
+            found = record_object(manifest, entity_id, moment, **fields)
+            unsaved = True
+            checked += 1
+            result["checked_now"] += 1
+            result["downloaded_bytes"] += downloaded
+            if found["verified"]:
+                result["verified_now"] += 1
+            else:
+                result["verification_problems"].append({"id": entity_id, "level": level, "problem": found["problem"]})
+            if level == VERIFY_DEEP:
+                state.save()
+                unsaved = False
+    finally:
+        if unsaved:
+            state.save()
 
 
 def _start(workmail, manifest, the_plan, listing, moment, text, max_attempts, state, result):
@@ -1162,6 +1173,20 @@ def _queued(manifest):
     ]
 
 
+def verification_problems(manifest):
+    """``[{"id", "email", "level", "problem"}]``: the COMPLETED mailboxes whose object failed its last check."""
+    problems = []
+    for entity_id in sorted(manifest["mailboxes"]):
+        entry = manifest["mailboxes"][entity_id]
+        record = entry.get("object")
+        if entry["state"] != COMPLETED or not record or record.get("verified"):
+            continue
+        problems.append(
+            {"id": entity_id, "email": entry["email"], "level": object_level(record), "problem": record.get("problem")}
+        )
+    return problems
+
+
 def _outcome(manifest, moment):
     """The parts of the module result read from the manifest."""
     failures = []
@@ -1185,7 +1210,13 @@ def _outcome(manifest, moment):
             if eligible is not None and eligible > moment:
                 waiting.append({"id": entity_id, "email": entry["email"], "eligible": iso8601(eligible)})
     waiting.sort(key=lambda item: (item["eligible"], item["id"]))
-    return {"summary": summary(manifest), "failures": failures, "waiting_24h": waiting, "queued": _queued(manifest)}
+    return {
+        "summary": summary(manifest),
+        "failures": failures,
+        "waiting_24h": waiting,
+        "queued": _queued(manifest),
+        "verification_problems": verification_problems(manifest),
+    }
 
 
 def _check_mode_pass(workmail_client, params, manifest, now, region):

@@ -187,15 +187,16 @@ notes:
     (RV(would_start)) and which would wait (RV(queued)); it starts nothing, writes no manifest and takes no lock.
   - B(IAM.) The caller needs C(workmail:ListUsers), C(workmail:ListResources), C(workmail:GetMailboxDetails),
     C(workmail:ListMailboxExportJobs), C(workmail:DescribeMailboxExportJob), C(workmail:StartMailboxExportJob),
-    C(iam:PassRole) on O(role_arn), C(s3:GetObject), C(s3:PutObject) and C(s3:DeleteObject) under O(s3_prefix), and
-    C(kms:GenerateDataKey) and C(kms:Decrypt) on the key. O(verify=deep) needs C(s3:ListBucket) on the bucket too.
+    C(iam:PassRole) on O(role_arn), C(s3:GetObject), C(s3:PutObject) and C(s3:DeleteObject) under O(s3_prefix),
+    C(s3:ListBucket) on O(s3_bucket) (without it S3 answers a missing manifest or lock with AccessDenied instead of
+    NoSuchKey, and the first pass of a campaign fails), and C(kms:GenerateDataKey) and C(kms:Decrypt) on the key.
   - B(Manifest object records.) Each COMPLETED mailbox's C(object) record holds C(key), C(size), C(etag), C(sse),
     C(kms_key_id), C(verified), C(problem), C(level) (V(basic) or V(deep)) and C(checked) (when); a deep check adds
     C(sha384) (of the archive), C(archive_entries), C(log_key), C(log_sha384) and C(log_messages) (what the export
     log says).
   - B(Crash recovery.) Every attempt is recorded in the manifest before its C(StartMailboxExportJob), with its
     client token, which also goes into the job's description. A run that dies between the two is recovered by the
-    next pass: the job is found in the job list by that token, or the start is repeated with the same token, which
+    next pass, which finds the job in the job list by that token, or repeats the start with the same token, which
     AWS answers with the existing job. The job list covers 7 days; run the campaign again within 7 days of a crash
     (any schedule does) so that such a job is found by its token rather than started again.
 """
@@ -399,6 +400,16 @@ failures:
   elements: dict
   sample: [{id: 12345678-1234-1234-1234-123456789012, email: bob@example.com, name: bob, attempts: 3,
             job_id: 4e1b3a38-7a8f-4c9b-9a5e-2a64f0b4c0d1, error_info: "Access denied"}]
+verification_problems:
+  description:
+    - Every COMPLETED mailbox of the campaign whose exported object failed its check (in this pass or an earlier
+      one), with the C(level) of the check and what is wrong. These mailboxes are not exported again; look at the
+      object, and export the mailbox with M(mailops.workmail.workmail_mailbox_export) or a new campaign if needed.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{id: 12345678-1234-1234-1234-123456789012, email: bob@example.com, level: deep,
+            problem: "sha384 mismatch: s3://example-exports/workmail/... has SHA-384 ..., its export log ... says ..."}]
 waiting_24h:
   description: FAILED mailboxes whose retry waits for AWS's one-export-per-24-hours rule, with when it may start.
   returned: always
@@ -419,7 +430,7 @@ pass:
   returned: always
   type: dict
   sample: {now: "2026-11-22T05:01:02+00:00", listed: 10, started: 10, completed_now: 0, verify: basic, checked_now: 0,
-           downloaded_bytes: 0, verification_problems: [], saves: 21}
+           downloaded_bytes: 0, verification_problems: [], saves: 2}
 lock_owner:
   description: The owner of the campaign lock during the pass (V(null) in check mode).
   returned: always

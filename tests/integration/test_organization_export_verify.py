@@ -196,6 +196,10 @@ def test_tampered_archive_and_missing_log_are_reported(aws, org, destination, mo
     third = run_pass(module, org, destination, "deep")
     assert third["changed"] is False
     assert third["pass"]["verification_problems"] == []
+    # The result still lists them: every failed check of the campaign, not only this pass's.
+    assert {item["id"]: item["problem"] for item in third["verification_problems"]} == {
+        entity_id: problems[entity_id]["problem"] for entity_id in (tampered, unlogged)
+    }
     assert third["pass"]["checked_now"] == 0
     assert third["started"] == []
     assert third["summary"]["verified"] == TOTAL - 2
