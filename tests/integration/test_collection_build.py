@@ -43,6 +43,10 @@ def test_tarball_holds_no_caches_venvs_or_generated_trees(tarball):
     assert "MANIFEST.json" in names and "FILES.json" in names
     assert "meta/runtime.yml" in names
     assert "README.md" in names
+    # The collection playbook and the AWX survey ship; the demo (for the local AWS only) does not.
+    assert "playbooks/export_organization.yml" in names
+    assert "docs/awx/export_organization_survey.json" in names and "docs/awx.md" in names
+    assert not any(name.startswith("demo/") for name in names)
 
 
 def test_installed_tarball_lists_every_module(tarball, tmp_path):
