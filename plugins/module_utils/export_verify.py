@@ -25,6 +25,8 @@ import io
 import json
 import zipfile
 
+from ansible_collections.mailops.workmail.plugins.module_utils.errors import WorkMailError
+
 try:
     import botocore
 except ImportError:
@@ -48,6 +50,8 @@ LOG_MESSAGES_FIELD = "totalmessages"
 _DENIED_CODES = ("AccessDenied", "403", "KMS.AccessDeniedException", "AccessDeniedException")
 _MISSING_CODES = ("NoSuchKey", "404", "NotFound")
 _CHANGED_CODES = ("PreconditionFailed", "412")
+# How the problem text of a check S3 refused (AccessDenied) begins; such checks are repeated by later passes.
+REFUSED = "S3 refused"
 GET_PERMISSIONS = "s3:GetObject on the object and kms:Decrypt on its KMS key"
 LIST_PERMISSION = "s3:ListBucket on the bucket"
 
@@ -97,7 +101,7 @@ def _object_problem(error, operation, bucket, key, permissions):
     uri = f"s3://{bucket}/{key}"
     if _is_denied(error):
         return VerificationProblem(
-            f"S3 refused {operation} of {uri} ({_describe(error)}); deep verification needs {permissions}"
+            f"{REFUSED} {operation} of {uri} ({_describe(error)}); deep verification needs {permissions}"
         )
     if _is_missing(error):
         return VerificationProblem(f"{uri} disappeared while it was verified ({operation}: {_describe(error)})")
@@ -127,20 +131,36 @@ def sha384_of_object(s3_client, bucket, key, size=None, etag=None, chunk_size=CH
         if position:
             request["Range"] = f"bytes={position}-"
         body = s3_client.get_object(**request)["Body"]
+        chunks = body.iter_chunks(chunk_size)
+        interrupted = False
         try:
-            for chunk in body.iter_chunks(chunk_size):
+            while True:
+                try:
+                    chunk = next(chunks)
+                except StopIteration:
+                    break
+                except errors:
+                    if size is None or resumes >= DOWNLOAD_RESUMES or position >= size:
+                        raise
+                    interrupted = True
+                    break
                 digest.update(chunk)
                 position += len(chunk)
+                # Outside the handler above: an error of progress() (a lock refresh) is not a broken download.
                 if progress is not None:
                     progress()
-        except errors:
-            if size is None or resumes >= DOWNLOAD_RESUMES or position >= size:
-                raise
-            resumes += 1
-            continue
         finally:
             body.close()
+        if interrupted:
+            resumes += 1
+            continue
         return digest.hexdigest(), position
+
+
+class RangeReadError(WorkMailError):
+    """A ranged GET failed on the way (network, a short answer): the archive could not be read this time, which says
+    nothing about the archive, so nothing is recorded and a later pass checks it again. Deliberately not an OSError
+    (zipfile reports those as "not a zip file")."""
 
 
 class S3RangeReader(io.RawIOBase):
@@ -223,13 +243,17 @@ class S3RangeReader(io.RawIOBase):
         if self.etag:
             request["IfMatch"] = self.etag
         self.requests += 1
-        body = self.s3.get_object(**request)["Body"]
         try:
-            data = body.read()
-        finally:
-            body.close()
+            body = self.s3.get_object(**request)["Body"]
+            try:
+                data = body.read()
+            finally:
+                body.close()
+        except (botocore.exceptions.BotoCoreError,) + _stream_errors() as error:
+            # Not an OSError (which zipfile would report as "not a zip file"): the read failed, not the archive.
+            raise RangeReadError(f"ranged GET of s3://{self.bucket}/{self.key} failed: {error}") from error
         if len(data) != stop - start:
-            raise OSError(
+            raise RangeReadError(
                 f"ranged GET of s3://{self.bucket}/{self.key} bytes {start}-{stop - 1} returned {len(data)} bytes"
             )
         self.fetched_bytes += len(data)
@@ -471,7 +495,7 @@ def deep_verify(
         if problem is None:
             raise
         problems.append(str(problem))
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as error:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as error:
         problems.append(f"{uri} is not a readable zip archive ({error})")
     finally:
         result["range_requests"] = reader.requests

@@ -14,6 +14,7 @@ from datetime import timedelta
 from datetime import timezone
 
 import boto3
+import botocore.exceptions
 import pytest
 from ansible_collections.mailops.workmail.plugins.module_utils import campaign as cp
 from ansible_collections.mailops.workmail.plugins.module_utils import export_verify as ev
@@ -331,6 +332,21 @@ def test_denied_download_names_the_permissions(s3):
     assert "refused GetObject" in found["problem"]
     assert "kms:Decrypt" in found["problem"] and "s3:GetObject" in found["problem"]
     assert found["sha384"] is None
+
+
+def test_a_ranged_read_timing_out_is_an_error_not_a_broken_archive(s3):
+    body = make_zip(messages(3))
+    put_export(s3, body, 3)
+
+    def times_out(params, **kwargs):
+        if request_key(params) == ZIP_KEY and "Range" in params.get("headers", {}):
+            raise botocore.exceptions.ReadTimeoutError(endpoint_url="http://127.0.0.1")
+        return None
+
+    s3.meta.events.register("before-call.s3.GetObject", times_out)
+    # Nothing is recorded as a problem of the archive: the pass fails, and a later pass checks the archive again.
+    with pytest.raises(ev.RangeReadError, match="ranged GET of s3://"):
+        verify(s3, body)
 
 
 def test_denied_log_reads_and_listing_are_noted(s3):
