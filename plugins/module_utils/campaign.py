@@ -8,11 +8,11 @@
 Pure functions over plain data: ListUsers/ListResources items in, the campaign manifest (see :mod:`manifest`) and
 the ListMailboxExportJobs listing in, a :class:`Plan` out. :func:`apply_plan`, :func:`record_start`,
 :func:`record_job` and :func:`record_object` change the manifest dict in place (it stays JSON-serialisable);
-the caller saves it after every change.
+the caller saves it after the changes of every step.
 
 :func:`discover` and :func:`run_pass` are the two steps that call AWS: the first lists the organization's mailboxes
 with their sizes, the second is one poll cycle of the campaign (one listing, the describes and starts the plan asks
-for, verification of the exported objects), saving the manifest after every change.
+for, verification of the exported objects), saving the manifest after every step.
 
 Every attempt of every mailbox has its own ClientToken (:func:`campaign_client_token`), derived from the
 organization, the mailbox, the campaign and the attempt number, so a re-run of the campaign never starts a second
@@ -44,6 +44,7 @@ from ansible_collections.mailops.workmail.plugins.module_utils.errors import Par
 from ansible_collections.mailops.workmail.plugins.module_utils.export_jobs import iso8601
 from ansible_collections.mailops.workmail.plugins.module_utils.export_jobs import to_datetime
 from ansible_collections.mailops.workmail.plugins.module_utils.export_jobs import utcnow
+from ansible_collections.mailops.workmail.plugins.module_utils.export_verify import REFUSED
 from ansible_collections.mailops.workmail.plugins.module_utils.export_verify import deep_verify
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import COMPLETED
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import FAILED
@@ -87,6 +88,9 @@ LIST_WINDOW = timedelta(days=7)
 # The values of workmail_organization_export's verify option (and run_pass's verify), weakest check first.
 VERIFY_NONE = "none"
 VERIFY_CHOICES = VERIFY_LEVELS + (VERIFY_NONE,)
+
+# StartMailboxExportJob errors that concern one mailbox, not the campaign: its attempt fails, the others go on.
+MAILBOX_START_ERRORS = ("InvalidParameterException", "EntityStateException", "MailboxNotFoundException")
 
 # Why a job must be described once (each is at most one DescribeMailboxExportJob per attempt).
 DESCRIBE_NOT_LISTED = "not_listed"  # a RUNNING attempt's job is missing from the 7-day listing
@@ -678,7 +682,7 @@ def verify_object(s3_client, job_or_attempt, expected_kms_key_arn, bucket=None, 
             if code not in ("403", "AccessDenied") and status != 403:
                 raise
             result["key"] = key
-            result["problem"] = f"S3 refused HeadObject of s3://{location_bucket}/{key} (access denied)"
+            result["problem"] = f"{REFUSED} HeadObject of s3://{location_bucket}/{key} (access denied)"
             return result
         if answer is not None:
             result["key"] = key
@@ -734,6 +738,16 @@ def _limit_reason(listing, entity_id, moment, started_now):
     return "unknown"
 
 
+def _save_after(state, error):
+    """Save what a step recorded before ``error`` (an exception in flight, or None) ends it; a failing save does not
+    replace ``error``, which is what the caller needs to see."""
+    try:
+        state.save()
+    except Exception:  # pylint: disable=broad-exception-caught
+        if error is None:
+            raise
+
+
 class _Pass:
     """The state of one :func:`run_pass`: the manifest, its ETag and what happened."""
 
@@ -778,21 +792,25 @@ def run_pass(
     1. one ListMailboxExportJobs (all pages) and :func:`plan`; the plan's updates are applied and saved;
     2. each job of ``to_describe`` is described once and recorded (a job that no longer exists and is not listed
        is recorded FAILED, so it is retried under the 24-hour rule); saved after each;
-    3. with ``verify`` (``"basic"`` or True, ``"deep"``; ``"none"``, False or None for no check), every COMPLETED
+    3. the plan's ``to_start`` is started in order (before the checks: starts depend only on the listing, and deep
+       checks may take long). Every new attempt is recorded, in one save for all of them, *before* the first
+       StartMailboxExportJob (its token is in the Description marker, so a crash before the JobId is saved is
+       recovered by the next pass); the JobIds are saved once after the last start. A mailbox with a listed job
+       started less than 24 hours ago is not started (``blocked_24h``). LimitExceededException forgets the new
+       attempt (a resumed one is kept); it stops the starts of this pass, and forgets the new attempts not started
+       yet, unless it was the mailbox's 24-hour limit. EntityNotFoundException (the mailbox was deleted) forgets
+       the attempt and marks the mailbox SKIPPED. An error of :data:`MAILBOX_START_ERRORS` fails that attempt
+       (``start_errors``; retried under the 24-hour rule) and the other starts go on;
+    4. with ``verify`` (``"basic"`` or True, ``"deep"``; ``"none"``, False or None for no check), every COMPLETED
        mailbox without an ``object`` record, or whose record is of a lower level (see :func:`verify_level`), is
        checked with :func:`verify_object` and, for ``"deep"``, :func:`export_verify.deep_verify` (the archive is
-       downloaded and compared with its export log), and recorded; saved after each. A check is made once per
-       mailbox and level: a failed one is reported in ``verification_problems`` (the mailbox stays COMPLETED) and
-       not repeated by later passes;
-    4. the plan's ``to_start`` is started in order. A new attempt is recorded and saved *before*
-       StartMailboxExportJob (its token is in the Description marker, so a crash before the JobId is saved is
-       recovered by the next pass), then recorded with its JobId and saved. A mailbox with a listed job started
-       less than 24 hours ago is not started (``blocked_24h``). LimitExceededException forgets the attempt; it stops
-       the starts of this pass unless it was the mailbox's 24-hour limit. EntityNotFoundException (the mailbox was
-       deleted) forgets the attempt and marks the mailbox SKIPPED.
+       downloaded and compared with its export log), and recorded: basic checks in one save at the end, deep ones
+       in a save each. A check is made once per mailbox and level: a failed one is reported in
+       ``verification_problems`` (the mailbox stays COMPLETED) and not repeated by later passes, unless S3 refused
+       it (AccessDenied: a permission may have been granted since), which every pass tries again.
 
     Every save is ``store.save(manifest, etag)``; ManifestConflictError (another writer) propagates, as do AWS errors
-    other than those above (the manifest saved so far is consistent: a re-run carries on). ``on_change(manifest,
+    other than those above, after a save of what the step recorded so far (a re-run carries on). ``on_change(manifest,
     etag)`` is called after every save. ``heartbeat()`` (for example a refresh of the campaign lock) is called
     between the objects verified and after every chunk a deep verification downloads. WorkMail calls: one listing,
     the describes and the starts, nothing else.
@@ -830,6 +848,7 @@ def run_pass(
         "next_eligible": None,
         "blocked_24h": [],
         "skipped": [],
+        "start_errors": [],
         "limit": None,
         "done": False,
         "api_calls": {"list_mailbox_export_jobs": 0, "describe_mailbox_export_job": 0, "start_mailbox_export_job": 0},
@@ -873,11 +892,14 @@ def run_pass(
         if apply_plan(manifest, the_plan):
             state.save()
         result["free_slots"] = the_plan.free_slots
+        result["waiting_24h"] = len(the_plan.waiting_24h)
+        result["next_eligible"] = the_plan.waiting_24h[0]["eligible"] if the_plan.waiting_24h else None
+
+    # Starts first: they depend only on the listing, and checks (deep ones download whole archives) may take long.
+    _start(workmail, manifest, the_plan, listing, moment, text, max_attempts, state, result)
 
     if level != VERIFY_NONE:
         _verify_completed(s3, manifest, moment, state, result, level, heartbeat)
-
-    _start(workmail, manifest, the_plan, listing, moment, text, max_attempts, state, result)
 
     after = _states(manifest)
     for entity_id, new_state in after.items():
@@ -916,10 +938,15 @@ def verify_level(verify):
 
 
 def _needs_check(entry, level):
+    """Check this mailbox's object? When it is COMPLETED and was not checked at ``level`` yet, or its last check
+    was refused by S3 (the caller lacked a permission, which may have been granted since)."""
     if entry["state"] != COMPLETED or not entry["attempts"]:
         return False
-    current = object_level(entry.get("object"))
-    return current is None or VERIFY_LEVELS.index(current) < VERIFY_LEVELS.index(level)
+    record = entry.get("object")
+    current = object_level(record)
+    if current is None or VERIFY_LEVELS.index(current) < VERIFY_LEVELS.index(level):
+        return True
+    return bool(record) and not record.get("verified") and (record.get("problem") or "").startswith(REFUSED)
 
 
 def _object_bucket(attempt, key, bucket, prefix):
@@ -992,11 +1019,14 @@ def _verify_completed(s3, manifest, moment, state, result, level, heartbeat=None
             else:
                 result["verification_problems"].append({"id": entity_id, "level": level, "problem": found["problem"]})
             if level == VERIFY_DEEP:
-                state.save()
                 unsaved = False
-    finally:
+                state.save()
+    except BaseException as error:
         if unsaved:
-            state.save()
+            _save_after(state, error)
+        raise
+    if unsaved:
+        state.save()
 
 
 def _start(workmail, manifest, the_plan, listing, moment, text, max_attempts, state, result):
@@ -1035,8 +1065,11 @@ def _start(workmail, manifest, the_plan, listing, moment, text, max_attempts, st
                     description=build_description(text, item["client_token"]),
                 )
             except LimitError as error:
-                forget_attempt(manifest, entity_id, item["attempt"], moment, max_attempts)
-                changed = True
+                # A resumed attempt may have a job already (started before a crash, not listed yet): it stays, and
+                # the next pass finds its job by the token or starts it again with the same token.
+                if not item["resume"]:
+                    forget_attempt(manifest, entity_id, item["attempt"], moment, max_attempts)
+                    changed = True
                 limit = _limit_reason(listing, entity_id, moment, result["started"])
                 result["limit"] = {"limit": limit, "id": entity_id, "aws_message": error.aws_message}
                 if limit == "mailbox_24h":
@@ -1045,22 +1078,42 @@ def _start(workmail, manifest, the_plan, listing, moment, text, max_attempts, st
                 for later in recorded[index + 1 :]:
                     if not later["resume"]:
                         forget_attempt(manifest, later["id"], later["attempt"], moment, max_attempts)
-                return
+                        changed = True
+                break
             except botocore.exceptions.ClientError as error:
-                if _aws_error(error)[0] != "EntityNotFoundException":
+                code = _aws_error(error)[0]
+                if code == "EntityNotFoundException":
+                    forget_attempt(manifest, entity_id, item["attempt"], moment, max_attempts)
+                    manifest["mailboxes"][entity_id]["state"] = SKIPPED
+                    changed = True
+                    result["skipped"].append(entity_id)
+                    continue
+                if code not in MAILBOX_START_ERRORS:
                     raise
-                forget_attempt(manifest, entity_id, item["attempt"], moment, max_attempts)
-                manifest["mailboxes"][entity_id]["state"] = SKIPPED
+                # This mailbox cannot be exported now (for example it was disabled since the directory was read):
+                # a failed attempt, retried under the 24-hour rule like a failed job; the campaign goes on.
+                message = ((getattr(error, "response", None) or {}).get("Error") or {}).get("Message") or code
+                record_job(
+                    manifest,
+                    entity_id,
+                    item["attempt"],
+                    {"State": JOB_FAILED, "ErrorInfo": f"StartMailboxExportJob refused the mailbox: {code}: {message}"},
+                    moment,
+                    max_attempts,
+                )
                 changed = True
-                result["skipped"].append(entity_id)
+                result["start_errors"].append({"id": entity_id, "code": code, "message": message})
                 continue
             record_start(manifest, entity_id, item["attempt"], item["client_token"], job_id, moment)
             changed = True
             result["started"] += 1
             result["started_mailboxes"].append(entity_id)
-    finally:
+    except BaseException as error:
         if changed:
-            state.save()
+            _save_after(state, error)
+        raise
+    if changed:
+        state.save()
 
 
 # One pass of the organization-wide export module (workmail_organization_export)

@@ -14,7 +14,8 @@ description:
     exported once to S3 with C(StartMailboxExportJob), encrypted with a customer managed KMS key, keeping at most
     O(max_concurrent_jobs) jobs running and starting the largest mailboxes first.
   - The campaign's state is a manifest in the export bucket,
-    C(<s3_prefix>/mailops-campaigns/<campaign>/manifest.json), replaced with conditional writes after every change.
+    C(<s3_prefix>/mailops-campaigns/<campaign>/manifest.json), replaced with conditional writes after every step of
+    a pass (once for the attempts a pass is about to start, before it starts them).
     It records every mailbox, every attempt (its client token and job id), and what the verification (O(verify))
     found of each exported object. Running the task again carries on from the manifest and never starts a second job for an
     attempt.
@@ -131,7 +132,9 @@ options:
       - Each mailbox is checked once per level. Changing V(basic) to V(deep) for a campaign deep-checks the
         mailboxes checked at the basic level once, in the next pass; V(deep) to V(basic) checks nothing again.
         A failed check is reported (C(verification_problems) of RV(pass), the C(problem) of the mailbox's C(object)
-        record in the manifest) and not repeated; the mailbox stays COMPLETED and is not exported again.
+        record in the manifest) and not repeated; the mailbox stays COMPLETED and is not exported again. A check S3
+        refused (AccessDenied, for example without C(kms:Decrypt)) is the exception: every pass tries it again, so
+        granting the permission is enough.
       - V(none) does not check.
       - A pass holding the campaign lock for long (deep checks of large archives) refreshes the lock as it goes.
     type: str
@@ -139,7 +142,7 @@ options:
     default: basic
   local_manifest:
     description:
-      - A local path where a copy of the manifest is written after every change (in check mode, never).
+      - A local path where a copy of the manifest is written after every save (in check mode, never).
     type: path
   lock_owner:
     description:
@@ -420,8 +423,10 @@ pass:
   description:
     - What this pass did, counted. C(now) is the service's time; C(started), C(completed_now), C(failed_now),
       C(verified_now), C(described), C(listed), C(added) (mailboxes added to the manifest), C(saves) (manifest
-      writes of the pass), C(api_calls) per WorkMail operation, C(blocked_24h), C(skipped) and C(limit) (a
-      LimitExceededException, or V(null)).
+      writes of the pass), C(api_calls) per WorkMail operation, C(blocked_24h), C(skipped), C(limit) (a
+      LimitExceededException, or V(null)) and C(start_errors) (mailboxes whose C(StartMailboxExportJob) was
+      refused, for example a mailbox disabled since the directory was read, as C({id, code, message}); their
+      attempt failed and is retried like a failed job).
     - C(verify) is the O(verify) level, C(checked_now) how many objects this pass checked, C(downloaded_bytes) how
       many archive bytes deep checks downloaded, and C(verification_problems) the checks of this pass that failed,
       as a list of C({id, level, problem}) (for example a C(sha384 mismatch) or C(no export log found)).

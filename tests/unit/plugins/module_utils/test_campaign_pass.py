@@ -7,6 +7,7 @@ from datetime import datetime
 from datetime import timedelta
 from datetime import timezone
 
+import botocore.exceptions
 import pytest
 from ansible_collections.mailops.workmail.plugins.module_utils import campaign as cp
 from ansible_collections.mailops.workmail.plugins.module_utils import manifest as mf
@@ -538,3 +539,71 @@ def test_now_may_be_a_callable_and_verify_may_be_off():
     assert result["completed_now"] == 3 and result["verified_now"] == 0
     assert all(entry["object"] is None for entry in manifest["mailboxes"].values())
     assert run.s3.count("head_object") == 0
+
+
+def test_a_mailbox_refused_by_start_fails_its_attempt_and_the_others_start():
+    run = Campaign()
+    largest = run.by_size()
+    original = run.fake.start_mailbox_export_job
+    state = {"calls": 0}
+
+    def refuses_second(**kwargs):
+        state["calls"] += 1
+        if state["calls"] == 2:
+            run.fake.fail("start_mailbox_export_job", "InvalidParameterException", "The mailbox is disabled")
+        return original(**kwargs)
+
+    run.fake.start_mailbox_export_job = refuses_second
+    result = run.run()
+    assert result["started_mailboxes"] == largest[:1] + largest[2:10]
+    assert result["start_errors"] == [
+        {"id": largest[1], "code": "InvalidParameterException", "message": "The mailbox is disabled"}
+    ]
+    entry = run.manifest["mailboxes"][largest[1]]
+    assert entry["state"] == "FAILED"
+    assert entry["attempts"][0]["state"] == "FAILED" and entry["attempts"][0]["job_id"] is None
+    assert "The mailbox is disabled" in entry["attempts"][0]["error_info"]
+    assert run.store.load(CAMPAIGN, ORG_ID)[0] == run.manifest
+
+    # Retried like a failed job: not before 24 hours, then with the next attempt's token.
+    run.fake.clock.advance(hours=2)
+    run.complete_running()
+    assert largest[1] not in run.run()["started_mailboxes"]
+    run.fake.clock.advance(hours=23)
+    run.complete_running()
+    later = run.run()
+    assert largest[1] in later["started_mailboxes"]
+    assert run.manifest["mailboxes"][largest[1]]["attempts"][1]["client_token"] == cp.campaign_client_token(
+        ORG_ID, largest[1], CAMPAIGN, 2
+    )
+
+
+def test_starts_come_before_object_checks():
+    run = Campaign(extra_users=0)
+    largest = run.by_size()
+    run.run(max_concurrent_jobs=2)
+    run.fake.clock.advance(hours=2)
+    run.complete_running()
+    run.s3.fail("head_object", "InternalError", 500, times=10)
+    with pytest.raises(botocore.exceptions.ClientError):
+        run.run(max_concurrent_jobs=2)
+    run.reload()
+    # The freed slots were filled, and saved, before the checks failed.
+    assert len(run.jobs_of(largest[2])) == 1
+    assert run.manifest["mailboxes"][largest[2]]["attempts"][0]["job_id"] == run.jobs_of(largest[2])[0]["JobId"]
+    assert all(run.manifest["mailboxes"][entity_id]["state"] == "COMPLETED" for entity_id in largest[:2])
+
+
+def test_a_check_refused_by_s3_is_made_again_by_the_next_pass():
+    run = Campaign(extra_users=0)
+    run.run()
+    run.fake.clock.advance(hours=2)
+    run.complete_running()
+    run.s3.fail("head_object", "AccessDenied", 403, times=3)
+    first = run.run()
+    assert first["verified_now"] == 0 and len(first["verification_problems"]) == 3
+    assert all(item["problem"].startswith("S3 refused HeadObject") for item in first["verification_problems"])
+    second = run.run()
+    assert second["checked_now"] == 3 and second["verified_now"] == 3
+    assert second["summary"]["verified"] == 3
+    assert run.run()["checked_now"] == 0
