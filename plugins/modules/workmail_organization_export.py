@@ -133,7 +133,7 @@ options:
         mailboxes checked at the basic level once, in the next pass; V(deep) to V(basic) checks nothing again.
         A failed check is reported (C(verification_problems) of RV(pass), the C(problem) of the mailbox's C(object)
         record in the manifest) and not repeated; the mailbox stays COMPLETED and is not exported again. A check S3
-        refused (AccessDenied, for example without C(kms:Decrypt)) is the exception: every pass tries it again, so
+        refused (AccessDenied, for example without C(kms:Decrypt)) is the exception; every pass tries it again, so
         granting the permission is enough.
       - V(none) does not check.
       - A pass holding the campaign lock for long (deep checks of large archives) refreshes the lock as it goes.
