@@ -23,6 +23,7 @@ not an exception; other S3 errors propagate.
 import hashlib
 import io
 import json
+import struct
 import zipfile
 
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import WorkMailError
@@ -288,10 +289,109 @@ class S3RangeReader(io.RawIOBase):
         return len(data)
 
 
-def count_archive_entries(fileobj):
-    """How many file entries (not directories) the zip archive ``fileobj`` lists in its central directory."""
-    with zipfile.ZipFile(fileobj) as archive:
-        return sum(1 for info in archive.infolist() if not info.is_dir())
+_END_RECORD = struct.Struct("<4s4H2LH")  # end of central directory record (22 bytes and a comment)
+_END_RECORD64_LOCATOR = struct.Struct("<4sLQL")  # zip64 end of central directory locator (20 bytes)
+_END_RECORD64 = struct.Struct("<4sQ2H2L4Q")  # zip64 end of central directory record (56 bytes)
+_CENTRAL_RECORD_SIZE = 46  # a central directory file header without its name, extra field and comment
+_MAX_COMMENT = 0xFFFF
+CENTRAL_DIRECTORY_BLOCK = 8 * 1024 * 1024
+
+
+def _read_at(fileobj, position, length):
+    fileobj.seek(position)
+    data = fileobj.read(length)
+    if len(data) != length:
+        raise zipfile.BadZipFile(f"the archive ends before byte {position + length}")
+    return data
+
+
+def _central_directory(fileobj, size):
+    """``(start, length, entries)`` of the archive's central directory, from its end records (zip64 included)."""
+    tail_length = min(size, _END_RECORD.size + _MAX_COMMENT + _END_RECORD64_LOCATOR.size)
+    tail_start = size - tail_length
+    tail = _read_at(fileobj, tail_start, tail_length)
+    # The end record is the one whose comment ends the archive (a comment may contain the signature too); an
+    # archive with bytes after its comment falls back to the last signature with room for a record.
+    position = fallback = -1
+    candidate = tail.rfind(b"PK\x05\x06")
+    while candidate >= 0:
+        if candidate + _END_RECORD.size <= len(tail):
+            comment_length = _END_RECORD.unpack_from(tail, candidate)[7]
+            if candidate + _END_RECORD.size + comment_length == len(tail):
+                position = candidate
+                break
+            fallback = candidate if fallback < 0 else fallback
+        candidate = tail.rfind(b"PK\x05\x06", 0, candidate)
+    position = position if position >= 0 else fallback
+    if position < 0:
+        raise zipfile.BadZipFile("no end of central directory record")
+    fields = _END_RECORD.unpack_from(tail, position)
+    entries, length, offset = fields[4], fields[5], fields[6]
+    end_record = tail_start + position
+    if entries == 0xFFFF or length == 0xFFFFFFFF or offset == 0xFFFFFFFF:
+        if end_record < _END_RECORD64_LOCATOR.size:
+            raise zipfile.BadZipFile("a zip64 archive without its zip64 end record locator")
+        locator = _END_RECORD64_LOCATOR.unpack(
+            _read_at(fileobj, end_record - _END_RECORD64_LOCATOR.size, _END_RECORD64_LOCATOR.size)
+        )
+        if locator[0] != b"PK\x06\x07":
+            raise zipfile.BadZipFile("a zip64 archive without its zip64 end record locator")
+        record = _END_RECORD64.unpack(_read_at(fileobj, locator[2], _END_RECORD64.size))
+        if record[0] != b"PK\x06\x06":
+            raise zipfile.BadZipFile("the zip64 end of central directory record is missing")
+        entries, length = record[7], record[8]
+        end_record = locator[2]
+    start = end_record - length  # also right for archives with data before them (offsets shifted)
+    if start < 0:
+        raise zipfile.BadZipFile("the central directory would start before the archive")
+    return start, length, entries
+
+
+def count_archive_entries(fileobj, size=None, block_size=CENTRAL_DIRECTORY_BLOCK):
+    """How many file entries (not directories: names ending with ``/``) the zip archive ``fileobj`` lists.
+
+    Reads the end records, then walks the central directory in ``block_size`` pieces, so memory stays bounded
+    however many messages an archive holds (zipfile would build an object per entry). ``fileobj`` is seekable
+    (an :class:`S3RangeReader`); ``size`` defaults to its ``size``. BadZipFile when the archive is not a zip, or
+    when the central directory does not hold the number of entries the end record announces.
+    """
+    size = fileobj.size if size is None else size
+    start, length, announced = _central_directory(fileobj, size)
+    fileobj.seek(start)
+    remaining = length
+    buffer = bytearray()
+    offset = 0
+    entries = files = 0
+    while True:
+        if len(buffer) - offset < _CENTRAL_RECORD_SIZE or not _record_complete(buffer, offset):
+            if not remaining:
+                break
+            chunk = fileobj.read(min(block_size, remaining))
+            if not chunk:
+                raise zipfile.BadZipFile("the archive ends inside its central directory")
+            remaining -= len(chunk)
+            del buffer[:offset]
+            offset = 0
+            buffer += chunk
+            continue
+        if buffer[offset : offset + 4] != b"PK\x01\x02":
+            raise zipfile.BadZipFile(f"a bad central directory record after {entries} entries")
+        name_length, extra_length, comment_length = struct.unpack_from("<3H", buffer, offset + 28)
+        name_end = offset + _CENTRAL_RECORD_SIZE + name_length
+        entries += 1
+        if name_length == 0 or buffer[name_end - 1] != ord("/"):
+            files += 1
+        offset = name_end + extra_length + comment_length
+    if len(buffer) != offset:
+        raise zipfile.BadZipFile(f"{len(buffer) - offset} stray bytes at the end of the central directory")
+    if entries != announced:
+        raise zipfile.BadZipFile(f"the central directory holds {entries} entries, its end record says {announced}")
+    return files
+
+
+def _record_complete(buffer, offset):
+    name_length, extra_length, comment_length = struct.unpack_from("<3H", buffer, offset + 28)
+    return len(buffer) - offset >= _CENTRAL_RECORD_SIZE + name_length + extra_length + comment_length
 
 
 # The export log
@@ -495,7 +595,7 @@ def deep_verify(
         if problem is None:
             raise
         problems.append(str(problem))
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as error:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, struct.error) as error:
         problems.append(f"{uri} is not a readable zip archive ({error})")
     finally:
         result["range_requests"] = reader.requests

@@ -308,6 +308,54 @@ def test_many_entries_with_few_ranged_gets(s3):
     assert found["range_requests"] <= 3
 
 
+def _count_local(body, block_size=ev.CENTRAL_DIRECTORY_BLOCK):
+    reader = io.BytesIO(body)
+    reader.size = len(body)
+    return ev.count_archive_entries(reader, block_size=block_size)
+
+
+@pytest.mark.parametrize("block_size", [64, 4096, ev.CENTRAL_DIRECTORY_BLOCK])
+def test_entries_are_counted_like_zipfile_counts_them_in_any_block_size(block_size):
+    body = make_zip(messages(300, size=5), directories=["Inbox", "Sent Items", "Inbox/2026"])
+    with zipfile.ZipFile(io.BytesIO(body)) as archive:
+        expected = sum(1 for info in archive.infolist() if not info.is_dir())
+    assert expected == 300
+    assert _count_local(body, block_size) == 300
+
+
+def test_archives_with_a_comment_or_data_in_front_are_counted():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("a.eml", b"a")
+        archive.writestr("b.eml", b"b")
+        archive.comment = b"PK\x05\x06 looks like an end record but is a comment"
+    assert _count_local(buffer.getvalue()) == 2
+    assert _count_local(b"#!/bin/sh\nexit 0\n" + make_zip(messages(3))) == 3
+
+
+def test_a_zip64_archive_with_more_than_65535_entries_is_counted():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for index in range(70000):
+            archive.writestr(f"m/{index}", b"")
+    body = buffer.getvalue()
+    assert b"PK\x06\x06" in body[-200:]  # zipfile wrote the zip64 end record
+    assert _count_local(body, block_size=1024 * 1024) == 70000
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda body: body[:-30],  # the end record cut off
+        lambda body: body[: len(body) // 2] + body[-22:],  # the central directory cut in half
+        lambda body: b"not a zip at all" * 4,
+    ],
+)
+def test_damaged_archives_are_bad_zip_files(damage):
+    with pytest.raises(zipfile.BadZipFile):
+        _count_local(damage(make_zip(messages(50))))
+
+
 def test_large_archive_is_downloaded_in_chunks(s3):
     body = make_zip({f"Inbox/{number}.eml": bytes(range(256)) * 64 for number in range(40)})
     put_export(s3, body, 40)
