@@ -118,8 +118,9 @@ options:
       - V(deep) makes the basic check and, when it passes, downloads the whole archive once (streamed, in 8 MiB
         chunks, never held in memory or written to disk) to compute its SHA-384, reads the archive's central
         directory with a few ranged C(GetObject) requests to count its file entries (directories are not
-        counted; read in 8 MiB blocks, so memory stays bounded for any number of messages), and reads the job's export log. It passes when the log's C(sha384Hash) is the archive's SHA-384
-        and its C(totalMessages) is the number of file entries. The data downloaded is about the size of the
+        counted; read in 8 MiB blocks, so memory stays bounded for any number of messages), and reads the job's
+        export log. It passes when the log's C(sha384Hash) is the archive's SHA-384 and its C(totalMessages) is
+        the number of file entries. The data downloaded is about the size of the
         exports.
       - Where the export log is stored is not documented by AWS. It is looked for next to the archive, first as
         C(<name>.log.json), C(<name>.json), C(<name>.zip.log), C(<name>.zip.log.json) and C(<name>.log) for an
