@@ -10,7 +10,6 @@ import io
 import json
 import zipfile
 from datetime import datetime
-from datetime import timedelta
 from datetime import timezone
 
 import boto3
@@ -734,7 +733,13 @@ def test_verify_none_checks_nothing(s3):
     run.run(verify=False)
     run.fake.clock.advance(minutes=10)
     run.complete_running()
+    heads = []
+    s3.meta.events.register("before-parameter-build.s3.HeadObject", lambda params, **kwargs: heads.append(params))
+    counter = GetCounter(s3)
     result = run.run(verify="none")
     assert result["verify"] == "none" and result["checked_now"] == 0
+    assert result["summary"]["completed"] == 3 and result["summary"]["verified"] == 0
     assert all(entry["object"] is None for entry in run.manifest["mailboxes"].values())
-    assert timedelta(minutes=10) == run.fake.clock.now() - START
+    # No export object was looked at: neither a HeadObject nor a GetObject of anything but the manifest.
+    assert heads == []
+    assert all(call["key"].endswith("manifest.json") for call in counter.calls)
