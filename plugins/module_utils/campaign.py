@@ -84,7 +84,6 @@ CAMPAIGN_TOKEN_PREFIX = "mailops-c-"
 CAMPAIGN_TOKEN_HEX_LENGTH = 48
 DEFAULT_MAX_ATTEMPTS = 3
 EXPORT_INTERVAL = timedelta(hours=MAILBOX_EXPORT_INTERVAL_HOURS)
-LIST_WINDOW = timedelta(days=7)
 # The values of workmail_organization_export's verify option (and run_pass's verify), weakest check first.
 VERIFY_NONE = "none"
 VERIFY_CHOICES = VERIFY_LEVELS + (VERIFY_NONE,)
