@@ -22,3 +22,30 @@ JOB_STATES = (JOB_RUNNING, JOB_COMPLETED, JOB_FAILED, JOB_CANCELLED)
 # Service limits documented in the WorkMail Administrator Guide.
 MAX_RUNNING_JOBS_PER_ORGANIZATION = 10
 MAILBOX_EXPORT_INTERVAL_HOURS = 24
+
+# Defaults and bounds of the organization export (workmail_organization_export, its action plugin and the
+# export_organization playbook read them from here).
+DEFAULT_MAX_ATTEMPTS = 3
+DEFAULT_LOCK_TTL = 900
+DEFAULT_WAIT_TIMEOUT = 86400
+DEFAULT_POLL_INTERVAL = 60
+MIN_POLL_INTERVAL = 5
+# Verify levels of an exported object, weakest check first, and the verify option's values.
+VERIFY_BASIC = "basic"
+VERIFY_DEEP = "deep"
+VERIFY_NONE = "none"
+VERIFY_LEVELS = (VERIFY_BASIC, VERIFY_DEEP)
+VERIFY_CHOICES = VERIFY_LEVELS + (VERIFY_NONE,)
+DEFAULT_VERIFY = VERIFY_BASIC
+# The organization export's parameters that have a default, with it.
+ORGANIZATION_EXPORT_DEFAULTS = {
+    "max_concurrent_jobs": MAX_RUNNING_JOBS_PER_ORGANIZATION,
+    "max_attempts": DEFAULT_MAX_ATTEMPTS,
+    "verify": DEFAULT_VERIFY,
+    "lock_ttl": DEFAULT_LOCK_TTL,
+    "wait": False,
+    "wait_timeout": DEFAULT_WAIT_TIMEOUT,
+    "poll_interval": DEFAULT_POLL_INTERVAL,
+    "include_disabled": False,
+    "skip_system_users": False,
+}

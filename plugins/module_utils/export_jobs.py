@@ -18,16 +18,13 @@ jobs are normalized to snake_case (:func:`normalize_job`) with ISO 8601 times.
 """
 
 import time
-from datetime import datetime
 from datetime import timedelta
-from datetime import timezone
 
 from ansible_collections.mailops.workmail.plugins.module_utils.common import JOB_CANCELLED
 from ansible_collections.mailops.workmail.plugins.module_utils.common import JOB_COMPLETED
 from ansible_collections.mailops.workmail.plugins.module_utils.common import JOB_FAILED
 from ansible_collections.mailops.workmail.plugins.module_utils.common import JOB_RUNNING
 from ansible_collections.mailops.workmail.plugins.module_utils.common import MAILBOX_EXPORT_INTERVAL_HOURS
-from ansible_collections.mailops.workmail.plugins.module_utils.common import MAX_RUNNING_JOBS_PER_ORGANIZATION
 from ansible_collections.mailops.workmail.plugins.module_utils.entities import entity_id_kind
 from ansible_collections.mailops.workmail.plugins.module_utils.entities import resolve_entity
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import CancelError
@@ -40,17 +37,25 @@ from ansible_collections.mailops.workmail.plugins.module_utils.errors import Lim
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import ParameterError
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import WaitTimeoutError
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import WorkMailError
+from ansible_collections.mailops.workmail.plugins.module_utils.limits import EXPORT_INTERVAL
+from ansible_collections.mailops.workmail.plugins.module_utils.limits import explain_limit
+from ansible_collections.mailops.workmail.plugins.module_utils.limits import newest_first
+from ansible_collections.mailops.workmail.plugins.module_utils.limits import recent_unsuccessful_warning
+from ansible_collections.mailops.workmail.plugins.module_utils.limits import same_entity
+from ansible_collections.mailops.workmail.plugins.module_utils.retries import is_aws_error
+from ansible_collections.mailops.workmail.plugins.module_utils.times import JOB_TIME_FIELDS
+from ansible_collections.mailops.workmail.plugins.module_utils.times import iso8601
+from ansible_collections.mailops.workmail.plugins.module_utils.times import service_now
+from ansible_collections.mailops.workmail.plugins.module_utils.times import to_datetime
+from ansible_collections.mailops.workmail.plugins.module_utils.times import utcnow
 from ansible_collections.mailops.workmail.plugins.module_utils.tokens import build_description
 from ansible_collections.mailops.workmail.plugins.module_utils.tokens import cancel_client_token
 from ansible_collections.mailops.workmail.plugins.module_utils.tokens import derive_client_token
 from ansible_collections.mailops.workmail.plugins.module_utils.tokens import parse_marker
-from ansible_collections.mailops.workmail.plugins.module_utils.workmail import is_aws_error
 
 # A started job whose StartTime is older than the run's start by more than this is an old job AWS matched to
 # the token (the margin absorbs clock differences between this host and AWS).
 CLOCK_SKEW_TOLERANCE = timedelta(minutes=5)
-EXPORT_INTERVAL = timedelta(hours=MAILBOX_EXPORT_INTERVAL_HOURS)
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 # (API field, returned field), in the order of DescribeMailboxExportJob's documentation.
 JOB_FIELDS = (
@@ -68,42 +73,10 @@ JOB_FIELDS = (
     ("StartTime", "start_time"),
     ("EndTime", "end_time"),
 )
-_TIME_FIELDS = ("StartTime", "EndTime")
 
 
 def _ignore_warning(message):  # pylint: disable=unused-argument
     return None
-
-
-def utcnow():
-    """The current time, timezone-aware, in UTC."""
-    return datetime.now(timezone.utc)
-
-
-def to_datetime(value):
-    """A timezone-aware UTC datetime from a datetime (naive means UTC), epoch seconds or ISO 8601 text."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        moment = value
-    elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        moment = datetime.fromtimestamp(value, tz=timezone.utc)
-    elif isinstance(value, str):
-        text = value.strip()
-        if text.endswith(("Z", "z")):
-            text = text[:-1] + "+00:00"
-        moment = datetime.fromisoformat(text)
-    else:
-        raise TypeError(f"cannot read a time from {type(value).__name__}")
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
-
-
-def iso8601(value):
-    """ISO 8601 text in UTC (``2026-11-22T05:01:02+00:00``), or None."""
-    moment = to_datetime(value)
-    return moment.isoformat() if moment is not None else None
 
 
 def normalize_job(raw, client_token=None):
@@ -113,7 +86,7 @@ def normalize_job(raw, client_token=None):
     job = {}
     for api_name, name in JOB_FIELDS:
         value = raw.get(api_name)
-        if api_name in _TIME_FIELDS:
+        if api_name in JOB_TIME_FIELDS:
             value = iso8601(value)
         job[name] = value
     job["client_token"] = client_token if client_token else parse_marker(raw.get("Description"))
@@ -191,19 +164,6 @@ def build_export_request(client, params):
 # Listings
 
 
-def _start(raw):
-    return to_datetime(raw.get("StartTime")) or _EPOCH
-
-
-def newest_first(jobs):
-    """Raw jobs sorted by StartTime, newest first."""
-    return sorted(jobs, key=_start, reverse=True)
-
-
-def _same_entity(raw, entity_id):
-    return (raw.get("EntityId") or "").lower() == (entity_id or "").lower()
-
-
 def jobs_with_token(listing, client_token):
     """The raw listed jobs whose Description marker records ``client_token``, newest first."""
     return newest_first([job for job in listing if parse_marker(job.get("Description")) == client_token])
@@ -233,121 +193,6 @@ def describe_job(client, organization_id, job_id, client_token=None):
         return normalize_job(client.describe_export_job(organization_id, job_id), client_token)
     except JobNotFoundError:
         return None
-
-
-def estimate_service_now(client, listing=(), now=None):
-    """A lower bound of the service's current time.
-
-    The service's clock (HTTP Date header of the last answer) when known, else this host's clock; never earlier
-    than a StartTime/EndTime the service has reported.
-    """
-    service_time = getattr(client, "service_time", None)
-    moment = service_time() if callable(service_time) else None
-    if moment is None:
-        moment = (now or utcnow)()
-    for job in listing:
-        for field in _TIME_FIELDS:
-            reported = to_datetime(job.get(field))
-            if reported is not None and reported > moment:
-                moment = reported
-    return moment
-
-
-# Limits
-
-
-def _job_summary(raw):
-    return {
-        "job_id": raw.get("JobId"),
-        "entity_id": raw.get("EntityId"),
-        "state": raw.get("State"),
-        "estimated_progress": raw.get("EstimatedProgress"),
-        "start_time": iso8601(raw.get("StartTime")),
-    }
-
-
-def explain_limit(listing, request, service_now, aws_message=None, check_mode=False):
-    """The LimitError that explains why AWS refuses (or would refuse) to start ``request``.
-
-    - 10 or more RUNNING jobs in the organization: the concurrent-jobs limit, listing them.
-    - A job for this mailbox started within the last 24 hours: the mailbox limit, naming that job and when the
-      mailbox can be exported again. RUNNING and COMPLETED jobs count; after a real refusal FAILED and CANCELLED
-      ones are named too when nothing else explains it.
-    - Otherwise, after a real refusal: AWS's message, saying the limit is unknown. In check mode: None (no limit
-      is predicted).
-    """
-    running = newest_first([job for job in listing if job.get("State") == JOB_RUNNING])
-    if len(running) >= MAX_RUNNING_JOBS_PER_ORGANIZATION:
-        jobs = ", ".join(f"{job.get('JobId')} ({job.get('EntityId')})" for job in running)
-        message = (
-            f"organization {request.organization_id} already has {len(running)} running mailbox export jobs and AWS "
-            f"allows at most {MAX_RUNNING_JOBS_PER_ORGANIZATION} per organization: {jobs}; "
-            f"run the task again when one of them has finished"
-        )
-        return LimitError(
-            message,
-            limit="concurrent_jobs",
-            aws_message=aws_message,
-            running_jobs=[_job_summary(job) for job in running],
-        )
-
-    window_start = service_now - EXPORT_INTERVAL
-    recent = newest_first(
-        [job for job in listing if _same_entity(job, request.entity_id) and _start(job) > window_start]
-    )
-    blocking = [job for job in recent if job.get("State") in (JOB_RUNNING, JOB_COMPLETED)]
-    if not blocking and not check_mode:
-        blocking = recent
-    if blocking:
-        job = blocking[0]
-        started = _start(job)
-        next_time = iso8601(started + EXPORT_INTERVAL)
-        message = (
-            f"mailbox {request.entity_id} was already exported by job {job.get('JobId')} ({job.get('State')}, "
-            f"started {iso8601(started)}) and AWS allows one export per mailbox every "
-            f"{MAILBOX_EXPORT_INTERVAL_HOURS} hours: it can be exported again after {next_time}"
-        )
-        return LimitError(
-            message,
-            limit="mailbox_24h",
-            aws_message=aws_message,
-            blocking_job_id=job.get("JobId"),
-            blocking_job=_job_summary(job),
-            next_export_time=next_time,
-        )
-
-    if check_mode:
-        return None
-    message = (
-        f"AWS refused to start the export with LimitExceededException without saying which limit: organization "
-        f"{request.organization_id} has {len(running)} running jobs (at most {MAX_RUNNING_JOBS_PER_ORGANIZATION}) "
-        f"and no job for mailbox {request.entity_id} started in the last {MAILBOX_EXPORT_INTERVAL_HOURS} hours is "
-        f"listed. AWS said: {aws_message}"
-    )
-    return LimitError(
-        message, limit="unknown", aws_message=aws_message, running_jobs=[_job_summary(j) for j in running]
-    )
-
-
-def _warn_recent_unsuccessful(listing, request, service_now, warn):
-    window_start = service_now - EXPORT_INTERVAL
-    recent = newest_first(
-        [
-            job
-            for job in listing
-            if _same_entity(job, request.entity_id)
-            and _start(job) > window_start
-            and job.get("State") in (JOB_FAILED, JOB_CANCELLED)
-        ]
-    )
-    if recent:
-        job = recent[0]
-        warn(
-            f"mailbox {request.entity_id} had job {job.get('JobId')} ({job.get('State')}, started "
-            f"{iso8601(job.get('StartTime'))}) in the last {MAILBOX_EXPORT_INTERVAL_HOURS} hours; AWS does not "
-            f"document whether failed or cancelled jobs count towards the one-export-per-day limit, so it may refuse "
-            f"to start a new export before {iso8601(_start(job) + EXPORT_INTERVAL)}"
-        )
 
 
 # (module option, returned job field, ExportRequest attribute) compared when a client token finds a job.
@@ -420,7 +265,7 @@ def _with_job(error, job_id, job, changed, context):
 # Start
 
 
-def ensure_started(client, request, check_mode, warn=None, now=None):
+def ensure_started(client, request, check_mode, warn=None, now=utcnow):
     """Start the export described by ``request`` unless a job for its client token exists.
 
     Returns ``(changed, job, diff)`` where ``job`` is normalized and ``diff`` is ``{"before", "after"}``.
@@ -438,7 +283,7 @@ def ensure_started(client, request, check_mode, warn=None, now=None):
     warn = _ignore_warning if warn is None else warn
     organization_id = request.organization_id
     listing = client.list_export_jobs(organization_id)
-    service_now = estimate_service_now(client, listing, now)
+    moment = service_now(client, listing, now)
 
     job = find_job_by_token(client, organization_id, request.client_token, listing=listing)
     if job is not None:
@@ -446,12 +291,7 @@ def ensure_started(client, request, check_mode, warn=None, now=None):
         return False, job, {"before": job, "after": job}
 
     if check_mode:
-        error = explain_limit(listing, request, service_now, check_mode=True)
-        if error is not None:
-            raise error
-        _warn_recent_unsuccessful(listing, request, service_now, warn)
-        job = request.predicted_job()
-        return True, job, {"before": {}, "after": job}
+        return _predicted_start(listing, request, moment, warn)
 
     listed_ids = {job.get("JobId") for job in listing}
     try:
@@ -475,7 +315,7 @@ def ensure_started(client, request, check_mode, warn=None, now=None):
         raise _with_job(error, job_id, None, True, context)  # pylint: disable=raise-missing-from
     job = normalize_job(raw, request.client_token)
     started = to_datetime(raw.get("StartTime"))
-    is_new = job_id not in listed_ids and (started is None or started >= service_now - CLOCK_SKEW_TOLERANCE)
+    is_new = job_id not in listed_ids and (started is None or started >= moment - CLOCK_SKEW_TOLERANCE)
     if not is_new:
         check_same_export(job, request)
         warn(
@@ -486,13 +326,25 @@ def ensure_started(client, request, check_mode, warn=None, now=None):
     return True, job, {"before": {}, "after": job}
 
 
+def _predicted_start(listing, request, moment, warn):
+    """Check mode's answer for a start: the predicted job, or the LimitError the listing shows AWS would give."""
+    error = explain_limit(listing, request.organization_id, request.entity_id, moment, check_mode=True)
+    if error is not None:
+        raise error
+    warning = recent_unsuccessful_warning(listing, request.entity_id, moment)
+    if warning:
+        warn(warning)
+    job = request.predicted_job()
+    return True, job, {"before": {}, "after": job}
+
+
 def _explain_refusal(client, request, listing, refusal, now):
     try:
         fresh = client.list_export_jobs(request.organization_id)
     except Exception:  # pylint: disable=broad-except
         fresh = listing  # the earlier listing still explains most refusals
-    service_now = estimate_service_now(client, fresh, now)
-    return explain_limit(fresh, request, service_now, aws_message=refusal.aws_message)
+    moment = service_now(client, fresh, now)
+    return explain_limit(fresh, request.organization_id, request.entity_id, moment, aws_message=refusal.aws_message)
 
 
 # Cancel
@@ -636,7 +488,7 @@ def wait_until_stopped(
 
 def job_matches(raw, entity_id=None, states=None, client_token=None, s3_bucket=None):
     """Does a raw job pass the filters (each one ignored when None)?"""
-    if entity_id is not None and not _same_entity(raw, entity_id):
+    if entity_id is not None and not same_entity(raw, entity_id):
         return False
     if states and raw.get("State") not in states:
         return False
@@ -692,7 +544,7 @@ def _unsuccessful(job, request, changed):
     return error
 
 
-def run_present(client, params, check_mode=False, warn=None, now=None, sleep=time.sleep, monotonic=time.monotonic):
+def run_present(client, params, check_mode=False, warn=None, now=utcnow, sleep=time.sleep, monotonic=time.monotonic):
     """workmail_mailbox_export with state=present: result dict ``changed``, ``mailbox_export_job``, ``diff``.
 
     A job of the client token that is (or ends, while waiting) FAILED or CANCELLED fails the task
@@ -744,7 +596,7 @@ def run_absent(client, params, check_mode=False, warn=None, sleep=time.sleep, mo
     return {"changed": changed, "mailbox_export_job": job, "diff": diff}
 
 
-def run_export_job(client, params, check_mode=False, warn=None, now=None, sleep=time.sleep, monotonic=time.monotonic):
+def run_export_job(client, params, check_mode=False, warn=None, now=utcnow, sleep=time.sleep, monotonic=time.monotonic):
     """The whole of workmail_mailbox_export for validated module parameters; returns the result dict."""
     if (params.get("state") or "present") == "absent":
         return run_absent(client, params, check_mode, warn, sleep, monotonic)
@@ -789,7 +641,6 @@ __all__ = [
     "describe_job",
     "ensure_cancelled",
     "ensure_started",
-    "estimate_service_now",
     "explain_limit",
     "find_job_by_token",
     "iso8601",

@@ -15,9 +15,12 @@ Where the export log is stored is not documented by AWS. It is looked for next t
 names derived from the archive's key (:func:`log_candidates`, e.g. ``<stem>.log.json`` for ``<stem>.zip``), then
 with one ListObjectsV2 of the archive's folder, among the objects (not ``.zip``) whose name contains the job id.
 
-Pure functions over a boto3 S3 client (``get_object``, ``head_object``, ``list_objects_v2``); stdlib and botocore
-only. A refusal of S3 (403) or an object that is missing or changed while it is read is a problem in the result,
-not an exception; other S3 errors propagate.
+The basic check (:func:`verify_object`) is one HeadObject: the object exists, is not empty and is encrypted with
+SSE-KMS under the campaign's key. :func:`check_object` runs the check of a verify level for a mailbox of a
+campaign manifest.
+
+Functions over an :class:`~s3.S3Gateway`. A refusal of S3 (403) or an object that is missing or changed while it
+is read is a problem in the result, not an exception; other S3 errors propagate.
 """
 
 import hashlib
@@ -26,7 +29,18 @@ import json
 import struct
 import zipfile
 
+from ansible_collections.mailops.workmail.plugins.module_utils.common import VERIFY_DEEP
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import WorkMailError
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import OBJECT_FIELDS
+from ansible_collections.mailops.workmail.plugins.module_utils.s3 import ARCHIVE
+from ansible_collections.mailops.workmail.plugins.module_utils.s3 import EXPORT_FOLDER
+from ansible_collections.mailops.workmail.plugins.module_utils.s3 import EXPORT_LOG
+from ansible_collections.mailops.workmail.plugins.module_utils.s3 import S3AccessDenied
+from ansible_collections.mailops.workmail.plugins.module_utils.s3 import S3Error
+from ansible_collections.mailops.workmail.plugins.module_utils.s3 import S3Missing
+from ansible_collections.mailops.workmail.plugins.module_utils.s3 import S3PreconditionFailed
+from ansible_collections.mailops.workmail.plugins.module_utils.s3 import S3Unreachable
+from ansible_collections.mailops.workmail.plugins.module_utils.times import iso8601
 
 try:
     import botocore
@@ -48,10 +62,7 @@ DOWNLOAD_RESUMES = 2
 LOG_SHA384_FIELD = "sha384hash"
 LOG_MESSAGES_FIELD = "totalmessages"
 
-_DENIED_CODES = ("AccessDenied", "403", "KMS.AccessDeniedException", "AccessDeniedException")
-_MISSING_CODES = ("NoSuchKey", "404", "NotFound")
-_CHANGED_CODES = ("PreconditionFailed", "412")
-# How the problem text of a check S3 refused (AccessDenied) begins; such checks are repeated by later passes.
+# How the problem text of a check S3 refused (AccessDenied) begins.
 REFUSED = "S3 refused"
 GET_PERMISSIONS = "s3:GetObject on the object and kms:Decrypt on its KMS key"
 LIST_PERMISSION = "s3:ListBucket on the bucket"
@@ -63,50 +74,31 @@ def _stream_errors():
     return found + (ConnectionError,)
 
 
-def _error(error):
-    """(code, HTTP status, message) of a botocore ClientError."""
-    response = getattr(error, "response", None)
-    if not isinstance(response, dict):
-        return None, None, None
-    details = response.get("Error") or {}
-    status = (response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
-    return details.get("Code"), status, details.get("Message")
-
-
-def _is_denied(error):
-    code, status, dummy = _error(error)
-    return code in _DENIED_CODES or status == 403
-
-
-def _is_missing(error):
-    code, status, dummy = _error(error)
-    return code in _MISSING_CODES or (status == 404 and code != "NoSuchBucket")
-
-
-def _is_changed(error):
-    code, status, dummy = _error(error)
-    return code in _CHANGED_CODES or status == 412
-
-
 def _describe(error):
-    code, dummy, message = _error(error)
-    return f"{code}: {message}" if message else str(code)
+    """AWS's code and message of an :class:`~s3.S3Error`."""
+    return f"{error.code}: {error.aws_message}" if error.code else str(error.aws_message)
 
 
 class VerificationProblem(Exception):
-    """Why an object cannot be verified (S3 refused it, it vanished or changed); ``str()`` is the problem text."""
+    """Why an object cannot be verified (S3 refused it, it vanished or changed); ``str()`` is the problem text and
+    ``refused`` is True when S3 refused the caller (a permission may be granted later: the check is worth
+    repeating)."""
+
+    def __init__(self, text, refused=False):
+        super().__init__(text)
+        self.refused = refused
 
 
 def _object_problem(error, operation, bucket, key, permissions):
-    """A VerificationProblem for a ClientError that is a refusal, a missing or a changed object; else None."""
+    """A VerificationProblem for an S3Error that is a refusal, a missing or a changed object; else None."""
     uri = f"s3://{bucket}/{key}"
-    if _is_denied(error):
+    if isinstance(error, S3AccessDenied):
         return VerificationProblem(
-            f"{REFUSED} {operation} of {uri} ({_describe(error)}); deep verification needs {permissions}"
+            f"{REFUSED} {operation} of {uri} ({_describe(error)}); deep verification needs {permissions}", True
         )
-    if _is_missing(error):
+    if isinstance(error, S3Missing):
         return VerificationProblem(f"{uri} disappeared while it was verified ({operation}: {_describe(error)})")
-    if _is_changed(error):
+    if isinstance(error, S3PreconditionFailed):
         return VerificationProblem(f"{uri} was replaced while it was verified (its ETag changed)")
     return None
 
@@ -114,48 +106,46 @@ def _object_problem(error, operation, bucket, key, permissions):
 # The archive
 
 
-def sha384_of_object(s3_client, bucket, key, size=None, etag=None, chunk_size=CHUNK_SIZE, progress=None):
-    """``(hex SHA-384, bytes read)`` of an S3 object, streamed in ``chunk_size`` pieces.
+def _hash_stream(body, digest, chunk_size, progress):
+    """Feed ``body``'s chunks to ``digest`` and close it: ``(bytes read, None)``, or ``(bytes read, error)`` when the
+    network broke the stream. ``progress()`` is called after every chunk; its errors propagate."""
+    read = 0
+    chunks = body.iter_chunks(chunk_size)
+    try:
+        while True:
+            try:
+                chunk = next(chunks)
+            except StopIteration:
+                return read, None
+            except _stream_errors() as error:
+                return read, error
+            digest.update(chunk)
+            read += len(chunk)
+            if progress is not None:
+                progress()
+    finally:
+        body.close()
+
+
+def sha384_of_object(s3, bucket, key, size=None, etag=None, chunk_size=CHUNK_SIZE, progress=None):
+    """``(hex SHA-384, bytes read)`` of an export archive, streamed in ``chunk_size`` pieces.
 
     With ``etag`` every GET asks ``If-Match`` so the bytes hashed are those of that version. A download interrupted
     by the network is resumed with a ranged GET from where it stopped (at most :data:`DOWNLOAD_RESUMES` times; the
-    object's ``size`` must be given for that). ``progress()`` is called after every chunk. ClientErrors propagate.
+    object's ``size`` must be given for that). ``progress()`` is called after every chunk. S3Errors propagate.
     """
     digest = hashlib.sha384()
     position = 0
-    resumes = 0
-    errors = _stream_errors()
-    while True:
-        request = {"Bucket": bucket, "Key": key}
-        if etag:
-            request["IfMatch"] = etag
-        if position:
-            request["Range"] = f"bytes={position}-"
-        body = s3_client.get_object(**request)["Body"]
-        chunks = body.iter_chunks(chunk_size)
-        interrupted = False
-        try:
-            while True:
-                try:
-                    chunk = next(chunks)
-                except StopIteration:
-                    break
-                except errors:
-                    if size is None or resumes >= DOWNLOAD_RESUMES or position >= size:
-                        raise
-                    interrupted = True
-                    break
-                digest.update(chunk)
-                position += len(chunk)
-                # Outside the handler above: an error of progress() (a lock refresh) is not a broken download.
-                if progress is not None:
-                    progress()
-        finally:
-            body.close()
-        if interrupted:
-            resumes += 1
-            continue
-        return digest.hexdigest(), position
+    for resumes in range(DOWNLOAD_RESUMES + 1):
+        byte_range = (position, None) if position else None
+        body = s3.get(ARCHIVE, bucket, key, if_match=etag, byte_range=byte_range)["Body"]
+        read, error = _hash_stream(body, digest, chunk_size, progress)
+        position += read
+        if error is None:
+            return digest.hexdigest(), position
+        if size is None or position >= size or resumes == DOWNLOAD_RESUMES:
+            raise error
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 class RangeReadError(WorkMailError):
@@ -170,12 +160,13 @@ class S3RangeReader(io.RawIOBase):
     Meant for :class:`zipfile.ZipFile`, which reads the end record and the central directory only when it opens an
     archive: a read that is not in the cache fetches at least ``block_size`` bytes (towards the end of the object
     when the read is near it), and the last ``max_segments`` fetched pieces are kept. ``requests`` counts the GETs.
-    With ``etag`` every GET asks ``If-Match``. ClientErrors of the GETs propagate from ``read``.
+    With ``etag`` every GET asks ``If-Match``. S3Errors of the GETs propagate from ``read``, except a lost
+    connection, which is a :class:`RangeReadError`.
     """
 
     def __init__(
         self,
-        s3_client,
+        s3,
         bucket,
         key,
         size=None,
@@ -184,11 +175,11 @@ class S3RangeReader(io.RawIOBase):
         max_segments=RANGE_CACHE_SEGMENTS,
     ):
         super().__init__()
-        self.s3 = s3_client
+        self.s3 = s3
         self.bucket = bucket
         self.key = key
         if size is None:
-            answer = s3_client.head_object(Bucket=bucket, Key=key)
+            answer = s3.head(ARCHIVE, bucket, key)
             size = answer["ContentLength"]
             etag = etag or answer.get("ETag")
         self.size = size
@@ -240,17 +231,14 @@ class S3RangeReader(io.RawIOBase):
         return None
 
     def _fetch(self, start, stop):
-        request = {"Bucket": self.bucket, "Key": self.key, "Range": f"bytes={start}-{stop - 1}"}
-        if self.etag:
-            request["IfMatch"] = self.etag
         self.requests += 1
         try:
-            body = self.s3.get_object(**request)["Body"]
+            body = self.s3.get(ARCHIVE, self.bucket, self.key, if_match=self.etag, byte_range=(start, stop - 1))["Body"]
             try:
                 data = body.read()
             finally:
                 body.close()
-        except (botocore.exceptions.BotoCoreError,) + _stream_errors() as error:
+        except (S3Unreachable, botocore.exceptions.BotoCoreError) + _stream_errors() as error:
             # Not an OSError (which zipfile would report as "not a zip file"): the read failed, not the archive.
             raise RangeReadError(f"ranged GET of s3://{self.bucket}/{self.key} failed: {error}") from error
         if len(data) != stop - start:
@@ -428,23 +416,87 @@ def _parse_log(body):
     return document
 
 
-def _read_small(s3_client, bucket, key):
+def _read_small(s3, bucket, key):
     """The body of a small object (at most MAX_LOG_SIZE + 1 bytes read), or None when it does not exist."""
     try:
-        response = s3_client.get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{MAX_LOG_SIZE}")
-    except botocore.exceptions.ClientError as error:
-        code, status, dummy = _error(error)
-        if _is_missing(error) or code == "InvalidRange" or status == 416:
+        return s3.read(EXPORT_LOG, bucket, key, limit=MAX_LOG_SIZE)[0]
+    except S3Missing:
+        return None
+
+
+class _LogSearch:
+    """One search for an archive's export log: what was read, refused and noted on the way."""
+
+    def __init__(self, s3, bucket, zip_key, job_id):
+        self.s3 = s3
+        self.bucket = bucket
+        self.zip_key = zip_key
+        self.looked_for = []
+        self.notes = []
+        self.refused = []
+        folder = zip_key.rpartition("/")[0]
+        self.prefix = f"{folder}/" if folder else ""
+        zip_name = zip_key.rpartition("/")[2]
+        self.needle = (job_id or (zip_name[:-4] if zip_name.lower().endswith(".zip") else zip_name)).lower()
+
+    def read(self, key):
+        """The export log document at ``key``, or None (missing, refused, or not a log)."""
+        self.looked_for.append(key)
+        try:
+            body = _read_small(self.s3, self.bucket, key)
+        except S3AccessDenied:
+            self.refused.append(key)
             return None
-        raise
-    body = response["Body"]
-    try:
-        return body.read()
-    finally:
-        body.close()
+        if body is None:
+            return None
+        document = _parse_log(body)
+        if document is None:
+            self.notes.append(f"{key} is not an export log (no JSON object with sha384Hash or totalMessages)")
+        return document
+
+    def listed_candidates(self):
+        """The keys of the archive's folder that may be its log (one ListObjectsV2), JSON ones first."""
+        try:
+            objects, truncated = self.s3.list_folder(EXPORT_FOLDER, self.bucket, self.prefix)
+        except S3AccessDenied as error:
+            self.notes.append(
+                f"ListObjectsV2 of s3://{self.bucket}/{self.prefix} was refused ({_describe(error)}; needs "
+                f"{LIST_PERMISSION})"
+            )
+            return []
+        if truncated:
+            self.notes.append(f"s3://{self.bucket}/{self.prefix} holds more objects than one listing shows")
+        found = [item.get("Key") or "" for item in objects if self._may_be_log(item)]
+        found.sort(key=lambda key: (not key.lower().endswith(".json"), key))
+        return found[:MAX_LISTED_LOGS]
+
+    def _may_be_log(self, item):
+        key = item.get("Key") or ""
+        name = key[len(self.prefix) :]
+        if key in self.looked_for or key == self.zip_key or name.lower().endswith(".zip"):
+            return False
+        if item.get("Size") is not None and item["Size"] > MAX_LOG_SIZE:
+            return False
+        return self.needle in name.lower()
+
+    def problem(self, candidates):
+        problem = (
+            f"no export log found next to s3://{self.bucket}/{self.zip_key}; looked for {', '.join(candidates)} and "
+            f"for an object whose name contains {self.needle} in s3://{self.bucket}/{self.prefix}"
+        )
+        notes = list(self.notes)
+        if self.refused:
+            notes.insert(
+                0,
+                f"S3 refused GetObject of {', '.join(self.refused)}: reading the log needs {GET_PERMISSIONS}, and S3 "
+                f"answers access denied for a missing object unless the caller has {LIST_PERMISSION}",
+            )
+        if notes:
+            problem += " (" + "; ".join(notes) + ")"
+        return problem
 
 
-def find_export_log(s3_client, bucket, zip_key, job_id=None):
+def find_export_log(s3, bucket, zip_key, job_id=None):
     """Find the export log of the archive ``zip_key``: ``{"key", "document", "problem", "looked_for"}``.
 
     First the keys of :func:`log_candidates` (a GET each, until one is found), then one ListObjectsV2 of the
@@ -454,77 +506,17 @@ def find_export_log(s3_client, bucket, zip_key, job_id=None):
     (any case). When none is found, ``key`` and ``document`` are None and ``problem`` says where it was looked for.
     Objects S3 refuses to show are noted in the problem; other S3 errors propagate.
     """
+    search = _LogSearch(s3, bucket, zip_key, job_id)
     candidates = log_candidates(zip_key)
-    looked_for = []
-    notes = []
-    refused = []
-    tried = set()
-
-    def attempt(key):
-        tried.add(key)
-        looked_for.append(key)
-        try:
-            body = _read_small(s3_client, bucket, key)
-        except botocore.exceptions.ClientError as error:
-            if not _is_denied(error):
-                raise
-            refused.append(key)
-            return None
-        if body is None:
-            return None
-        document = _parse_log(body)
-        if document is None:
-            notes.append(f"{key} is not an export log (no JSON object with sha384Hash or totalMessages)")
-        return document
-
     for key in candidates:
-        document = attempt(key)
+        document = search.read(key)
         if document is not None:
-            return {"key": key, "document": document, "problem": None, "looked_for": looked_for}
-
-    folder = zip_key.rpartition("/")[0]
-    prefix = f"{folder}/" if folder else ""
-    zip_name = zip_key.rpartition("/")[2]
-    needle = (job_id or (zip_name[:-4] if zip_name.lower().endswith(".zip") else zip_name)).lower()
-    try:
-        listing = s3_client.list_objects_v2(Bucket=bucket, Prefix=prefix, Delimiter="/")
-    except botocore.exceptions.ClientError as error:
-        if not _is_denied(error):
-            raise
-        listing = None
-        notes.append(
-            f"ListObjectsV2 of s3://{bucket}/{prefix} was refused ({_describe(error)}; needs {LIST_PERMISSION})"
-        )
-    if listing is not None:
-        if listing.get("IsTruncated"):
-            notes.append(f"s3://{bucket}/{prefix} holds more objects than one listing shows")
-        found = []
-        for item in listing.get("Contents") or []:
-            key = item.get("Key") or ""
-            name = key[len(prefix) :]
-            if key in tried or key == zip_key or name.lower().endswith(".zip") or needle not in name.lower():
-                continue
-            if item.get("Size") is not None and item["Size"] > MAX_LOG_SIZE:
-                continue
-            found.append(key)
-        found.sort(key=lambda key: (not key.lower().endswith(".json"), key))
-        for key in found[:MAX_LISTED_LOGS]:
-            document = attempt(key)
-            if document is not None:
-                return {"key": key, "document": document, "problem": None, "looked_for": looked_for}
-    problem = (
-        f"no export log found next to s3://{bucket}/{zip_key}; looked for {', '.join(candidates)} and for an object "
-        f"whose name contains {needle} in s3://{bucket}/{prefix}"
-    )
-    if refused:
-        notes.insert(
-            0,
-            f"S3 refused GetObject of {', '.join(refused)}: reading the log needs {GET_PERMISSIONS}, and S3 answers "
-            f"access denied for a missing object unless the caller has {LIST_PERMISSION}",
-        )
-    if notes:
-        problem += " (" + "; ".join(notes) + ")"
-    return {"key": None, "document": None, "problem": problem, "looked_for": looked_for}
+            return {"key": key, "document": document, "problem": None, "looked_for": search.looked_for}
+    for key in search.listed_candidates():
+        document = search.read(key)
+        if document is not None:
+            return {"key": key, "document": document, "problem": None, "looked_for": search.looked_for}
+    return {"key": None, "document": None, "problem": search.problem(candidates), "looked_for": search.looked_for}
 
 
 def _log_count(value):
@@ -540,8 +532,64 @@ def _log_count(value):
 # Everything together
 
 
+def _archive_problems(result, s3, bucket, key, size, etag, block_size):
+    """Count the archive's entries into ``result``; the problems found on the way."""
+    uri = f"s3://{bucket}/{key}"
+    problems = []
+    if size is not None and result["downloaded_bytes"] != size:
+        problems.append(f"{result['downloaded_bytes']} bytes of {uri} were read, HeadObject said {size}")
+    reader = S3RangeReader(s3, bucket, key, size=result["downloaded_bytes"], etag=etag, block_size=block_size)
+    try:
+        result["archive_entries"] = count_archive_entries(reader)
+    except S3Error as error:
+        problem = _object_problem(error, "a ranged GetObject", bucket, key, GET_PERMISSIONS)
+        if problem is None:
+            raise
+        result["refused"] = problem.refused
+        problems.append(str(problem))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, struct.error) as error:
+        problems.append(f"{uri} is not a readable zip archive ({error})")
+    finally:
+        result["range_requests"] = reader.requests
+        reader.close()
+    return problems
+
+
+def _log_problems(result, bucket, key, job_id, found):
+    """Compare the export log ``found`` (of :func:`find_export_log`) with ``result``; the problems."""
+    if found["document"] is None:
+        return [found["problem"]]
+    uri = f"s3://{bucket}/{key}"
+    problems = []
+    result["log_key"] = found["key"]
+    fields = log_fields(found["document"])
+    log_uri = f"s3://{bucket}/{found['key']}"
+    log_job_id = fields.get("jobid")
+    if job_id and isinstance(log_job_id, str) and log_job_id and log_job_id.lower() != job_id.lower():
+        problems.append(f"the export log {log_uri} is the log of job {log_job_id}, not of job {job_id}")
+    log_sha384 = fields.get(LOG_SHA384_FIELD)
+    if isinstance(log_sha384, str) and log_sha384.strip():
+        result["log_sha384"] = log_sha384.strip().lower()
+        if result["log_sha384"] != result["sha384"]:
+            problems.append(
+                f"sha384 mismatch: {uri} has SHA-384 {result['sha384']}, its export log {log_uri} says "
+                f"{result['log_sha384']}"
+            )
+    else:
+        problems.append(f"the export log {log_uri} has no sha384Hash")
+    result["log_messages"] = _log_count(fields.get(LOG_MESSAGES_FIELD))
+    if result["log_messages"] is None:
+        problems.append(f"the export log {log_uri} has no totalMessages count")
+    elif result["archive_entries"] is not None and result["archive_entries"] != result["log_messages"]:
+        problems.append(
+            f"entry count mismatch: {uri} holds {result['archive_entries']} files, its export log {log_uri} "
+            f"says totalMessages {result['log_messages']}"
+        )
+    return problems
+
+
 def deep_verify(
-    s3_client,
+    s3,
     bucket,
     key,
     size=None,
@@ -553,82 +601,163 @@ def deep_verify(
 ):
     """Deep verification of the archive ``s3://bucket/key`` (which exists, ``size`` bytes, version ``etag``).
 
-    Returns ``{"verified", "problem", "sha384", "archive_entries", "log_key", "log_sha384", "log_messages",
-    "downloaded_bytes", "range_requests"}``: the hex SHA-384 of the object (:func:`sha384_of_object`), its number
-    of file entries (:func:`count_archive_entries` over an :class:`S3RangeReader`), the export log's key
-    (:func:`find_export_log`), ``sha384Hash`` and ``totalMessages``. ``verified`` is True when the log was found and
-    both agree; ``problem`` says what does not (several problems are separated by ``; ``). An archive S3 refuses to
-    give (no s3:GetObject, or no kms:Decrypt on its key), that vanished or changed meanwhile, or that is not a zip
-    is a problem too. ``progress()`` is called after every chunk downloaded. Other S3 errors propagate.
+    Returns ``{"verified", "problem", "refused", "sha384", "archive_entries", "log_key", "log_sha384",
+    "log_messages", "downloaded_bytes", "range_requests"}``: the hex SHA-384 of the object
+    (:func:`sha384_of_object`), its number of file entries (:func:`count_archive_entries` over an
+    :class:`S3RangeReader`), the export log's key (:func:`find_export_log`), ``sha384Hash`` and ``totalMessages``.
+    ``verified`` is True when the log was found and both agree; ``problem`` says what does not (several problems
+    are separated by ``; ``). An archive S3 refuses to give (no s3:GetObject, or no kms:Decrypt on its key:
+    ``refused``), that vanished or changed meanwhile, or that is not a zip is a problem too. ``progress()`` is
+    called after every chunk downloaded. Other S3 errors propagate.
     """
-    result = {
-        "verified": False,
-        "problem": None,
-        "sha384": None,
-        "archive_entries": None,
-        "log_key": None,
-        "log_sha384": None,
-        "log_messages": None,
-        "downloaded_bytes": 0,
-        "range_requests": 0,
-    }
-    uri = f"s3://{bucket}/{key}"
-    problems = []
+    result = dict.fromkeys(("problem", "sha384", "archive_entries", "log_key", "log_sha384", "log_messages"))
+    result.update(verified=False, refused=False, downloaded_bytes=0, range_requests=0)
     try:
         result["sha384"], result["downloaded_bytes"] = sha384_of_object(
-            s3_client, bucket, key, size=size, etag=etag, chunk_size=chunk_size, progress=progress
+            s3, bucket, key, size=size, etag=etag, chunk_size=chunk_size, progress=progress
         )
-    except botocore.exceptions.ClientError as error:
+    except S3Error as error:
         problem = _object_problem(error, "GetObject", bucket, key, GET_PERMISSIONS)
         if problem is None:
             raise
-        result["problem"] = str(problem)
+        result.update(problem=str(problem), refused=problem.refused)
         return result
-    if size is not None and result["downloaded_bytes"] != size:
-        problems.append(f"{result['downloaded_bytes']} bytes of {uri} were read, HeadObject said {size}")
-
-    reader = S3RangeReader(s3_client, bucket, key, size=result["downloaded_bytes"], etag=etag, block_size=block_size)
-    try:
-        result["archive_entries"] = count_archive_entries(reader)
-    except botocore.exceptions.ClientError as error:
-        problem = _object_problem(error, "a ranged GetObject", bucket, key, GET_PERMISSIONS)
-        if problem is None:
-            raise
-        problems.append(str(problem))
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, struct.error) as error:
-        problems.append(f"{uri} is not a readable zip archive ({error})")
-    finally:
-        result["range_requests"] = reader.requests
-        reader.close()
-
-    found = find_export_log(s3_client, bucket, key, job_id)
-    if found["document"] is None:
-        problems.append(found["problem"])
-    else:
-        result["log_key"] = found["key"]
-        fields = log_fields(found["document"])
-        log_uri = f"s3://{bucket}/{found['key']}"
-        log_job_id = fields.get("jobid")
-        if job_id and isinstance(log_job_id, str) and log_job_id and log_job_id.lower() != job_id.lower():
-            problems.append(f"the export log {log_uri} is the log of job {log_job_id}, not of job {job_id}")
-        log_sha384 = fields.get(LOG_SHA384_FIELD)
-        if isinstance(log_sha384, str) and log_sha384.strip():
-            result["log_sha384"] = log_sha384.strip().lower()
-            if result["log_sha384"] != result["sha384"]:
-                problems.append(
-                    f"sha384 mismatch: {uri} has SHA-384 {result['sha384']}, its export log {log_uri} says "
-                    f"{result['log_sha384']}"
-                )
-        else:
-            problems.append(f"the export log {log_uri} has no sha384Hash")
-        result["log_messages"] = _log_count(fields.get(LOG_MESSAGES_FIELD))
-        if result["log_messages"] is None:
-            problems.append(f"the export log {log_uri} has no totalMessages count")
-        elif result["archive_entries"] is not None and result["archive_entries"] != result["log_messages"]:
-            problems.append(
-                f"entry count mismatch: {uri} holds {result['archive_entries']} files, its export log {log_uri} "
-                f"says totalMessages {result['log_messages']}"
-            )
+    problems = _archive_problems(result, s3, bucket, key, size, etag, block_size)
+    problems += _log_problems(result, bucket, key, job_id, find_export_log(s3, bucket, key, job_id))
     result["problem"] = "; ".join(problems) or None
     result["verified"] = not problems
     return result
+
+
+# The basic check
+
+
+def export_object_keys(s3_path, bucket, prefix=None):
+    """The ``(bucket, key)`` pairs an export's S3Path may name, the likeliest first.
+
+    AWS does not document S3Path's form; the local emulator answers ``<bucket>/<key>``, so both that and a bare key
+    are accepted (and ``s3://<bucket>/<key>``). When the path starts with ``<bucket>/`` the key without it comes
+    first, unless only the path as given starts with the export ``prefix``.
+    """
+    if not s3_path:
+        return []
+    if s3_path.startswith("s3://"):
+        named_bucket, dummy, key = s3_path[len("s3://") :].partition("/")
+        return [(named_bucket, key)] if named_bucket and key else []
+    keys = []
+    if bucket and s3_path.startswith(bucket + "/") and len(s3_path) > len(bucket) + 1:
+        keys.append(s3_path[len(bucket) + 1 :])
+    keys.append(s3_path)
+    folder = (prefix or "").strip("/")
+    if folder and len(keys) > 1:
+        keys.sort(key=lambda key: not key.startswith(folder + "/"))
+    return [(bucket, key) for key in keys]
+
+
+def same_kms_key(reported, expected):
+    """Does the key S3 reports (an ARN, or a bare key id) name the key ARN ``expected``?"""
+    if not reported or not expected:
+        return False
+    if reported == expected:
+        return True
+    if reported.startswith("arn:"):
+        return False
+    return ":key/" in expected and expected.rsplit("/", 1)[-1] == reported
+
+
+def _find_object(s3, locations, result):
+    """HeadObject of the first of ``locations`` that exists (its key goes into ``result``), or None. A refusal
+    is recorded in ``result`` and ends the search."""
+    for location_bucket, key in locations:
+        try:
+            answer = s3.head(ARCHIVE, location_bucket, key)
+        except S3Missing:
+            continue
+        except S3AccessDenied:
+            result.update(
+                key=key,
+                refused=True,
+                problem=f"{REFUSED} HeadObject of s3://{location_bucket}/{key} (access denied)",
+            )
+            return None
+        result.update(key=key, bucket=location_bucket)
+        return answer
+    return None
+
+
+def _encryption_problems(result, expected_kms_key_arn):
+    problems = []
+    if not result["size"]:
+        problems.append("the object is empty")
+    if result["sse"] != "aws:kms":
+        problems.append(f"the object is not encrypted with SSE-KMS (ServerSideEncryption {result['sse']!r})")
+    elif not same_kms_key(result["kms_key_id"], expected_kms_key_arn):
+        problems.append(f"the object is encrypted under {result['kms_key_id']}, not {expected_kms_key_arn}")
+    return problems
+
+
+def verify_object(s3, s3_path, bucket, expected_kms_key_arn, prefix=None):
+    """What HeadObject shows of a COMPLETED export: ``{"bucket", "key", "size", "etag", "sse", "kms_key_id",
+    "verified", "refused", "problem"}``.
+
+    ``s3_path`` is the job's S3Path, ``bucket`` its bucket. ``verified`` is True when the object exists, is not
+    empty and is SSE-KMS (``aws:kms``) under ``expected_kms_key_arn``; otherwise ``problem`` says what is wrong. An
+    object S3 refuses to show (403) is a problem too (``refused``); other S3 errors propagate. The content is not
+    read (no download, no sha384).
+    """
+    result = dict.fromkeys(("bucket", "key", "size", "etag", "sse", "kms_key_id", "problem"))
+    result.update(verified=False, refused=False)
+    locations = export_object_keys(s3_path, bucket, prefix)
+    if not locations or not locations[0][0]:
+        result["problem"] = f"the job reported no usable S3Path ({s3_path!r} in bucket {bucket!r})"
+        return result
+    result["key"] = locations[0][1]
+    answer = _find_object(s3, locations, result)
+    if answer is None:
+        if not result["refused"]:
+            looked_for = ", ".join(key for dummy, key in locations)
+            result["problem"] = f"no object at S3Path {s3_path} (looked for {looked_for})"
+        return result
+    result.update(
+        size=answer.get("ContentLength"),
+        etag=answer.get("ETag"),
+        sse=answer.get("ServerSideEncryption"),
+        kms_key_id=answer.get("SSEKMSKeyId"),
+    )
+    problems = _encryption_problems(result, expected_kms_key_arn)
+    result["problem"] = "; ".join(problems) or None
+    result["verified"] = not problems
+    return result
+
+
+_DEEP_FIELDS = ("verified", "problem", "refused", "sha384", "log_key", "log_sha384", "log_messages", "archive_entries")
+
+
+def check_object(s3, manifest, entity_id, level, moment, progress=None):
+    """Check the exported object of COMPLETED mailbox ``entity_id`` of campaign ``manifest`` at ``level``
+    (``"basic"`` or ``"deep"``) at ``moment``.
+
+    Returns ``(fields, downloaded_bytes)``: the ``object`` record fields (for :func:`manifest.record_object`) and
+    how many bytes a deep check downloaded. The deep check runs only when the basic one passed; its result replaces
+    the deep fields of an earlier record (None when it did not run). ``progress`` is given to :func:`deep_verify`.
+    S3 errors other than those the checks report as problems propagate.
+    """
+    attempt = manifest["mailboxes"][entity_id]["attempts"][-1]
+    found = verify_object(
+        s3, attempt.get("s3_path"), manifest["s3_bucket"], manifest["kms_key_arn"], prefix=manifest.get("s3_prefix")
+    )
+    fields = {key: found[key] for key in OBJECT_FIELDS if key in found}
+    fields.update(dict.fromkeys(_DEEP_FIELDS[3:]), level=level, checked=iso8601(moment))
+    if level != VERIFY_DEEP or not found["verified"]:
+        return fields, 0
+    deep = deep_verify(
+        s3,
+        found["bucket"],
+        found["key"],
+        size=found["size"],
+        etag=found["etag"],
+        job_id=attempt.get("job_id"),
+        progress=progress,
+    )
+    fields.update({name: deep[name] for name in _DEEP_FIELDS})
+    return fields, deep["downloaded_bytes"]

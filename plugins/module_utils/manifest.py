@@ -3,22 +3,16 @@
 # Copyright: Contributors to the mailops.workmail project
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The durable record of an organization-wide export campaign, and the lock that keeps two runs apart.
-
-The manifest is one JSON document in the export bucket, ``<prefix>/mailops-campaigns/<campaign>/manifest.json``,
-replaced after every change with a conditional PutObject: ``If-None-Match: *`` when it is created and
-``If-Match: <etag of the version read>`` when it is replaced, so a concurrent writer is detected
-(:class:`ManifestConflictError`) instead of silently overwritten. It is encrypted with SSE-KMS under the
-campaign's key.
+"""The durable record of an organization-wide export campaign: the manifest document and every change to it.
 
 Shape (``format`` 1)::
 
     {"format": 1, "campaign", "organization_id", "region", "s3_bucket", "s3_prefix", "kms_key_arn", "role_arn",
-     "created", "updated",
+     "created", "updated", "discovery": {"at", "selection"},
      "mailboxes": {<entity id>: {"id", "email", "name", "type", "size_mb", "state",
                                  "attempts": [{"attempt", "client_token", "job_id", "state", "start_time",
                                                "end_time", "error_info", "s3_path"}],
-                                 "object": {"key", "size", "etag", "sse", "kms_key_id", "verified", "sha384",
+                                 "object": {"key", "size", "etag", "sse", "kms_key_id", "verified", "refused", "sha384",
                                             "problem", "level", "checked", "log_key", "log_sha384",
                                             "log_messages", "archive_entries"} or None}}}
 
@@ -26,38 +20,26 @@ Shape (``format`` 1)::
 check (``basic``: what HeadObject showed; ``deep``: also the SHA-384 of the downloaded archive (``sha384``), its
 number of file entries (``archive_entries``) and what its export log (``log_key``) says, ``log_sha384`` and
 ``log_messages``); ``checked`` is when. ``verified`` is True when the checks of that level passed, otherwise
-``problem`` says why. Manifests written before ``level`` existed hold basic checks; fields they lack read as None.
-All times are ISO 8601 text in UTC. :class:`CampaignLock` is a small JSON object next to the manifest
-(``lock.json``) holding ``{"owner", "acquired", "expires"}``, created and taken over with the same conditional
-writes.
+``problem`` says why, and ``refused`` is True when S3 refused the check (AccessDenied: a later pass checks it
+again, since a permission may have been granted meanwhile). All times are ISO 8601 text in UTC.
 
-The S3 client is anything with boto3's S3 method names (``put_object``, ``get_object``, ``delete_object``); retries
-are the caller's (a boto3 client made with a retry decorator). Plain Python: no Ansible imports.
+The functions below change a manifest dict in place (it stays JSON-serialisable); :mod:`manifest_store` reads
+and writes it in the bucket. Plain Python: no Ansible or AWS imports.
 """
 
-import copy
 import json
-import os
-import re
-import tempfile
 
-from ansible_collections.mailops.workmail.plugins.module_utils.errors import ParameterError
+from ansible_collections.mailops.workmail.plugins.module_utils.common import DEFAULT_MAX_ATTEMPTS
+from ansible_collections.mailops.workmail.plugins.module_utils.common import JOB_CANCELLED
+from ansible_collections.mailops.workmail.plugins.module_utils.common import JOB_COMPLETED
+from ansible_collections.mailops.workmail.plugins.module_utils.common import JOB_FAILED
+from ansible_collections.mailops.workmail.plugins.module_utils.common import JOB_RUNNING
+from ansible_collections.mailops.workmail.plugins.module_utils.common import VERIFY_LEVELS
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import WorkMailError
-from ansible_collections.mailops.workmail.plugins.module_utils.export_jobs import iso8601
-from ansible_collections.mailops.workmail.plugins.module_utils.export_jobs import to_datetime
-from ansible_collections.mailops.workmail.plugins.module_utils.export_jobs import utcnow
-
-try:
-    import botocore
-except ImportError:
-    pass  # caught by AnsibleAWSModule
+from ansible_collections.mailops.workmail.plugins.module_utils.times import iso8601
+from ansible_collections.mailops.workmail.plugins.module_utils.validation import validate_campaign
 
 FORMAT_VERSION = 1
-CAMPAIGN_FOLDER = "mailops-campaigns"
-MANIFEST_NAME = "manifest.json"
-LOCK_NAME = "lock.json"
-CONTENT_TYPE = "application/json"
-_CAMPAIGN_RE = re.compile(r"[A-Za-z0-9._-]{1,64}\Z")
 
 # Mailbox states
 PENDING = "PENDING"
@@ -67,9 +49,10 @@ FAILED = "FAILED"
 FAILED_PERMANENTLY = "FAILED_PERMANENTLY"
 SKIPPED = "SKIPPED"
 MAILBOX_STATES = (PENDING, RUNNING, COMPLETED, FAILED, FAILED_PERMANENTLY, SKIPPED)
+# Mailbox states that no pass changes any more.
+SETTLED_STATES = (COMPLETED, SKIPPED, FAILED_PERMANENTLY)
+FINAL_JOB_STATES = (JOB_COMPLETED, JOB_FAILED, JOB_CANCELLED)
 
-MAILBOX_TYPES = ("USER", "RESOURCE")
-ATTEMPT_FIELDS = ("attempt", "client_token", "job_id", "state", "start_time", "end_time", "error_info", "s3_path")
 OBJECT_FIELDS = (
     "key",
     "size",
@@ -77,6 +60,7 @@ OBJECT_FIELDS = (
     "sse",
     "kms_key_id",
     "verified",
+    "refused",
     "sha384",
     "problem",
     "level",
@@ -86,82 +70,10 @@ OBJECT_FIELDS = (
     "log_messages",
     "archive_entries",
 )
-# Verify levels of an object record, weakest first. A record without a level was written by a basic check.
-VERIFY_BASIC = "basic"
-VERIFY_DEEP = "deep"
-VERIFY_LEVELS = (VERIFY_BASIC, VERIFY_DEEP)
-
-# Answers of a conditional write that mean "someone else changed the object": 412 (the condition failed), 409
-# (S3's ConditionalRequestConflict for racing conditional writes) and NoSuchKey for If-Match on a deleted object.
-_CONFLICT_CODES = ("PreconditionFailed", "ConditionalRequestConflict", "NoSuchKey", "412", "409")
-_MISSING_CODES = ("NoSuchKey", "404", "NotFound")
 
 
 class ManifestError(WorkMailError):
     """The campaign manifest cannot be used (unreadable, another format, another campaign or organization)."""
-
-
-class ManifestConflictError(ManifestError):
-    """A conditional write of the manifest failed: another run changed (or created, or deleted) it meanwhile."""
-
-    def __init__(self, bucket, key, reason):
-        super().__init__(
-            f"s3://{bucket}/{key} was changed by someone else ({reason}); another run of this campaign may be "
-            f"active: stop it, or wait for it, and run again",
-            s3_bucket=bucket,
-            s3_key=key,
-        )
-
-
-class LockHeldError(WorkMailError):
-    """Another run holds the campaign lock and it has not expired."""
-
-    def __init__(self, owner, expires, key):
-        super().__init__(
-            f"campaign lock {key} is held by {owner} until {expires}; another run of this campaign is active "
-            f"(or crashed: the lock expires by itself at that time)",
-            lock_owner=owner,
-            lock_expires=expires,
-        )
-        self.owner = owner
-        self.expires = expires
-
-
-class LockLostError(WorkMailError):
-    """The campaign lock is no longer this run's (it expired and another run took it over, or it was removed)."""
-
-    def __init__(self, owner, key, reason):
-        super().__init__(f"campaign lock {key} is no longer held by {owner}: {reason}", lock_owner=owner)
-        self.owner = owner
-
-
-# Names and keys
-
-
-def validate_campaign(campaign):
-    """``campaign`` itself when it is a valid campaign name; ParameterError naming ``campaign`` otherwise."""
-    if not isinstance(campaign, str) or not _CAMPAIGN_RE.match(campaign):
-        raise ParameterError(
-            "campaign", f"must be 1 to 64 characters of A-Z, a-z, 0-9, '.', '_' and '-', got {campaign!r}"
-        )
-    return campaign
-
-
-def _campaign_folder(prefix, campaign):
-    validate_campaign(campaign)
-    base = (prefix or "").rstrip("/")
-    folder = f"{CAMPAIGN_FOLDER}/{campaign}/"
-    return f"{base}/{folder}" if base else folder
-
-
-def manifest_key(prefix, campaign):
-    """``<prefix>/mailops-campaigns/<campaign>/manifest.json`` (exactly one ``/`` after a non-empty prefix)."""
-    return _campaign_folder(prefix, campaign) + MANIFEST_NAME
-
-
-def lock_key(prefix, campaign):
-    """``<prefix>/mailops-campaigns/<campaign>/lock.json``."""
-    return _campaign_folder(prefix, campaign) + LOCK_NAME
 
 
 # The document
@@ -261,19 +173,22 @@ def validate_manifest(manifest, campaign=None, organization_id=None):
                 _fail(f"mailbox {entity_id!r}: attempt {number} is missing or out of order")
             if not attempt.get("client_token"):
                 _fail(f"mailbox {entity_id!r}: attempt {number} has no client_token")
-        record = entry.get("object")
-        if record is not None and not isinstance(record, dict):
-            _fail(f"mailbox {entity_id!r}: 'object' is neither an object nor null")
-        if record is not None and record.get("level") is not None and record["level"] not in VERIFY_LEVELS:
-            _fail(f"mailbox {entity_id!r}: unknown verify level {record['level']!r} of its object")
+        _validate_object(entity_id, entry.get("object"))
     return manifest
 
 
-def object_level(record):
-    """The verify level of an ``object`` record (``basic`` when it has none), or None for no record."""
+def _validate_object(entity_id, record):
     if record is None:
-        return None
-    return record.get("level") or VERIFY_BASIC
+        return
+    if not isinstance(record, dict):
+        _fail(f"mailbox {entity_id!r}: 'object' is neither an object nor null")
+    if record.get("level") not in VERIFY_LEVELS:
+        _fail(f"mailbox {entity_id!r}: unknown verify level {record.get('level')!r} of its object")
+
+
+def object_level(record):
+    """The verify level of an ``object`` record, or None for no record."""
+    return record["level"] if record is not None else None
 
 
 def dumps(manifest):
@@ -281,235 +196,150 @@ def dumps(manifest):
     return (json.dumps(manifest, sort_keys=True, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def write_local_copy(manifest, path):
-    """Write the manifest to ``path`` atomically (a temporary file in the same directory, then rename)."""
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=".manifest-", suffix=".tmp", dir=directory)
+# Changes
+
+
+def job_fields(raw):
+    """The attempt fields a raw job (listing item or DescribeMailboxExportJob answer) tells."""
+    fields = {"job_id": raw.get("JobId"), "state": raw.get("State")}
+    for api_name, name in (("StartTime", "start_time"), ("EndTime", "end_time")):
+        if raw.get(api_name) is not None:
+            fields[name] = iso8601(raw[api_name])
+    if raw.get("S3Path"):
+        fields["s3_path"] = raw["S3Path"]
+    if raw.get("ErrorInfo"):
+        fields["error_info"] = raw["ErrorInfo"]
+    elif raw.get("State") == JOB_CANCELLED:
+        fields["error_info"] = "the job was CANCELLED"
+    return {key: value for key, value in fields.items() if value is not None}
+
+
+def mailbox_state(entry, attempt_state, max_attempts):
+    """The state of a mailbox whose last attempt's job is ``attempt_state``: FAILED while attempts are left."""
+    if attempt_state == JOB_COMPLETED:
+        return COMPLETED
+    if attempt_state in (JOB_FAILED, JOB_CANCELLED):
+        return FAILED_PERMANENTLY if len(entry["attempts"]) >= max_attempts else FAILED
+    return RUNNING
+
+
+def _entry(manifest, entity_id):
     try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(dumps(manifest))
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+        return manifest["mailboxes"][entity_id]
+    except KeyError:
+        raise ValueError(f"mailbox {entity_id} is not part of campaign {manifest.get('campaign')}") from None
 
 
-# S3 helpers
+def apply_updates(manifest, updates, now):
+    """Apply updates ``[{"id", "attempt", "fields", "state"}]`` (``fields`` merged into attempt number ``attempt``,
+    None when only the mailbox's ``state`` changes); True when there was any (then ``updated`` is ``now``)."""
+    for update in updates:
+        entry = _entry(manifest, update["id"])
+        if update["attempt"] is not None:
+            entry["attempts"][update["attempt"] - 1].update(update["fields"])
+        entry["state"] = update["state"]
+    if updates:
+        manifest["updated"] = iso8601(now)
+    return bool(updates)
 
 
-def _error_code(error):
-    response = getattr(error, "response", None)
-    if not isinstance(response, dict):
-        return None, None
-    code = (response.get("Error") or {}).get("Code")
-    status = (response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
-    return code, status
-
-
-def _is_conflict(error):
-    code, status = _error_code(error)
-    return code in _CONFLICT_CODES or status in (409, 412)
-
-
-def _is_missing(error):
-    code, status = _error_code(error)
-    return code in _MISSING_CODES or (status == 404 and code not in ("NoSuchBucket",))
-
-
-def _read(s3_client, bucket, key):
-    """(body bytes, etag) of an object, or (None, None) when it does not exist."""
-    try:
-        response = s3_client.get_object(Bucket=bucket, Key=key)
-    except botocore.exceptions.ClientError as error:
-        if _is_missing(error):
-            return None, None
-        raise
-    return response["Body"].read(), response.get("ETag")
-
-
-def _conditional_put(s3_client, bucket, key, body, etag, kms_key_arn):
-    """PutObject with If-Match ``etag`` (or If-None-Match ``*`` when ``etag`` is None); returns the new ETag.
-
-    A conflict whose current object is byte-for-byte ``body`` is taken as this very write answered twice (a retry
-    after a lost answer) and succeeds. Other conflicts raise the botocore error unchanged for the caller to map.
-    """
-    request = {"Bucket": bucket, "Key": key, "Body": body, "ContentType": CONTENT_TYPE}
-    if kms_key_arn:
-        request["ServerSideEncryption"] = "aws:kms"
-        request["SSEKMSKeyId"] = kms_key_arn
-    if etag:
-        request["IfMatch"] = etag
+def record_start(manifest, entity_id, attempt, client_token, job_id, now):
+    """Record attempt ``attempt`` of ``entity_id``: call it with ``job_id=None`` before StartMailboxExportJob
+    (so a crash between Start and the next save is recovered by the token marker), then with the JobId."""
+    entry = _entry(manifest, entity_id)
+    attempts = entry["attempts"]
+    moment = iso8601(now)
+    if attempt == len(attempts) + 1:
+        attempts.append(
+            {
+                "attempt": attempt,
+                "client_token": client_token,
+                "job_id": job_id,
+                "state": JOB_RUNNING,
+                "start_time": moment,
+                "end_time": None,
+                "error_info": None,
+                "s3_path": None,
+            }
+        )
+    elif 1 <= attempt <= len(attempts) and attempts[attempt - 1]["client_token"] == client_token:
+        if job_id:
+            attempts[attempt - 1]["job_id"] = job_id
     else:
-        request["IfNoneMatch"] = "*"
-    try:
-        return s3_client.put_object(**request).get("ETag")
-    except botocore.exceptions.ClientError as error:
-        if not _is_conflict(error):
-            raise
-        current, current_etag = _read(s3_client, bucket, key)
-        if current is not None and current == body:
-            return current_etag
-        raise
+        raise ValueError(f"mailbox {entity_id}: cannot record attempt {attempt} after {len(attempts)} attempts")
+    entry["state"] = RUNNING
+    manifest["updated"] = moment
+    return attempts[attempt - 1]
 
 
-class ManifestStore:
-    """Loads and saves one campaign manifest in S3 with conditional writes."""
-
-    def __init__(self, s3_client, bucket, key, local_copy=None):
-        self.s3 = s3_client
-        self.bucket = bucket
-        self.key = key
-        self.local_copy = local_copy
-
-    def load(self, campaign=None, organization_id=None):
-        """(manifest, etag), or (None, None) when there is no manifest yet. ManifestError when it is not usable."""
-        body, etag = _read(self.s3, self.bucket, self.key)
-        if body is None:
-            return None, None
-        try:
-            manifest = json.loads(body.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as error:
-            raise ManifestError(f"campaign manifest s3://{self.bucket}/{self.key} is not JSON: {error}") from error
-        try:
-            validate_manifest(manifest, campaign, organization_id)
-        except ManifestError as error:
-            raise ManifestError(f"s3://{self.bucket}/{self.key}: {error.message}", **error.details) from error
-        return manifest, etag
-
-    def save(self, manifest, etag):
-        """Store ``manifest``, replacing the version ``etag`` (creating it when ``etag`` is None); the new ETag.
-
-        ManifestConflictError when the object changed since ``etag`` was read (or exists already on creation).
-        The local copy, when configured, is written after S3 accepted the manifest.
-        """
-        body = dumps(manifest)
-        try:
-            new_etag = _conditional_put(self.s3, self.bucket, self.key, body, etag, manifest.get("kms_key_arn"))
-        except botocore.exceptions.ClientError as error:
-            if _is_conflict(error):
-                reason = "it exists already" if not etag else f"it is no longer version {etag}"
-                raise ManifestConflictError(self.bucket, self.key, reason) from error
-            raise
-        if self.local_copy:
-            write_local_copy(manifest, self.local_copy)
-        return new_etag
+def forget_attempt(manifest, entity_id, attempt, now, max_attempts=DEFAULT_MAX_ATTEMPTS):
+    """Remove the last attempt when its StartMailboxExportJob was refused (no job exists for its token)."""
+    entry = _entry(manifest, entity_id)
+    if not entry["attempts"] or entry["attempts"][-1]["attempt"] != attempt or entry["attempts"][-1].get("job_id"):
+        raise ValueError(f"mailbox {entity_id}: attempt {attempt} is not an unconfirmed last attempt")
+    entry["attempts"].pop()
+    entry["state"] = (
+        mailbox_state(entry, entry["attempts"][-1]["state"], max_attempts) if entry["attempts"] else PENDING
+    )
+    manifest["updated"] = iso8601(now)
 
 
-class CampaignLock:
-    """A lock object with an expiry, in the bucket next to the manifest.
-
-    ``owner`` identifies this run (host, process, time); ``now`` is a callable returning an aware datetime.
-    A lock whose ``expires`` has passed may be taken over by anyone; a run refreshes its lock well within
-    ``ttl_seconds`` (for example after every poll cycle).
-    """
-
-    def __init__(self, s3_client, bucket, key, owner, ttl_seconds=900, now=utcnow, kms_key_arn=None):
-        if ttl_seconds <= 0:
-            raise ParameterError("lock_ttl", f"must be a positive number of seconds, got {ttl_seconds}")
-        self.s3 = s3_client
-        self.bucket = bucket
-        self.key = key
-        self.owner = owner
-        self.ttl_seconds = ttl_seconds
-        self.now = now
-        self.kms_key_arn = kms_key_arn
-        self.etag = None
-        self.document = None
-
-    @property
-    def held(self):
-        """Does this object believe it holds the lock (acquired and neither released nor lost)?"""
-        return self.etag is not None
-
-    def _body(self, acquired=None):
-        moment = to_datetime(self.now())
-        document = {
-            "owner": self.owner,
-            "acquired": acquired or iso8601(moment),
-            "expires": iso8601(moment.timestamp() + self.ttl_seconds),
-        }
-        return document, json.dumps(document, sort_keys=True).encode("utf-8")
-
-    def _put(self, etag, acquired=None):
-        document, body = self._body(acquired)
-        new_etag = _conditional_put(self.s3, self.bucket, self.key, body, etag, self.kms_key_arn)
-        self.etag = new_etag
-        self.document = document
-        return dict(document)
-
-    def _current(self):
-        """(document, etag) of the lock object, or (None, None). An unreadable lock counts as expired."""
-        body, etag = _read(self.s3, self.bucket, self.key)
-        if body is None:
-            return None, None
-        try:
-            document = json.loads(body.decode("utf-8"))
-            if not isinstance(document, dict):
-                raise ValueError("not an object")
-            to_datetime(document.get("expires"))
-        except (UnicodeDecodeError, ValueError, TypeError):
-            document = {"owner": None, "acquired": None, "expires": None}
-        return document, etag
-
-    def _expired(self, document):
-        expires = to_datetime(document.get("expires"))
-        return expires is None or expires <= to_datetime(self.now())
-
-    def acquire(self):
-        """Take the lock; returns its document. LockHeldError when another owner holds it and it has not expired."""
-        for dummy in range(3):
-            try:
-                return self._put(None)
-            except botocore.exceptions.ClientError as error:
-                if not _is_conflict(error):
-                    raise
-            document, etag = self._current()
-            if document is None:
-                continue  # released meanwhile: try to create it again
-            if document.get("owner") != self.owner and not self._expired(document):
-                raise LockHeldError(document.get("owner"), document.get("expires"), self.key)
-            try:
-                return self._put(etag)
-            except botocore.exceptions.ClientError as error:
-                if not _is_conflict(error):
-                    raise
-            # Someone else took it over (or released it) between our read and our write: look again.
-        document, etag = self._current()
-        raise LockHeldError((document or {}).get("owner"), (document or {}).get("expires"), self.key)
-
-    def refresh(self):
-        """Extend the lock by ``ttl_seconds`` from now; LockLostError when it is no longer ours."""
-        if self.etag is None:
-            raise LockLostError(self.owner, self.key, "it was not acquired (or was released)")
-        acquired = (self.document or {}).get("acquired")
-        try:
-            return self._put(self.etag, acquired)
-        except botocore.exceptions.ClientError as error:
-            if not _is_conflict(error):
-                raise
-            self.etag = None
-            document, dummy = self._current()
-            holder = (document or {}).get("owner")
-            reason = f"it is now held by {holder}" if document else "it was removed"
-            raise LockLostError(self.owner, self.key, reason) from error
-
-    def release(self):
-        """Delete the lock if it is still ours (DeleteObject with If-Match); True when it was deleted."""
-        if self.etag is None:
-            return False
-        etag, self.etag = self.etag, None
-        try:
-            self.s3.delete_object(Bucket=self.bucket, Key=self.key, IfMatch=etag)
-        except botocore.exceptions.ClientError as error:
-            if _is_conflict(error) or _is_missing(error):
-                return False
-            raise
-        return True
+def record_job(manifest, entity_id, attempt, raw, now, max_attempts=DEFAULT_MAX_ATTEMPTS):
+    """Merge what a DescribeMailboxExportJob answer (or a listed job) says into attempt ``attempt``."""
+    entry = _entry(manifest, entity_id)
+    record = entry["attempts"][attempt - 1]
+    record.update(job_fields(raw))
+    if attempt == len(entry["attempts"]):
+        entry["state"] = mailbox_state(entry, record.get("state"), max_attempts)
+    manifest["updated"] = iso8601(now)
+    return record
 
 
-def snapshot(manifest):
-    """A deep copy of the manifest (for diffs and check mode)."""
-    return copy.deepcopy(manifest)
+def record_object(manifest, entity_id, now, **fields):
+    """Record the exported object of a COMPLETED mailbox (the fields of :data:`OBJECT_FIELDS`); fields not given
+    keep their recorded value, or are None."""
+    unknown = set(fields) - set(OBJECT_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown object fields: {', '.join(sorted(unknown))}")
+    entry = _entry(manifest, entity_id)
+    current = dict.fromkeys(OBJECT_FIELDS)
+    current.update(entry.get("object") or {})
+    current.update(fields)
+    current["verified"] = bool(current.get("verified"))
+    current["refused"] = bool(current.get("refused"))
+    entry["object"] = current
+    manifest["updated"] = iso8601(now)
+    return current
+
+
+# Reading
+
+
+def summary(manifest):
+    """Counts of the campaign's mailboxes by state, and how many exported objects were verified."""
+    counts = dict.fromkeys(("total", "verified") + tuple(state.lower() for state in MAILBOX_STATES), 0)
+    for entry in manifest["mailboxes"].values():
+        counts["total"] += 1
+        counts[entry["state"].lower()] += 1
+        if entry.get("object") and entry["object"].get("verified"):
+            counts["verified"] += 1
+    return counts
+
+
+def is_done(counts):
+    """Is a campaign with these :func:`summary` counts done: nothing pending, running or to be retried?"""
+    return counts["pending"] == 0 and counts["running"] == 0 and counts["failed"] == 0
+
+
+def verification_problems(manifest):
+    """``[{"id", "email", "level", "problem"}]``: the COMPLETED mailboxes whose object failed its last check."""
+    problems = []
+    for entity_id in sorted(manifest["mailboxes"]):
+        entry = manifest["mailboxes"][entity_id]
+        record = entry.get("object")
+        if entry["state"] != COMPLETED or not record or record.get("verified"):
+            continue
+        problems.append(
+            {"id": entity_id, "email": entry["email"], "level": object_level(record), "problem": record.get("problem")}
+        )
+    return problems

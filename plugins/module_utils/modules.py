@@ -9,6 +9,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.common import set_colle
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.mailops.workmail.plugins.module_utils.common import COLLECTION_NAME
 from ansible_collections.mailops.workmail.plugins.module_utils.common import COLLECTION_VERSION
+from ansible_collections.mailops.workmail.plugins.module_utils.s3 import S3Gateway
 from ansible_collections.mailops.workmail.plugins.module_utils.workmail import WorkMailClient
 
 
@@ -27,11 +28,16 @@ class WorkMailAnsibleModule(AnsibleAWSModule):
         """A :class:`WorkMailClient` over a boto3 WorkMail client built from the connection options."""
         return WorkMailClient(self.client("workmail"))
 
+    def s3_gateway(self):
+        """An :class:`~s3.S3Gateway` over a boto3 S3 client built from the connection options."""
+        return S3Gateway(self.client("s3"))
+
     def fail_json_workmail(self, error, **kwargs):
         """fail_json for a :class:`~errors.WorkMailError`: its message and its details.
 
-        A :class:`~errors.JobAWSError` (a botocore error about a known job) goes through ``fail_json_aws`` with
-        its botocore error, so the result has AWS's error code and message as well as the job's details.
+        An error that carries its botocore error as ``aws_error`` (a :class:`~errors.JobAWSError`, an
+        :class:`~s3.S3Error`) goes through ``fail_json_aws``, so the result has AWS's error code and message as
+        well as the error's details.
         """
         result = dict(error.details)
         result.update(kwargs)

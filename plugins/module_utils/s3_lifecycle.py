@@ -11,20 +11,19 @@ list back, leaving every other rule as S3 returned it.
 
 The plain functions (:func:`desired_rule`, :func:`normalize_rule`, :func:`merge_rule`) work on S3's own
 CamelCase rule documents and need neither Ansible nor botocore. :func:`get_lifecycle`, :func:`get_rules` and
-:func:`put_rules` take a boto3 S3 client (or anything with its method names) and retry throttling with
-amazon.aws's ``AWSRetry.jittered_backoff``. :func:`run_expiration_rule` is what the module calls.
+:func:`put_rules` take an :class:`~s3.S3Gateway` (retries, error classes). :func:`run_expiration_rule` is what the
+module calls.
 
 Errors the module explains itself are :mod:`errors` exceptions (a missing bucket, a bad parameter); every
-other botocore error propagates unchanged so the module can hand it to ``fail_json_aws``.
+other S3 error propagates as the gateway's :class:`~s3.S3Error`.
 """
 
 import copy
 import datetime
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import ParameterError
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import WorkMailError
+from ansible_collections.mailops.workmail.plugins.module_utils.s3 import S3BucketMissing
 from ansible_collections.mailops.workmail.plugins.module_utils.validation import validate_bucket_name
 
 DEFAULT_RULE_ID = "mailops-workmail-expiration"
@@ -48,10 +47,6 @@ INTEGER_KEYS = (
     "ObjectSizeGreaterThan",
     "ObjectSizeLessThan",
 )
-# S3's answers worth retrying besides AWSRetry's own list (Throttling, RequestLimitExceeded, InternalError,
-# ServiceUnavailable, ...): S3 throttles with SlowDown, OperationAborted means a conflicting operation on the
-# bucket is in progress, RequestTimeout that the connection was idle too long.
-RETRY_ERROR_CODES = ["SlowDown", "OperationAborted", "RequestTimeout"]
 
 
 class BucketNotFoundError(WorkMailError):
@@ -261,47 +256,39 @@ def to_document(value):
 # S3 calls
 
 
-def _call(client, operation, bucket, **kwargs):
-    retrying = AWSRetry.jittered_backoff(retries=10, delay=3, max_delay=60, catch_extra_error_codes=RETRY_ERROR_CODES)
-    try:
-        return retrying(getattr(client, operation))(Bucket=bucket, **kwargs)
-    except is_boto3_error_code("NoSuchBucket") as e:
-        raise BucketNotFoundError(bucket) from e
-
-
-def get_lifecycle(client, bucket):
+def get_lifecycle(s3, bucket):
     """The bucket's lifecycle configuration: ``{"Rules": [...]}`` plus any top-level setting S3 returns
-    (``TransitionDefaultMinimumObjectSize``); ``{"Rules": []}`` when the bucket has none."""
+    (``TransitionDefaultMinimumObjectSize``); ``{"Rules": []}`` when the bucket has none. ``s3`` is an
+    :class:`~s3.S3Gateway`."""
     try:
-        response = _call(client, "get_bucket_lifecycle_configuration", bucket)
-    except is_boto3_error_code("NoSuchLifecycleConfiguration"):
-        return {"Rules": []}
-    configuration = {key: value for key, value in response.items() if key != "ResponseMetadata"}
+        configuration = s3.get_lifecycle(bucket) or {}
+    except S3BucketMissing as error:
+        raise BucketNotFoundError(bucket) from error
     configuration["Rules"] = list(configuration.get("Rules") or [])
     return configuration
 
 
-def get_rules(client, bucket):
+def get_rules(s3, bucket):
     """The bucket's lifecycle rules, ``[]`` when it has no lifecycle configuration."""
-    return get_lifecycle(client, bucket)["Rules"]
+    return get_lifecycle(s3, bucket)["Rules"]
 
 
-def put_rules(client, bucket, rules, transition_default_minimum_object_size=None):
+def put_rules(s3, bucket, rules, transition_default_minimum_object_size=None):
     """Write ``rules`` as the bucket's whole lifecycle configuration; no rules deletes the configuration.
 
     ``transition_default_minimum_object_size``, when given, is sent along so a PUT does not reset the bucket's
     setting to S3's default.
     """
-    if not rules:
-        _call(client, "delete_bucket_lifecycle", bucket)
-        return
-    kwargs = {"LifecycleConfiguration": {"Rules": list(rules)}}
-    if transition_default_minimum_object_size:
-        kwargs["TransitionDefaultMinimumObjectSize"] = transition_default_minimum_object_size
-    _call(client, "put_bucket_lifecycle_configuration", bucket, **kwargs)
+    try:
+        if rules:
+            s3.put_lifecycle(bucket, {"Rules": list(rules)}, transition_default_minimum_object_size)
+        else:
+            s3.delete_lifecycle(bucket)
+    except S3BucketMissing as error:
+        raise BucketNotFoundError(bucket) from error
 
 
-def run_expiration_rule(client, params, check_mode=False):
+def run_expiration_rule(s3, params, check_mode=False):
     """Make the rule ``params["rule_id"]`` of ``params["bucket"]`` what ``params`` say; the module's result.
 
     ``params`` are the module's (validated) parameters. Returns ``{"changed", "rule", "rules", "diff"}``:
@@ -320,10 +307,10 @@ def run_expiration_rule(client, params, check_mode=False):
             params.get("abort_incomplete_multipart_upload_days"),
         )
 
-    configuration = get_lifecycle(client, bucket)
+    configuration = get_lifecycle(s3, bucket)
     changed, new_rules, before, after = merge_rule(configuration["Rules"], rule_id, desired)
     if changed and not check_mode:
-        put_rules(client, bucket, new_rules, configuration.get("TransitionDefaultMinimumObjectSize"))
+        put_rules(s3, bucket, new_rules, configuration.get("TransitionDefaultMinimumObjectSize"))
 
     return {
         "changed": changed,

@@ -14,7 +14,8 @@ job's Description as a trailing marker::
 jobs and finds its job by parsing that marker. The marker counts towards the 1023 characters AWS allows for a
 Description. Jobs started outside this collection have no marker and are never matched by token.
 
-``export_jobs`` re-exports everything here; import from either.
+A campaign (:mod:`campaign`) gives every attempt of every mailbox a token of its own
+(:func:`campaign_client_token`).
 """
 
 import hashlib
@@ -28,6 +29,8 @@ DERIVED_TOKEN_PREFIX = "mailops-"
 DERIVED_TOKEN_HEX_LENGTH = 48
 DERIVED_TOKEN_LENGTH = len(DERIVED_TOKEN_PREFIX) + DERIVED_TOKEN_HEX_LENGTH
 CANCEL_TOKEN_PREFIX = "mailops-cancel-"
+CAMPAIGN_TOKEN_PREFIX = "mailops-c-"
+CAMPAIGN_TOKEN_HEX_LENGTH = 48
 
 # Greedy token followed by "]" at the very end: a token that itself contains "]" still round-trips.
 _MARKER_RE = re.compile(r"\[mailops:client_token=([\x21-\x7e]+)\]\Z")
@@ -49,9 +52,27 @@ def derive_client_token(organization_id, entity_id, bucket, prefix, role_arn, km
         "s3_bucket": bucket,
         "s3_prefix": prefix,
     }
+    return DERIVED_TOKEN_PREFIX + _digest(document, DERIVED_TOKEN_HEX_LENGTH)
+
+
+def _digest(document, length):
+    """The first ``length`` hex digits of the SHA-256 of ``document``'s canonical JSON (sorted keys, no whitespace,
+    ASCII only): the same on every Python version and machine."""
     canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    digest = hashlib.sha256(canonical.encode("ascii")).hexdigest()
-    return DERIVED_TOKEN_PREFIX + digest[:DERIVED_TOKEN_HEX_LENGTH]
+    return hashlib.sha256(canonical.encode("ascii")).hexdigest()[:length]
+
+
+def campaign_client_token(organization_id, entity_id, campaign, attempt):
+    """The ClientToken of ``attempt`` (1, 2, ...) of mailbox ``entity_id`` in ``campaign`` (a valid campaign name).
+
+    ``"mailops-c-"`` and the first 48 hex digits of the SHA-256 of the canonical JSON of ``{"attempt", "campaign",
+    "entity_id", "organization_id"}``: the same everywhere, different for every attempt, mailbox, campaign and
+    organization. ``entity_id`` is the WorkMail id (as ListUsers/ListResources give it).
+    """
+    if not isinstance(attempt, int) or isinstance(attempt, bool) or attempt < 1:
+        raise ValueError(f"attempt must be a positive integer, got {attempt!r}")
+    document = {"attempt": attempt, "campaign": campaign, "entity_id": entity_id, "organization_id": organization_id}
+    return CAMPAIGN_TOKEN_PREFIX + _digest(document, CAMPAIGN_TOKEN_HEX_LENGTH)
 
 
 def cancel_client_token(job_id):

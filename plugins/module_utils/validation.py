@@ -13,11 +13,16 @@ the request has been sent) and, for bucket names, S3's own naming rules, which a
 import re
 
 from ansible_collections.mailops.workmail.plugins.module_utils.common import JOB_STATES
+from ansible_collections.mailops.workmail.plugins.module_utils.common import MAX_RUNNING_JOBS_PER_ORGANIZATION
+from ansible_collections.mailops.workmail.plugins.module_utils.common import MIN_POLL_INTERVAL
+from ansible_collections.mailops.workmail.plugins.module_utils.common import ORGANIZATION_EXPORT_DEFAULTS
+from ansible_collections.mailops.workmail.plugins.module_utils.common import VERIFY_CHOICES
 from ansible_collections.mailops.workmail.plugins.module_utils.common import WORKMAIL_REGIONS
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import ParameterError
 from ansible_collections.mailops.workmail.plugins.module_utils.tokens import MARKER_PREFIX
 from ansible_collections.mailops.workmail.plugins.module_utils.tokens import MARKER_SUFFIX
 from ansible_collections.mailops.workmail.plugins.module_utils.tokens import MAX_DESCRIPTION_LENGTH
+from ansible_collections.mailops.workmail.plugins.module_utils.tokens import campaign_client_token
 from ansible_collections.mailops.workmail.plugins.module_utils.tokens import description_budget
 
 ORGANIZATION_ID_RE = re.compile(r"^m-[0-9a-f]{32}\Z")
@@ -31,6 +36,7 @@ ROLE_RESOURCE_RE = re.compile(r"^role/(?:[A-Za-z0-9_+=,.@-]+/)*[A-Za-z0-9_+=,.@-
 KMS_KEY_ID_RE = re.compile(
     r"^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|mrk-[0-9a-fA-F]{32})\Z"
 )
+CAMPAIGN_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}\Z")
 IPV4_RE = re.compile(r"^[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\Z")
 ARN_RE = re.compile(r"^arn:([^:]*):([^:]*):([^:]*):([^:]*):(.*)\Z", re.DOTALL)
 
@@ -209,6 +215,19 @@ def validate_prefix(value, parameter="s3_prefix"):
     return value
 
 
+def validate_provisioned_prefix(value, parameter="s3_prefix"):
+    """A prefix the export_prerequisites role can scope the export role to: it ends with ``/`` and has no ``*``
+    (the role's permissions cover ``<prefix>*``, so a ``*`` or a missing ``/`` would widen them)."""
+    validate_prefix(value, parameter)
+    if not value.endswith("/") or "*" in value:
+        raise ParameterError(
+            parameter,
+            "must end with / and contain no * when the destination is provisioned (the export role may write under "
+            f"<prefix>* only), got {_shown(value)}",
+        )
+    return value
+
+
 def validate_client_token(value, parameter="client_token"):
     """1 to 128 printable ASCII characters without spaces (``[\\x21-\\x7e]+``)."""
     _require_str(value, parameter)
@@ -279,6 +298,19 @@ def validate_states(values, parameter="state"):
     return list(values)
 
 
+def _require_start_parameters_without_job(params):
+    """With state=absent and neither job_id nor client_token, the token is derived from the start parameters."""
+    if params.get("job_id") is not None or params.get("client_token") is not None:
+        return
+    for name in START_PARAMETERS:
+        if params.get(name) is None:
+            raise ParameterError(
+                name,
+                "is required with state=absent when neither job_id nor client_token is given "
+                "(the client token is derived from the start parameters)",
+            )
+
+
 def validate_export_params(params, region):
     """Validate the parameters of workmail_mailbox_export (state present or absent) before any AWS call.
 
@@ -312,14 +344,7 @@ def validate_export_params(params, region):
                 "job_id", "is only used with state=absent; with state=present the job is identified by its client token"
             )
     elif state == "absent":
-        if params.get("job_id") is None and params.get("client_token") is None:
-            for name in START_PARAMETERS:
-                if params.get(name) is None:
-                    raise ParameterError(
-                        name,
-                        "is required with state=absent when neither job_id nor client_token is given "
-                        "(the client token is derived from the start parameters)",
-                    )
+        _require_start_parameters_without_job(params)
     else:
         raise ParameterError("state", f"must be present or absent, got {_shown(state)}")
     return params
@@ -338,4 +363,71 @@ def validate_info_params(params, region):
     if params.get("s3_bucket") is not None:
         validate_bucket_filter(params["s3_bucket"])
     validate_states(params.get("state"))
+    return params
+
+
+# The organization export (workmail_organization_export)
+
+
+def validate_campaign(campaign, parameter="campaign"):
+    """``campaign`` itself when it is a valid campaign name: 1 to 64 of ``A-Z a-z 0-9 . _ -``."""
+    if not isinstance(campaign, str) or not CAMPAIGN_RE.match(campaign):
+        raise ParameterError(
+            parameter, f"must be 1 to 64 characters of A-Z, a-z, 0-9, '.', '_' and '-', got {campaign!r}"
+        )
+    return campaign
+
+
+def validate_integer(value, parameter, minimum=1, maximum=None):
+    """An integer (not a boolean, not text) from ``minimum`` to ``maximum`` (no upper bound when None)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum or (maximum and value > maximum):
+        bounds = f"from {minimum} to {maximum}" if maximum else f"of at least {minimum}"
+        raise ParameterError(parameter, f"must be an integer {bounds}, got {_shown(value)}")
+    return value
+
+
+def validate_max_concurrent_jobs(value, parameter="max_concurrent_jobs"):
+    """1 to 10: AWS runs at most 10 export jobs per organization."""
+    return validate_integer(value, parameter, 1, MAX_RUNNING_JOBS_PER_ORGANIZATION)
+
+
+def validate_verify(value, parameter="verify"):
+    """One of the verify levels, or ``none``."""
+    if value not in VERIFY_CHOICES:
+        raise ParameterError(parameter, f"must be one of {', '.join(VERIFY_CHOICES)}, got {_shown(value)}")
+    return value
+
+
+def validate_selection(include, exclude, mailboxes):
+    """``mailboxes`` names exactly the mailboxes to export: not with include or exclude, and not empty."""
+    if mailboxes is None:
+        return
+    if include or exclude:
+        raise ParameterError("mailboxes", "cannot be combined with include or exclude")
+    if not mailboxes:
+        raise ParameterError("mailboxes", "must name at least one mailbox")
+
+
+def validate_organization_export_params(params, region):
+    """The parameters of workmail_organization_export, validated before any AWS call (ParameterError otherwise),
+    with the defaults of ``common.ORGANIZATION_EXPORT_DEFAULTS`` filled in where a value is missing or None."""
+    params = dict(ORGANIZATION_EXPORT_DEFAULTS, **{name: value for name, value in params.items() if value is not None})
+    validate_region(region)
+    validate_organization_id(params.get("organization_id"))
+    validate_campaign(params.get("campaign"))
+    parse_role_arn(params.get("role_arn"))
+    parse_kms_key_arn(params.get("kms_key_arn"), region=region)
+    validate_bucket_name(params.get("s3_bucket"))
+    validate_prefix(params.get("s3_prefix"))
+    token = campaign_client_token(params["organization_id"], "x", params["campaign"], 1)
+    validate_description(params.get("description"), token)
+    validate_max_concurrent_jobs(params.get("max_concurrent_jobs"))
+    validate_integer(params.get("max_attempts"), "max_attempts")
+    validate_verify(params.get("verify"))
+    validate_integer(params.get("lock_ttl"), "lock_ttl")
+    validate_integer(params.get("wait_timeout"), "wait_timeout")
+    validate_integer(params.get("poll_interval"), "poll_interval", MIN_POLL_INTERVAL)
+    if params.get("lock_owner") is not None and not str(params["lock_owner"]).strip():
+        raise ParameterError("lock_owner", "must not be empty")
+    validate_selection(params.get("include"), params.get("exclude"), params.get("mailboxes"))
     return params

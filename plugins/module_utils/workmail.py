@@ -6,8 +6,8 @@
 """The one place that talks to the WorkMail API: retries, pagination and error mapping.
 
 :class:`WorkMailClient` wraps anything with boto3's WorkMail method names (a boto3 client, or a fake in unit
-tests). Every call goes through amazon.aws's ``AWSRetry.jittered_backoff`` (extended to WorkMail's throttling
-codes and to every HTTP 5xx answer). ``ListMailboxExportJobs`` has no botocore paginator, so the listing loops
+tests). Every call is retried with the collection's retry rule (:mod:`retries`: amazon.aws's jittered backoff
+extended to WorkMail's throttling codes, every HTTP 5xx answer and lost connections). ``ListMailboxExportJobs`` has no botocore paginator, so the listing loops
 on NextToken itself.
 
 Errors the domain needs are mapped to :mod:`errors` exceptions; every other botocore error propagates unchanged
@@ -18,123 +18,39 @@ from datetime import timezone
 from email.utils import parsedate_to_datetime
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import CancelRefusedError
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import JobNotFoundError
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import LimitError
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import WorkMailError
+from ansible_collections.mailops.workmail.plugins.module_utils.retries import RetryPolicy
+from ansible_collections.mailops.workmail.plugins.module_utils.retries import error_code
 
-try:
-    import botocore
-except ImportError:
-    pass  # caught by AnsibleAWSModule
-
-# Error codes retried besides AWSRetry's own list (which lacks ThrottlingException, the code WorkMail uses).
-RETRY_ERROR_CODES = (
-    "ThrottlingException",
-    "ThrottledException",
-    "TooManyRequestsException",
-    "RequestThrottled",
-    "RequestThrottledException",
-    "SlowDown",
-    "InternalServerError",
-    "InternalServerException",
-    "ServiceUnavailableException",
-    "ServiceFailure",
-)
 PAGE_SIZE = 100
-# What a lost connection looks like: botocore retries it itself, and raises it when its last attempt fails too.
-CONNECTION_ERROR = "ConnectionError"
-
-
-def is_client_error(error):
-    """Is this an answer from AWS (a ClientError), as opposed to a failure to get one?"""
-    try:
-        return isinstance(error, botocore.exceptions.ClientError)
-    except NameError:
-        return False
-
-
-def is_aws_error(error):
-    """Is this a botocore error (an answer from AWS, or a failure to get one) that ``fail_json_aws`` reports?"""
-    try:
-        return isinstance(error, (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError))
-    except NameError:
-        return False
-
-
-def _retried_exceptions():
-    """ClientError (answers) and botocore's connection failures; nothing when botocore is missing."""
-    try:
-        return (
-            botocore.exceptions.ClientError,
-            botocore.exceptions.HTTPClientError,
-            botocore.exceptions.ConnectionError,
-        )
-    except NameError:
-        return type(None)
-
-
-class WorkMailRetry(AWSRetry):
-    """AWSRetry that also retries WorkMail's throttling codes, HTTP 429, every HTTP 5xx answer and lost connections.
-
-    Retrying after a lost connection is safe for every call this collection makes: StartMailboxExportJob and
-    CancelMailboxExportJob carry a ClientToken, so the service answers a repeated request with the same job, and
-    the other calls only read.
-    """
-
-    base_class = _retried_exceptions()
-
-    @staticmethod
-    def status_code_from_exception(error):
-        if not is_client_error(error):
-            return (CONNECTION_ERROR, None)
-        response = error.response or {}
-        code = (response.get("Error") or {}).get("Code")
-        status = (response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
-        return (code, status)
-
-    @staticmethod
-    def found(response_code, catch_extra_error_codes=None):
-        code, status = response_code
-        if code == CONNECTION_ERROR or (isinstance(status, int) and (status == 429 or status >= 500)):
-            return True
-        extra = list(RETRY_ERROR_CODES) + list(catch_extra_error_codes or ())
-        return AWSRetry.found(code, extra)
 
 
 def _error_code(error):
-    response = getattr(error, "response", None) or {}
-    return (response.get("Error") or {}).get("Code")
+    return error_code(error)[0]
 
 
 def _error_message(error):
-    response = getattr(error, "response", None) or {}
-    return (response.get("Error") or {}).get("Message") or str(error)
+    return error_code(error)[2]
 
 
 class WorkMailClient:
     """WorkMail operations for the export modules.
 
     ``client`` is a boto3 WorkMail client (``module.client("workmail")``) or any object with the same method
-    names. ``retries``, ``delay`` and ``max_delay`` configure the jittered backoff of every call.
+    names; ``retry`` a :class:`~retries.RetryPolicy` (the default: 10 tries, waiting 3 s growing to at most
+    60 s, jittered).
     """
 
-    def __init__(self, client, retries=10, delay=3, max_delay=60):
+    def __init__(self, client, retry=None):
         self._client = client
-        self._retries = retries
-        self._delay = delay
-        self._max_delay = max_delay
+        self._retry = retry or RetryPolicy()
         self.last_response_time = None
 
     def _call(self, operation, extra_retry_codes=None, **kwargs):
-        decorator = WorkMailRetry.jittered_backoff(
-            retries=self._retries,
-            delay=self._delay,
-            max_delay=self._max_delay,
-            catch_extra_error_codes=extra_retry_codes,
-        )
-        response = decorator(getattr(self._client, operation))(**kwargs)
+        response = self._retry.wrap(getattr(self._client, operation), extra_retry_codes)(**kwargs)
         self._remember_date(response)
         return response
 

@@ -203,13 +203,9 @@ rules:
   sample: [archive-logs, mailops-workmail-expiration]
 """
 
-try:
-    import botocore
-except ImportError:
-    pass  # caught by AnsibleAWSModule
-
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import WorkMailError
 from ansible_collections.mailops.workmail.plugins.module_utils.modules import WorkMailAnsibleModule
+from ansible_collections.mailops.workmail.plugins.module_utils.s3 import S3Error
 from ansible_collections.mailops.workmail.plugins.module_utils.s3_lifecycle import DEFAULT_RULE_ID
 from ansible_collections.mailops.workmail.plugins.module_utils.s3_lifecycle import run_expiration_rule
 from ansible_collections.mailops.workmail.plugins.module_utils.s3_lifecycle import validate_expiration_rule_params
@@ -238,15 +234,15 @@ def main():
     except WorkMailError as e:
         module.fail_json_workmail(e)
 
-    client = module.client("s3")
     try:
-        result = run_expiration_rule(client, module.params, check_mode=module.check_mode)
+        result = run_expiration_rule(module.s3_gateway(), module.params, check_mode=module.check_mode)
+    except S3Error as e:
+        module.fail_json_aws(
+            e.aws_error,
+            msg=f"Failed to manage lifecycle rule {module.params['rule_id']!r} of bucket {module.params['bucket']!r}",
+        )
     except WorkMailError as e:
         module.fail_json_workmail(e)
-    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
-        module.fail_json_aws(
-            e, msg=f"Failed to manage lifecycle rule {module.params['rule_id']!r} of bucket {module.params['bucket']!r}"
-        )
 
     diff = result.pop("diff")
     if module._diff:

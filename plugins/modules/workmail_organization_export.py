@@ -454,11 +454,17 @@ try:
 except ImportError:
     pass  # caught by AnsibleAWSModule
 
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.mailops.workmail.plugins.module_utils.campaign import run_organization_pass
-from ansible_collections.mailops.workmail.plugins.module_utils.campaign import validate_organization_export_params
+from ansible_collections.mailops.workmail.plugins.module_utils.common import DEFAULT_LOCK_TTL
+from ansible_collections.mailops.workmail.plugins.module_utils.common import DEFAULT_MAX_ATTEMPTS
+from ansible_collections.mailops.workmail.plugins.module_utils.common import DEFAULT_POLL_INTERVAL
+from ansible_collections.mailops.workmail.plugins.module_utils.common import DEFAULT_VERIFY
+from ansible_collections.mailops.workmail.plugins.module_utils.common import DEFAULT_WAIT_TIMEOUT
+from ansible_collections.mailops.workmail.plugins.module_utils.common import MAX_RUNNING_JOBS_PER_ORGANIZATION
+from ansible_collections.mailops.workmail.plugins.module_utils.common import VERIFY_CHOICES
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import WorkMailError
 from ansible_collections.mailops.workmail.plugins.module_utils.modules import WorkMailAnsibleModule
+from ansible_collections.mailops.workmail.plugins.module_utils.validation import validate_organization_export_params
 
 
 def main():
@@ -475,15 +481,15 @@ def main():
         include=dict(type="list", elements="str"),
         exclude=dict(type="list", elements="str"),
         mailboxes=dict(type="list", elements="str"),
-        max_concurrent_jobs=dict(type="int", default=10),
-        max_attempts=dict(type="int", default=3),
-        verify=dict(type="str", choices=["basic", "deep", "none"], default="basic"),
+        max_concurrent_jobs=dict(type="int", default=MAX_RUNNING_JOBS_PER_ORGANIZATION),
+        max_attempts=dict(type="int", default=DEFAULT_MAX_ATTEMPTS),
+        verify=dict(type="str", choices=list(VERIFY_CHOICES), default=DEFAULT_VERIFY),
         local_manifest=dict(type="path"),
         lock_owner=dict(type="str"),
-        lock_ttl=dict(type="int", default=900),
+        lock_ttl=dict(type="int", default=DEFAULT_LOCK_TTL),
         wait=dict(type="bool", default=False),
-        wait_timeout=dict(type="int", default=86400),
-        poll_interval=dict(type="int", default=60),
+        wait_timeout=dict(type="int", default=DEFAULT_WAIT_TIMEOUT),
+        poll_interval=dict(type="int", default=DEFAULT_POLL_INTERVAL),
     )
     module = WorkMailAnsibleModule(
         argument_spec=argument_spec,
@@ -492,14 +498,10 @@ def main():
     )
 
     try:
-        validate_organization_export_params(module.params, module.region)
-    except WorkMailError as e:
-        module.fail_json_workmail(e)
-
-    workmail = module.workmail_client()
-    s3 = module.client("s3", retry_decorator=AWSRetry.jittered_backoff())
-    try:
-        result = run_organization_pass(workmail, s3, module.params, check_mode=module.check_mode, region=module.region)
+        params = validate_organization_export_params(module.params, module.region)
+        result = run_organization_pass(
+            module.workmail_client(), module.s3_gateway(), params, check_mode=module.check_mode, region=module.region
+        )
     except WorkMailError as e:
         module.fail_json_workmail(e)
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:

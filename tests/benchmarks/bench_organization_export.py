@@ -49,13 +49,14 @@ sys.path[:0] = [COLLECTIONS, os.path.join(ROOT, "tests", "emulator")]
 
 # pylint: disable=wrong-import-position
 from ansible_collections.mailops.workmail.plugins.module_utils.campaign import run_organization_pass  # noqa: E402
-from ansible_collections.mailops.workmail.plugins.module_utils.campaign import (  # noqa: E402
-    validate_organization_export_params,
-)
 from ansible_collections.mailops.workmail.plugins.module_utils.common import JOB_RUNNING  # noqa: E402
 from ansible_collections.mailops.workmail.plugins.module_utils.export_jobs import run_export_job  # noqa: E402
-from ansible_collections.mailops.workmail.plugins.module_utils.manifest import manifest_key  # noqa: E402
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest_store import manifest_key  # noqa: E402
+from ansible_collections.mailops.workmail.plugins.module_utils.s3 import S3Gateway  # noqa: E402
 from ansible_collections.mailops.workmail.plugins.module_utils.validation import validate_export_params  # noqa: E402
+from ansible_collections.mailops.workmail.plugins.module_utils.validation import (  # noqa: E402
+    validate_organization_export_params,
+)
 from ansible_collections.mailops.workmail.plugins.module_utils.workmail import PAGE_SIZE  # noqa: E402
 from ansible_collections.mailops.workmail.plugins.module_utils.workmail import WorkMailClient  # noqa: E402
 from workmail_emulator.harness import start_local_aws  # noqa: E402
@@ -236,12 +237,12 @@ def organization_export(run, poll_interval):
         "wait_timeout": 14 * 86400,
         "poll_interval": poll_interval,
     }
-    validate_organization_export_params(params, REGION)
+    params = validate_organization_export_params(params, REGION)
     passes = 0
     listings = 0
     deadline = run.clock.time() + params["wait_timeout"]
     while True:
-        result = run_organization_pass(run.workmail(), run.s3, params, now=run.clock.now, region=REGION)
+        result = run_organization_pass(run.workmail(), S3Gateway(run.s3), params, now=run.clock.now, region=REGION)
         passes += 1
         listings += result["pass"]["api_calls"]["list_mailbox_export_jobs"]
         if result["done"]:

@@ -18,17 +18,19 @@ import pytest
 from ansible_collections.mailops.workmail.plugins.module_utils import campaign as cp
 from ansible_collections.mailops.workmail.plugins.module_utils import export_verify as ev
 from ansible_collections.mailops.workmail.plugins.module_utils import manifest as mf
+from ansible_collections.mailops.workmail.plugins.module_utils.common import VERIFY_CHOICES
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import ParameterError
-from ansible_collections.mailops.workmail.plugins.module_utils.workmail import WorkMailClient
+from ansible_collections.mailops.workmail.plugins.module_utils.s3 import S3BucketMissing
+from ansible_collections.mailops.workmail.plugins.module_utils.validation import validate_organization_export_params
+from ansible_collections.mailops.workmail.plugins.module_utils.validation import validate_verify
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.campaign_fakes import FakeCampaign
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.campaign_fakes import s3_gateway
 from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import BUCKET
 from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import KEY_ARN
 from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import ORG_ID
 from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import PREFIX
 from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import REGION
 from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import ROLE_ARN
-from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import FakeClock
-from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import standard_fake
-from botocore.exceptions import ClientError
 from moto import mock_aws
 
 ENTITY = "a11ce0d1-2b3c-4d5e-8f60-7a8b9c0d1e2f"
@@ -144,7 +146,7 @@ def put_export(s3, body, total, log_key=LOG_KEY, zip_key=ZIP_KEY, log=None):
 
 
 def verify(s3, body, etag=None, **kwargs):
-    return ev.deep_verify(s3, BUCKET, ZIP_KEY, size=len(body), etag=etag, job_id=JOB_ID, **kwargs)
+    return ev.deep_verify(s3_gateway(s3), BUCKET, ZIP_KEY, size=len(body), etag=etag, job_id=JOB_ID, **kwargs)
 
 
 # deep_verify
@@ -247,7 +249,7 @@ def test_without_a_job_id_the_listing_looks_for_the_archive_name(s3):
     body = make_zip(messages(3))
     put_export(s3, body, 3, log_key=f"{FOLDER}/report-{JOB_ID}.json")
 
-    found = ev.deep_verify(s3, BUCKET, ZIP_KEY, size=len(body))
+    found = ev.deep_verify(s3_gateway(s3), BUCKET, ZIP_KEY, size=len(body))
 
     assert found["verified"] is True, found
     assert found["log_key"] == f"{FOLDER}/report-{JOB_ID}.json"
@@ -293,7 +295,7 @@ def test_many_entries_with_few_ranged_gets(s3):
     body = make_zip(messages(2000, size=20), compression=zipfile.ZIP_DEFLATED)
     etag = put_export(s3, body, 2000)
     counter = GetCounter(s3)
-    reader = ev.S3RangeReader(s3, BUCKET, ZIP_KEY, etag=etag, block_size=64 * 1024)
+    reader = ev.S3RangeReader(s3_gateway(s3), BUCKET, ZIP_KEY, etag=etag, block_size=64 * 1024)
 
     assert ev.count_archive_entries(reader) == 2000
     assert reader.size == len(body)
@@ -414,9 +416,10 @@ def test_other_errors_propagate(s3):
     body = make_zip(messages(2))
     put_export(s3, body, 2)
 
-    with pytest.raises(ClientError) as error:
-        ev.deep_verify(s3, "no-such-bucket-here", ZIP_KEY, size=len(body))
-    assert error.value.response["Error"]["Code"] == "NoSuchBucket"
+    with pytest.raises(S3BucketMissing) as error:
+        ev.deep_verify(s3_gateway(s3), "no-such-bucket-here", ZIP_KEY, size=len(body))
+    assert error.value.code == "NoSuchBucket"
+    assert "the export archive s3://no-such-bucket-here/" in error.value.message
 
 
 def test_replaced_object_is_a_problem(s3):
@@ -470,7 +473,7 @@ def test_interrupted_download_resumes_where_it_stopped(s3):
             return response
 
     flaky = Flaky(s3)
-    digest, read = ev.sha384_of_object(flaky, BUCKET, ZIP_KEY, size=len(body), chunk_size=1000)
+    digest, read = ev.sha384_of_object(s3_gateway(flaky), BUCKET, ZIP_KEY, size=len(body), chunk_size=1000)
     assert (digest, read) == (hashlib.sha384(body).hexdigest(), len(body))
     assert flaky.requests == [None, "bytes=1000-"]
 
@@ -493,7 +496,7 @@ def test_log_candidates():
 def test_range_reader_reads_and_seeks(s3):
     body = bytes(range(256)) * 40
     put(s3, "blob", body)
-    reader = ev.S3RangeReader(s3, BUCKET, "blob", block_size=1000, max_segments=2)
+    reader = ev.S3RangeReader(s3_gateway(s3), BUCKET, "blob", block_size=1000, max_segments=2)
     assert reader.seekable() and reader.readable() and not reader.writable()
     assert reader.seek(0, io.SEEK_END) == len(body)
     assert reader.seek(-22, io.SEEK_END) == len(body) - 22
@@ -525,14 +528,13 @@ def test_range_reader_reads_and_seeks(s3):
 # Verify levels in the manifest and the campaign
 
 
-def test_verify_level_keeps_booleans():
-    assert cp.verify_level(True) == "basic"
-    assert cp.verify_level(False) == "none"
-    assert cp.verify_level(None) == "none"
-    assert [cp.verify_level(level) for level in ("basic", "deep", "none")] == ["basic", "deep", "none"]
-    with pytest.raises(ParameterError):
-        cp.verify_level("full")
-    assert cp.VERIFY_CHOICES == ("basic", "deep", "none")
+def test_verify_choices():
+    assert VERIFY_CHOICES == ("basic", "deep", "none")
+    for level in VERIFY_CHOICES:
+        assert validate_verify(level) == level
+    for wrong in (True, False, None, "full"):
+        with pytest.raises(ParameterError):
+            validate_verify(wrong)
 
 
 def test_deep_is_a_valid_module_parameter():
@@ -547,10 +549,10 @@ def test_deep_is_a_valid_module_parameter():
         "max_attempts": 3,
         "verify": "deep",
     }
-    assert cp.validate_organization_export_params(params, REGION)["verify"] == "deep"
+    assert validate_organization_export_params(params, REGION)["verify"] == "deep"
 
 
-def old_manifest():
+def completed_manifest():
     manifest = mf.new_manifest(CAMPAIGN, ORG_ID, REGION, BUCKET, PREFIX, KEY_ARN, ROLE_ARN, START)
     mf.add_mailboxes(manifest, [{"id": ENTITY, "email": "alice@example.com", "name": "alice"}], START)
     entry = manifest["mailboxes"][ENTITY]
@@ -558,8 +560,8 @@ def old_manifest():
     entry["attempts"] = [
         {"attempt": 1, "client_token": "t", "job_id": JOB_ID, "state": "COMPLETED", "s3_path": ZIP_KEY}
     ]
-    # An object record as written before verify levels existed.
     entry["object"] = {
+        "level": "basic",
         "key": ZIP_KEY,
         "size": 10,
         "etag": '"e"',
@@ -572,31 +574,32 @@ def old_manifest():
     return manifest
 
 
-def test_older_manifests_are_accepted_and_read_as_basic():
-    manifest = old_manifest()
+def test_object_records_have_a_known_level():
+    manifest = completed_manifest()
     assert mf.validate_manifest(manifest) is manifest
     assert mf.object_level(manifest["mailboxes"][ENTITY]["object"]) == "basic"
     assert mf.object_level(None) is None
-    record = cp.record_object(manifest, ENTITY, START, level="deep", archive_entries=3)
+    record = mf.record_object(manifest, ENTITY, START, level="deep", archive_entries=3)
     assert set(record) == set(mf.OBJECT_FIELDS)
     assert record["key"] == ZIP_KEY and record["verified"] is True and record["log_key"] is None
-    manifest["mailboxes"][ENTITY]["object"]["level"] = "forensic"
-    with pytest.raises(mf.ManifestError, match="unknown verify level"):
-        mf.validate_manifest(manifest)
+    for level in ("forensic", None):
+        manifest["mailboxes"][ENTITY]["object"]["level"] = level
+        with pytest.raises(mf.ManifestError, match="unknown verify level"):
+            mf.validate_manifest(manifest)
 
 
 def test_check_object_basic_then_deep(s3):
     body = make_zip(messages(5))
     put_export(s3, body, 5)
-    manifest = old_manifest()
+    manifest = completed_manifest()
     manifest["mailboxes"][ENTITY]["object"] = None
 
-    fields, downloaded = cp.check_object(s3, manifest, ENTITY, "basic", START)
+    fields, downloaded = ev.check_object(s3_gateway(s3), manifest, ENTITY, "basic", START)
     assert downloaded == 0
     assert fields["level"] == "basic" and fields["verified"] is True and fields["sha384"] is None
     assert fields["checked"] == "2026-11-22T12:00:00+00:00"
 
-    fields, downloaded = cp.check_object(s3, manifest, ENTITY, "deep", START)
+    fields, downloaded = ev.check_object(s3_gateway(s3), manifest, ENTITY, "deep", START)
     assert downloaded == len(body)
     assert fields["level"] == "deep" and fields["verified"] is True
     assert fields["sha384"] == hashlib.sha384(body).hexdigest()
@@ -608,9 +611,9 @@ def test_check_object_deep_skips_the_download_when_the_basic_check_fails(s3):
     body = make_zip(messages(5))
     s3.put_object(Bucket=BUCKET, Key=ZIP_KEY, Body=body)  # not SSE-KMS
     counter = GetCounter(s3)
-    manifest = old_manifest()
+    manifest = completed_manifest()
 
-    fields, downloaded = cp.check_object(s3, manifest, ENTITY, "deep", START)
+    fields, downloaded = ev.check_object(s3_gateway(s3), manifest, ENTITY, "deep", START)
 
     assert downloaded == 0 and counter.calls == []
     assert fields["verified"] is False and fields["level"] == "deep"
@@ -641,24 +644,12 @@ def test_lock_heartbeat_refreshes_at_most_once_per_interval():
     assert lock.refreshed == 2
 
 
-class Campaign:
+class Campaign(FakeCampaign):
     """Three mailboxes (alice, bob, room1) of a fake WorkMail whose exports land in the moto S3."""
 
     def __init__(self, s3):
-        self.fake = standard_fake(clock=FakeClock(START))
-        self.client = WorkMailClient(self.fake, retries=2, delay=0, max_delay=0)
-        self.s3 = s3
-        self.store = mf.ManifestStore(s3, BUCKET, mf.manifest_key(PREFIX, CAMPAIGN))
-        self.manifest = mf.new_manifest(CAMPAIGN, ORG_ID, REGION, BUCKET, PREFIX, KEY_ARN, ROLE_ARN, START)
-        mf.add_mailboxes(self.manifest, cp.discover(self.client, ORG_ID, {}, self.manifest), START)
-        self.etag = self.store.save(self.manifest, None)
+        super().__init__(s3, CAMPAIGN, START)
         self.bodies = {}
-
-    def run(self, **kwargs):
-        self.manifest, self.etag, result = cp.run_pass(
-            self.client, self.s3, self.store, self.manifest, self.etag, self.fake.clock.now(), **kwargs
-        )
-        return result
 
     def complete_running(self, tamper=None):
         for job in list(self.fake.jobs.values()):
@@ -730,7 +721,7 @@ def test_a_failed_deep_check_is_reported_once(s3):
 
 def test_verify_none_checks_nothing(s3):
     run = Campaign(s3)
-    run.run(verify=False)
+    run.run(verify="none")
     run.fake.clock.advance(minutes=10)
     run.complete_running()
     heads = []

@@ -3,7 +3,7 @@
 # Copyright: Contributors to the mailops.workmail project
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""An in-memory stand-in for a boto3 S3 client with S3's conditional writes, for campaign unit tests.
+"""Campaign unit tests' stand-ins: an in-memory S3 client with S3's conditional writes, and a campaign over it.
 
 PutObject honours ``IfMatch`` (412 PreconditionFailed when the ETag differs, 404 NoSuchKey when the object is
 missing) and ``IfNoneMatch="*"`` (412 when the object exists); DeleteObject honours ``IfMatch`` the same way. This
@@ -16,6 +16,25 @@ import copy
 import hashlib
 import io
 
+from ansible_collections.mailops.workmail.plugins.module_utils.campaign import PassSettings
+from ansible_collections.mailops.workmail.plugins.module_utils.campaign import SavedManifest
+from ansible_collections.mailops.workmail.plugins.module_utils.campaign import discover
+from ansible_collections.mailops.workmail.plugins.module_utils.campaign import run_pass
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import add_mailboxes
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import new_manifest
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest_store import ManifestStore
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest_store import manifest_key
+from ansible_collections.mailops.workmail.plugins.module_utils.retries import RetryPolicy
+from ansible_collections.mailops.workmail.plugins.module_utils.s3 import S3Gateway
+from ansible_collections.mailops.workmail.plugins.module_utils.workmail import WorkMailClient
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import BUCKET
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import KEY_ARN
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import ORG_ID
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import PREFIX
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import REGION
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import ROLE_ARN
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import FakeClock
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import standard_fake
 from botocore.exceptions import ClientError
 
 
@@ -121,3 +140,43 @@ class FakeS3:
                 raise s3_error("PreconditionFailed", 412, "DeleteObject")
         self.objects.pop(location, None)
         return {}
+
+
+def s3_gateway(client):
+    """The collection's S3 gateway over ``client``: two tries for every call, without waiting."""
+    return S3Gateway(client, RetryPolicy(retries=2, delay=0, max_delay=0))
+
+
+class FakeCampaign:
+    """A campaign of the mailboxes of a fake WorkMail organization (:func:`workmail_fakes.standard_fake`: alice, bob,
+    room1, plus ``extra_users`` users user01, user02, ... of 105, 205, ... MB) exporting to ``s3`` (a FakeS3 or a
+    moto client), with its manifest saved; :meth:`run` makes one pass."""
+
+    def __init__(self, s3, campaign, start, extra_users=0):
+        self.fake = standard_fake(clock=FakeClock(start))
+        for number in range(1, extra_users + 1):
+            self.fake.add_user(f"user{number:02d}", f"user{number:02d}@example.com", size_mb=number * 100 + 5)
+        self.campaign = campaign
+        self.client = WorkMailClient(self.fake, RetryPolicy(retries=2, delay=0, max_delay=0))
+        self.s3 = s3
+        self.s3_gateway = s3_gateway(s3)
+        self.store = ManifestStore(self.s3_gateway, BUCKET, manifest_key(PREFIX, campaign))
+        self.manifest = new_manifest(campaign, ORG_ID, REGION, BUCKET, PREFIX, KEY_ARN, ROLE_ARN, self.now())
+        add_mailboxes(self.manifest, discover(self.client, ORG_ID, {}, self.manifest), self.now())
+        self.etag = self.store.save(self.manifest, None)
+        self.passes = 0
+
+    def now(self):
+        return self.fake.clock.now()
+
+    def run(self, store=None, heartbeat=None, on_change=None, **settings):
+        """One pass (``settings`` are :class:`PassSettings`'s) at the fake clock's time; its result."""
+        self.passes += 1
+        moment = self.now()
+        record = SavedManifest(store or self.store, self.manifest, self.etag, on_change)
+        result = run_pass(self.client, self.s3_gateway, record, lambda: moment, PassSettings(**settings), heartbeat)
+        self.manifest, self.etag = record.manifest, record.etag
+        return result
+
+    def reload(self):
+        self.manifest, self.etag = self.store.load(self.campaign, ORG_ID)

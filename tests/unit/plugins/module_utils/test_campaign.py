@@ -12,7 +12,9 @@ from datetime import timezone
 import pytest
 from ansible_collections.mailops.workmail.plugins.module_utils import campaign as cp
 from ansible_collections.mailops.workmail.plugins.module_utils import manifest as mf
+from ansible_collections.mailops.workmail.plugins.module_utils import tokens
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import ParameterError
+from ansible_collections.mailops.workmail.plugins.module_utils.times import iso8601
 from ansible_collections.mailops.workmail.plugins.module_utils.tokens import build_description
 from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import BUCKET
 from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import KEY_ARN
@@ -47,7 +49,7 @@ def a_manifest(sizes):
 
 
 def token(entity_id, attempt=1):
-    return cp.campaign_client_token(ORG_ID, entity_id, CAMPAIGN, attempt)
+    return tokens.campaign_client_token(ORG_ID, entity_id, CAMPAIGN, attempt)
 
 
 def listed(job_id, entity_id, state="RUNNING", started=NOW, client_token=None, **extra):
@@ -68,7 +70,7 @@ def listed(job_id, entity_id, state="RUNNING", started=NOW, client_token=None, *
 
 
 def started(manifest, entity_id, job_id, at=NOW, attempt=1):
-    cp.record_start(manifest, entity_id, attempt, token(entity_id, attempt), job_id, at)
+    mf.record_start(manifest, entity_id, attempt, token(entity_id, attempt), job_id, at)
 
 
 # Tokens
@@ -99,19 +101,14 @@ def test_campaign_token_changes_with_every_input():
         (ORG_ID, mailbox_id(1), "wave-2", 1),
         (ORG_ID, mailbox_id(1), CAMPAIGN, 2),
     ]
-    tokens = {cp.campaign_client_token(*args) for args in [base] + variants}
-    assert len(tokens) == 5
+    derived = {tokens.campaign_client_token(*args) for args in [base] + variants}
+    assert len(derived) == 5
 
 
 @pytest.mark.parametrize("attempt", [0, -1, "1", True, None])
 def test_campaign_token_rejects_bad_attempt(attempt):
     with pytest.raises(ValueError):
-        cp.campaign_client_token(ORG_ID, mailbox_id(1), CAMPAIGN, attempt)
-
-
-def test_campaign_token_rejects_bad_campaign():
-    with pytest.raises(ParameterError):
-        cp.campaign_client_token(ORG_ID, mailbox_id(1), "bad name", 1)
+        tokens.campaign_client_token(ORG_ID, mailbox_id(1), CAMPAIGN, attempt)
 
 
 # Selection
@@ -239,7 +236,9 @@ def test_plan_counts_own_and_foreign_running_jobs():
         listed("foreign-1", "someone-else"),
         listed("foreign-2", "x", client_token="mailops-0123"),
         listed("foreign-done", "y", state="COMPLETED"),
-        listed("other-campaign", mailbox_id(9), client_token=cp.campaign_client_token(ORG_ID, mailbox_id(9), "old", 1)),
+        listed(
+            "other-campaign", mailbox_id(9), client_token=tokens.campaign_client_token(ORG_ID, mailbox_id(9), "old", 1)
+        ),
     ]
     result = cp.plan(manifest, listing, NOW)
     assert result.own_running == 3
@@ -296,7 +295,7 @@ def test_plan_matches_by_job_id_and_records_completion():
     assert result.own_running == 0 and result.free_slots == 10
     assert [item["id"] for item in result.to_start] == [mailbox_id(2)]
     assert manifest["mailboxes"][mailbox_id(1)]["state"] == "RUNNING"  # plan does not change the manifest
-    assert cp.apply_plan(manifest, result) is True
+    assert mf.apply_updates(manifest, result.updates, result.now) is True
     entry = manifest["mailboxes"][mailbox_id(1)]
     assert entry["state"] == "COMPLETED"
     assert entry["attempts"][0]["state"] == "COMPLETED"
@@ -309,7 +308,7 @@ def test_plan_matches_by_marker_when_job_id_was_never_saved():
     """A crash between StartMailboxExportJob and the save: the attempt has a token but no job id."""
     manifest = a_manifest([10])
     entity = mailbox_id(1)
-    cp.record_start(manifest, entity, 1, token(entity), None, NOW)
+    mf.record_start(manifest, entity, 1, token(entity), None, NOW)
     listing = [listed("job-x", entity, client_token=token(entity)), listed("job-y", entity, client_token="other")]
     result = cp.plan(manifest, listing, NOW + timedelta(minutes=5))
     fields = {"job_id": "job-x", "s3_path": f"{PREFIX}/{entity}/job-x.zip"}
@@ -317,7 +316,7 @@ def test_plan_matches_by_marker_when_job_id_was_never_saved():
     assert result.own_running == 1
     assert [job["job_id"] for job in result.foreign_running] == ["job-y"]
     assert result.to_start == [] and result.to_describe == []
-    cp.apply_plan(manifest, result)
+    mf.apply_updates(manifest, result.updates, result.now)
     assert manifest["mailboxes"][entity]["attempts"][0]["job_id"] == "job-x"
     # The next pass matches it by job id and counts it once.
     again = cp.plan(manifest, listing, NOW + timedelta(minutes=6))
@@ -329,7 +328,7 @@ def test_plan_resumes_unconfirmed_start_not_in_listing():
     same token, before any new mailbox."""
     manifest = a_manifest([1, 500])
     entity = mailbox_id(1)
-    cp.record_start(manifest, entity, 1, token(entity), None, NOW)
+    mf.record_start(manifest, entity, 1, token(entity), None, NOW)
     result = cp.plan(manifest, [], NOW, max_concurrent_jobs=2)
     assert result.to_start == [
         {"id": entity, "attempt": 1, "client_token": token(entity), "size_mb": 1, "resume": True},
@@ -354,7 +353,7 @@ def test_record_job_from_describe():
     started(manifest, entity, "job-old", at=NOW - timedelta(days=8))
     described = listed("job-old", entity, state="COMPLETED", started=NOW - timedelta(days=8))
     described.update(S3Path="p/x.zip", RoleArn=ROLE_ARN)
-    record = cp.record_job(manifest, entity, 1, described, NOW)
+    record = mf.record_job(manifest, entity, 1, described, NOW)
     assert record["state"] == "COMPLETED" and record["s3_path"] == "p/x.zip"
     assert record["start_time"] == iso(NOW - timedelta(days=8))
     assert manifest["mailboxes"][entity]["state"] == "COMPLETED"
@@ -370,7 +369,7 @@ def failed_once(max_attempts=3, failed_at=NOW):
     started(manifest, entity, "job-1", at=failed_at)
     listing = [listed("job-1", entity, state="FAILED", started=failed_at)]
     result = cp.plan(manifest, listing, failed_at + timedelta(hours=1), max_attempts=max_attempts)
-    cp.apply_plan(manifest, result)
+    mf.apply_updates(manifest, result.updates, result.now)
     return manifest, entity, listing, result
 
 
@@ -382,7 +381,7 @@ def test_failed_job_waits_for_24_hours_then_retries_with_new_token():
     assert result.waiting_24h == [{"id": entity, "eligible": iso(NOW + timedelta(hours=24))}]
     assert not result.done
 
-    cp.record_job(manifest, entity, 1, {"JobId": "job-1", "State": "FAILED", "ErrorInfo": "role denied"}, NOW)
+    mf.record_job(manifest, entity, 1, {"JobId": "job-1", "State": "FAILED", "ErrorInfo": "role denied"}, NOW)
     assert manifest["mailboxes"][entity]["attempts"][0]["error_info"] == "role denied"
 
     early = cp.plan(manifest, listing, NOW + timedelta(hours=23, minutes=59))
@@ -409,7 +408,7 @@ def test_third_failure_is_permanent():
         started(manifest, entity, f"job-{attempt}", at=at, attempt=attempt)
         listing = [listed(f"job-{attempt}", entity, state="FAILED", started=at)]
         result = cp.plan(manifest, listing, at + timedelta(hours=1))
-        cp.apply_plan(manifest, result)
+        mf.apply_updates(manifest, result.updates, result.now)
     assert manifest["mailboxes"][entity]["state"] == "FAILED_PERMANENTLY"
     assert len(manifest["mailboxes"][entity]["attempts"]) == 3
     assert result.done
@@ -457,7 +456,7 @@ def test_plan_as_dict_is_json_ready():
 def test_record_start_before_and_after_the_call():
     manifest = a_manifest([10])
     entity = mailbox_id(1)
-    record = cp.record_start(manifest, entity, 1, token(entity), None, NOW)
+    record = mf.record_start(manifest, entity, 1, token(entity), None, NOW)
     assert record == {
         "attempt": 1,
         "client_token": token(entity),
@@ -469,28 +468,28 @@ def test_record_start_before_and_after_the_call():
         "s3_path": None,
     }
     assert manifest["mailboxes"][entity]["state"] == "RUNNING"
-    cp.record_start(manifest, entity, 1, token(entity), "job-1", NOW + timedelta(seconds=1))
+    mf.record_start(manifest, entity, 1, token(entity), "job-1", NOW + timedelta(seconds=1))
     assert manifest["mailboxes"][entity]["attempts"] == [dict(record, job_id="job-1")]
     with pytest.raises(ValueError):
-        cp.record_start(manifest, entity, 3, token(entity, 3), None, NOW)
+        mf.record_start(manifest, entity, 3, token(entity, 3), None, NOW)
     with pytest.raises(ValueError):
-        cp.record_start(manifest, "unknown", 1, "t", None, NOW)
+        mf.record_start(manifest, "unknown", 1, "t", None, NOW)
     mf.validate_manifest(manifest)
 
 
 def test_forget_attempt_after_refused_start():
     manifest, entity, dummy, dummy2 = failed_once()
-    cp.record_start(manifest, entity, 2, token(entity, 2), None, NOW + timedelta(days=1))
-    cp.forget_attempt(manifest, entity, 2, NOW + timedelta(days=1))
+    mf.record_start(manifest, entity, 2, token(entity, 2), None, NOW + timedelta(days=1))
+    mf.forget_attempt(manifest, entity, 2, NOW + timedelta(days=1))
     assert manifest["mailboxes"][entity]["state"] == "FAILED"
     assert len(manifest["mailboxes"][entity]["attempts"]) == 1
     fresh = a_manifest([1])
-    cp.record_start(fresh, mailbox_id(1), 1, token(mailbox_id(1)), None, NOW)
-    cp.forget_attempt(fresh, mailbox_id(1), 1, NOW)
+    mf.record_start(fresh, mailbox_id(1), 1, token(mailbox_id(1)), None, NOW)
+    mf.forget_attempt(fresh, mailbox_id(1), 1, NOW)
     assert fresh["mailboxes"][mailbox_id(1)]["state"] == "PENDING"
-    cp.record_start(fresh, mailbox_id(1), 1, token(mailbox_id(1)), "job-1", NOW)
+    mf.record_start(fresh, mailbox_id(1), 1, token(mailbox_id(1)), "job-1", NOW)
     with pytest.raises(ValueError):
-        cp.forget_attempt(fresh, mailbox_id(1), 1, NOW)
+        mf.forget_attempt(fresh, mailbox_id(1), 1, NOW)
 
 
 def test_record_object_and_summary():
@@ -498,7 +497,9 @@ def test_record_object_and_summary():
     states = ["COMPLETED", "COMPLETED", "RUNNING", "FAILED", "FAILED_PERMANENTLY", "SKIPPED", "PENDING"]
     for n, state in enumerate(states, start=1):
         manifest["mailboxes"][mailbox_id(n)]["state"] = state
-    obj = cp.record_object(manifest, mailbox_id(1), NOW, key="p/a.zip", size=10, sse="aws:kms", kms_key_id=KEY_ARN)
+    obj = mf.record_object(
+        manifest, mailbox_id(1), NOW, key="p/a.zip", size=10, sse="aws:kms", kms_key_id=KEY_ARN, level="basic"
+    )
     assert obj == {
         "key": "p/a.zip",
         "size": 10,
@@ -506,20 +507,21 @@ def test_record_object_and_summary():
         "sse": "aws:kms",
         "kms_key_id": KEY_ARN,
         "verified": False,
+        "refused": False,
         "sha384": None,
         "problem": None,
-        "level": None,
+        "level": "basic",
         "checked": None,
         "log_key": None,
         "log_sha384": None,
         "log_messages": None,
         "archive_entries": None,
     }
-    cp.record_object(manifest, mailbox_id(1), NOW, verified=True, sha384="ab" * 48)
+    mf.record_object(manifest, mailbox_id(1), NOW, verified=True, sha384="ab" * 48)
     assert manifest["mailboxes"][mailbox_id(1)]["object"]["key"] == "p/a.zip"
     with pytest.raises(ValueError):
-        cp.record_object(manifest, mailbox_id(1), NOW, colour="red")
-    assert cp.summary(manifest) == {
+        mf.record_object(manifest, mailbox_id(1), NOW, colour="red")
+    assert mf.summary(manifest) == {
         "total": 7,
         "completed": 2,
         "running": 1,
@@ -538,7 +540,7 @@ def test_the_directory_is_read_again_only_when_needed():
     manifest = {}
     assert cp.needs_discovery(manifest, params, moment)  # never read
 
-    manifest["discovery"] = {"at": cp.iso8601(moment), "selection": cp._selection_options(params)}
+    manifest["discovery"] = {"at": iso8601(moment), "selection": cp.selection_options(params)}
     assert not cp.needs_discovery(manifest, params, moment + timedelta(hours=23, minutes=59))
     assert cp.needs_discovery(manifest, params, moment + timedelta(hours=24))
     assert cp.needs_discovery(manifest, dict(params, include_disabled=True), moment)

@@ -7,14 +7,20 @@ from datetime import datetime
 from datetime import timedelta
 from datetime import timezone
 
-import botocore.exceptions
 import pytest
 from ansible_collections.mailops.workmail.plugins.module_utils import campaign as cp
+from ansible_collections.mailops.workmail.plugins.module_utils import export_verify as ev
 from ansible_collections.mailops.workmail.plugins.module_utils import manifest as mf
+from ansible_collections.mailops.workmail.plugins.module_utils import manifest_store as ms
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import ParameterError
+from ansible_collections.mailops.workmail.plugins.module_utils.retries import RetryPolicy
+from ansible_collections.mailops.workmail.plugins.module_utils.s3 import S3Error
+from ansible_collections.mailops.workmail.plugins.module_utils.tokens import campaign_client_token
 from ansible_collections.mailops.workmail.plugins.module_utils.tokens import parse_marker
 from ansible_collections.mailops.workmail.plugins.module_utils.workmail import WorkMailClient
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.campaign_fakes import FakeCampaign
 from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.campaign_fakes import FakeS3
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.campaign_fakes import s3_gateway
 from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import ALICE_ID
 from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import BOB_ID
 from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import BUCKET
@@ -25,9 +31,7 @@ from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workma
 from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import REGION
 from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import ROLE_ARN
 from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import ROOM_ID
-from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import FakeClock
 from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import standard_fake
-from botocore.exceptions import ClientError
 
 START = datetime(2026, 11, 22, 12, 0, 0, tzinfo=timezone.utc)
 CAMPAIGN = "wave-1"
@@ -51,33 +55,11 @@ class CrashingStore:
         return self.store.save(manifest, etag)
 
 
-class Campaign:
+class Campaign(FakeCampaign):
     """A fake organization of 15 mailboxes (alice, bob, room1 and user01..user12), its S3 and its manifest."""
 
     def __init__(self, extra_users=12):
-        self.fake = standard_fake(clock=FakeClock(START))
-        for number in range(1, extra_users + 1):
-            self.fake.add_user(f"user{number:02d}", f"user{number:02d}@example.com", size_mb=number * 100 + 5)
-        self.client = WorkMailClient(self.fake, retries=2, delay=0, max_delay=0)
-        self.s3 = FakeS3()
-        self.store = mf.ManifestStore(self.s3, BUCKET, mf.manifest_key(PREFIX, CAMPAIGN))
-        self.manifest = mf.new_manifest(CAMPAIGN, ORG_ID, REGION, BUCKET, PREFIX, KEY_ARN, ROLE_ARN, self.now())
-        mf.add_mailboxes(self.manifest, cp.discover(self.client, ORG_ID, {}, self.manifest), self.now())
-        self.etag = self.store.save(self.manifest, None)
-        self.passes = 0
-
-    def now(self):
-        return self.fake.clock.now()
-
-    def run(self, store=None, **kwargs):
-        self.passes += 1
-        self.manifest, self.etag, result = cp.run_pass(
-            self.client, self.s3, store or self.store, self.manifest, self.etag, self.now(), **kwargs
-        )
-        return result
-
-    def reload(self):
-        self.manifest, self.etag = self.store.load(CAMPAIGN, ORG_ID)
+        super().__init__(FakeS3(), CAMPAIGN, START, extra_users)
 
     def complete_running(self, key_form="bare", kms_key_id=KEY_ARN, body=b"PK\x03\x04 mail"):
         """Every RUNNING job completes; its object is written the way the export writes it."""
@@ -111,7 +93,7 @@ class Campaign:
 
 def test_get_mailbox_details():
     fake = standard_fake()
-    client = WorkMailClient(fake, retries=2, delay=0, max_delay=0)
+    client = WorkMailClient(fake, RetryPolicy(retries=2, delay=0, max_delay=0))
     assert client.get_mailbox_details(ORG_ID, ALICE_ID) == {"size_mb": 1200.5, "quota_mb": 51200}
     assert client.get_mailbox_details(ORG_ID, ROOM_ID) == {"size_mb": 2.25, "quota_mb": 51200}
     assert client.get_mailbox_details(ORG_ID, GROUP_ID) is None
@@ -123,7 +105,7 @@ def test_get_mailbox_details():
 
 def test_discover_asks_sizes_once_and_follows_the_selection():
     fake = standard_fake()
-    client = WorkMailClient(fake, retries=2, delay=0, max_delay=0)
+    client = WorkMailClient(fake, RetryPolicy(retries=2, delay=0, max_delay=0))
     mailboxes = cp.discover(client, ORG_ID, {"exclude": ["room*"]})
     assert [(mailbox["id"], mailbox["size_mb"]) for mailbox in mailboxes] == [(ALICE_ID, 1200.5), (BOB_ID, 300.0)]
     assert mailboxes[0]["email"] == "alice@example.com" and mailboxes[0]["type"] == "USER"
@@ -143,7 +125,7 @@ def test_discover_asks_sizes_once_and_follows_the_selection():
 
 def test_discover_leaves_out_a_mailbox_deleted_meanwhile():
     fake = standard_fake()
-    client = WorkMailClient(fake, retries=2, delay=0, max_delay=0)
+    client = WorkMailClient(fake, RetryPolicy(retries=2, delay=0, max_delay=0))
     original = fake.get_mailbox_details
 
     def details(**kwargs):
@@ -169,24 +151,25 @@ def test_verify_object_accepts_both_path_forms():
         "sse": "aws:kms",
         "kms_key_id": KEY_ARN,
         "verified": True,
+        "refused": False,
         "problem": None,
+        "bucket": BUCKET,
     }
-    job = {"S3Path": key, "S3BucketName": BUCKET}
-    assert cp.verify_object(s3, job, KEY_ARN) == expected
-    assert cp.verify_object(s3, {"S3Path": f"{BUCKET}/{key}", "S3BucketName": BUCKET}, KEY_ARN) == expected
-    assert cp.verify_object(s3, {"s3_path": f"{BUCKET}/{key}"}, KEY_ARN, bucket=BUCKET) == expected
-    assert cp.verify_object(s3, {"s3_path": f"s3://{BUCKET}/{key}"}, KEY_ARN) == expected
+    gateway = s3_gateway(s3)
+    assert ev.verify_object(gateway, key, BUCKET, KEY_ARN) == expected
+    assert ev.verify_object(gateway, f"{BUCKET}/{key}", BUCKET, KEY_ARN) == expected
+    assert ev.verify_object(gateway, f"s3://{BUCKET}/{key}", "another-bucket", KEY_ARN) == expected
 
 
 def test_verify_object_prefers_the_key_under_the_prefix():
     s3 = FakeS3()
     bucket = "exports"
     s3.put_export(bucket, "exports/2026/a.zip", b"zip", kms_key_id=KEY_ARN)
-    found = cp.verify_object(s3, {"s3_path": "exports/2026/a.zip"}, KEY_ARN, bucket=bucket, prefix="exports/2026")
+    found = ev.verify_object(s3_gateway(s3), "exports/2026/a.zip", bucket, KEY_ARN, prefix="exports/2026")
     assert found["verified"] and found["key"] == "exports/2026/a.zip"
     assert s3.count("head_object") == 1
     # Without the prefix the stripped key is tried first, then the path as given.
-    found = cp.verify_object(s3, {"s3_path": "exports/2026/a.zip"}, KEY_ARN, bucket=bucket)
+    found = ev.verify_object(s3_gateway(s3), "exports/2026/a.zip", bucket, KEY_ARN)
     assert found["verified"] and found["key"] == "exports/2026/a.zip"
     assert s3.count("head_object") == 3
 
@@ -194,10 +177,10 @@ def test_verify_object_prefers_the_key_under_the_prefix():
 def test_verify_object_key_id_reported():
     s3 = FakeS3()
     s3.put_export(BUCKET, "p/a.zip", kms_key_id=KEY_ID)
-    assert cp.verify_object(s3, {"s3_path": "p/a.zip"}, KEY_ARN, bucket=BUCKET)["verified"] is True
-    assert cp.same_kms_key(KEY_ID, KEY_ARN)
-    assert not cp.same_kms_key(OTHER_KEY_ARN, KEY_ARN)
-    assert not cp.same_kms_key(None, KEY_ARN)
+    assert ev.verify_object(s3_gateway(s3), "p/a.zip", BUCKET, KEY_ARN)["verified"] is True
+    assert ev.same_kms_key(KEY_ID, KEY_ARN)
+    assert not ev.same_kms_key(OTHER_KEY_ARN, KEY_ARN)
+    assert not ev.same_kms_key(None, KEY_ARN)
 
 
 @pytest.mark.parametrize(
@@ -213,7 +196,7 @@ def test_verify_object_key_id_reported():
 def test_verify_object_problems(body, sse, kms_key_id, problem):
     s3 = FakeS3()
     s3.put_export(BUCKET, "p/a.zip", body, kms_key_id=kms_key_id, sse=sse)
-    found = cp.verify_object(s3, {"s3_path": "p/a.zip"}, KEY_ARN, bucket=BUCKET)
+    found = ev.verify_object(s3_gateway(s3), "p/a.zip", BUCKET, KEY_ARN)
     assert found["verified"] is False
     assert problem in found["problem"]
     assert found["size"] == len(body)
@@ -221,17 +204,20 @@ def test_verify_object_problems(body, sse, kms_key_id, problem):
 
 def test_verify_object_missing_refused_and_unusable():
     s3 = FakeS3()
-    found = cp.verify_object(s3, {"s3_path": f"{BUCKET}/p/a.zip"}, KEY_ARN, bucket=BUCKET)
+    found = ev.verify_object(s3_gateway(s3), f"{BUCKET}/p/a.zip", BUCKET, KEY_ARN)
     assert found["verified"] is False and found["key"] == "p/a.zip"
     assert found["problem"].startswith(f"no object at S3Path {BUCKET}/p/a.zip")
     assert s3.count("head_object") == 2
     s3.fail("head_object", "403", 403)
-    found = cp.verify_object(s3, {"s3_path": "p/a.zip"}, KEY_ARN, bucket=BUCKET)
-    assert "access denied" in found["problem"] and found["verified"] is False
-    assert "no usable S3Path" in cp.verify_object(s3, {"s3_path": None}, KEY_ARN, bucket=BUCKET)["problem"]
-    s3.fail("head_object", "InternalError", 500)
-    with pytest.raises(ClientError):
-        cp.verify_object(s3, {"s3_path": "p/a.zip"}, KEY_ARN, bucket=BUCKET)
+    found = ev.verify_object(s3_gateway(s3), "p/a.zip", BUCKET, KEY_ARN)
+    assert "access denied" in found["problem"] and found["verified"] is False and found["refused"] is True
+    assert "no usable S3Path" in ev.verify_object(s3_gateway(s3), None, BUCKET, KEY_ARN)["problem"]
+    # A 5xx answer is tried again (two tries in all here); one that lasts is an S3Error naming the archive.
+    s3.fail("head_object", "InternalError", 500, times=3)
+    heads = s3.count("head_object")
+    with pytest.raises(S3Error, match=f"head_object of the export archive s3://{BUCKET}/p/a.zip failed"):
+        ev.verify_object(s3_gateway(s3), "p/a.zip", BUCKET, KEY_ARN)
+    assert s3.count("head_object") == heads + 2
 
 
 # Passes
@@ -254,7 +240,7 @@ def test_first_pass_starts_ten_largest_first_and_records_tokens():
     assert result["saves"] == 2  # the ten attempts before the first start, the ten job ids after the last
     for entity_id in largest:
         attempt = run.manifest["mailboxes"][entity_id]["attempts"][0]
-        token = cp.campaign_client_token(ORG_ID, entity_id, CAMPAIGN, 1)
+        token = campaign_client_token(ORG_ID, entity_id, CAMPAIGN, 1)
         assert attempt["client_token"] == token and attempt["job_id"]
         job = run.fake.jobs[attempt["job_id"]]
         assert parse_marker(job["Description"]) == token
@@ -471,8 +457,8 @@ def test_a_failed_job_is_described_once_and_retried_after_24_hours():
     assert result["started_mailboxes"] == [ALICE_ID]
     attempts = run.manifest["mailboxes"][ALICE_ID]["attempts"]
     assert [attempt["client_token"] for attempt in attempts] == [
-        cp.campaign_client_token(ORG_ID, ALICE_ID, CAMPAIGN, 1),
-        cp.campaign_client_token(ORG_ID, ALICE_ID, CAMPAIGN, 2),
+        campaign_client_token(ORG_ID, ALICE_ID, CAMPAIGN, 1),
+        campaign_client_token(ORG_ID, ALICE_ID, CAMPAIGN, 2),
     ]
     assert run.fake.count("describe_mailbox_export_job") == 1
 
@@ -515,7 +501,7 @@ def test_a_deleted_mailbox_is_skipped():
 def test_another_writer_stops_the_pass_before_any_start():
     run = Campaign()
     run.s3.raw_put(BUCKET, run.store.key, b"{}")
-    with pytest.raises(mf.ManifestConflictError):
+    with pytest.raises(ms.ManifestConflictError):
         run.run()
     assert run.fake.count("start_mailbox_export_job") == 0
     assert run.fake.count("list_mailbox_export_jobs") == 1
@@ -531,13 +517,13 @@ def test_on_change_sees_every_save_and_the_description_is_checked():
         run.run(description="x" * 1000)
 
 
-def test_now_may_be_a_callable_and_verify_may_be_off():
+def test_verify_none_checks_no_object():
     run = Campaign(extra_users=0)
     run.run()
     run.complete_running()
-    manifest, dummy, result = cp.run_pass(run.client, run.s3, run.store, run.manifest, run.etag, run.now, verify=False)
+    result = run.run(verify="none")
     assert result["completed_now"] == 3 and result["verified_now"] == 0
-    assert all(entry["object"] is None for entry in manifest["mailboxes"].values())
+    assert all(entry["object"] is None for entry in run.manifest["mailboxes"].values())
     assert run.s3.count("head_object") == 0
 
 
@@ -573,7 +559,7 @@ def test_a_mailbox_refused_by_start_fails_its_attempt_and_the_others_start():
     run.complete_running()
     later = run.run()
     assert largest[1] in later["started_mailboxes"]
-    assert run.manifest["mailboxes"][largest[1]]["attempts"][1]["client_token"] == cp.campaign_client_token(
+    assert run.manifest["mailboxes"][largest[1]]["attempts"][1]["client_token"] == campaign_client_token(
         ORG_ID, largest[1], CAMPAIGN, 2
     )
 
@@ -585,7 +571,7 @@ def test_starts_come_before_object_checks():
     run.fake.clock.advance(hours=2)
     run.complete_running()
     run.s3.fail("head_object", "InternalError", 500, times=10)
-    with pytest.raises(botocore.exceptions.ClientError):
+    with pytest.raises(S3Error, match="InternalError"):
         run.run(max_concurrent_jobs=2)
     run.reload()
     # The freed slots were filled, and saved, before the checks failed.
@@ -603,6 +589,7 @@ def test_a_check_refused_by_s3_is_made_again_by_the_next_pass():
     first = run.run()
     assert first["verified_now"] == 0 and len(first["verification_problems"]) == 3
     assert all(item["problem"].startswith("S3 refused HeadObject") for item in first["verification_problems"])
+    assert all(entry["object"]["refused"] is True for entry in run.manifest["mailboxes"].values())
     second = run.run()
     assert second["checked_now"] == 3 and second["verified_now"] == 3
     assert second["summary"]["verified"] == 3

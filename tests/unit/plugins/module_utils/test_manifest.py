@@ -10,20 +10,25 @@ from datetime import timezone
 
 import pytest
 from ansible_collections.mailops.workmail.plugins.module_utils import manifest as mf
+from ansible_collections.mailops.workmail.plugins.module_utils import manifest_store as ms
+from ansible_collections.mailops.workmail.plugins.module_utils import validation
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import ParameterError
+from ansible_collections.mailops.workmail.plugins.module_utils.s3 import S3AccessDenied
+from ansible_collections.mailops.workmail.plugins.module_utils.s3 import S3BucketMissing
 from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.campaign_fakes import FakeS3
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.campaign_fakes import s3_gateway
 from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import ALICE_ID
 from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import BUCKET
-from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import FakeClock
 from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import KEY_ARN
 from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import ORG_ID
 from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import OTHER_ORG_ID
 from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import PREFIX
 from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import ROLE_ARN
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import FakeClock
 
 NOW = datetime(2026, 11, 22, 5, 1, 2, tzinfo=timezone.utc)
 CAMPAIGN = "wave-1"
-KEY = mf.manifest_key(PREFIX, CAMPAIGN)
+KEY = ms.manifest_key(PREFIX, CAMPAIGN)
 
 
 def a_manifest(campaign=CAMPAIGN, organization_id=ORG_ID):
@@ -46,19 +51,19 @@ def a_manifest(campaign=CAMPAIGN, organization_id=ORG_ID):
     ],
 )
 def test_manifest_key(prefix, expected):
-    assert mf.manifest_key(prefix, CAMPAIGN) == expected
-    assert mf.lock_key(prefix, CAMPAIGN) == expected.replace("manifest.json", "lock.json")
+    assert ms.manifest_key(prefix, CAMPAIGN) == expected
+    assert ms.lock_key(prefix, CAMPAIGN) == expected.replace("manifest.json", "lock.json")
 
 
 @pytest.mark.parametrize("campaign", ["a", "Wave_1.final-2", "x" * 64])
 def test_valid_campaign_names(campaign):
-    assert mf.validate_campaign(campaign) == campaign
+    assert validation.validate_campaign(campaign) == campaign
 
 
 @pytest.mark.parametrize("campaign", ["", "x" * 65, "wave 1", "a/b", "é", None, 3, "wave-1\n"])
 def test_invalid_campaign_names(campaign):
     with pytest.raises(ParameterError) as info:
-        mf.manifest_key(PREFIX, campaign)
+        ms.manifest_key(PREFIX, campaign)
     assert info.value.parameter == "campaign"
 
 
@@ -145,7 +150,7 @@ def test_validate_manifest_campaign_and_organization():
 
 def test_store_round_trip_and_conditional_writes():
     s3 = FakeS3()
-    store = mf.ManifestStore(s3, BUCKET, KEY)
+    store = ms.ManifestStore(s3_gateway(s3), BUCKET, KEY)
     assert store.load() == (None, None)
     manifest = a_manifest()
     etag = store.save(manifest, None)
@@ -166,39 +171,39 @@ def test_store_round_trip_and_conditional_writes():
 
 def test_store_create_conflict():
     s3 = FakeS3()
-    store = mf.ManifestStore(s3, BUCKET, KEY)
+    store = ms.ManifestStore(s3_gateway(s3), BUCKET, KEY)
     store.save(a_manifest(), None)
     other = a_manifest()
     other["mailboxes"][ALICE_ID]["state"] = "SKIPPED"
-    with pytest.raises(mf.ManifestConflictError, match="exists already"):
+    with pytest.raises(ms.ManifestConflictError, match="exists already"):
         store.save(other, None)
 
 
 def test_store_replace_conflict_after_concurrent_writer():
     s3 = FakeS3()
-    store = mf.ManifestStore(s3, BUCKET, KEY)
+    store = ms.ManifestStore(s3_gateway(s3), BUCKET, KEY)
     etag = store.save(a_manifest(), None)
     s3.raw_put(BUCKET, KEY, json.dumps(a_manifest(), sort_keys=True) + " ")
     changed = a_manifest()
     changed["mailboxes"][ALICE_ID]["state"] = "RUNNING"
-    with pytest.raises(mf.ManifestConflictError, match=f"no longer version {etag}") as info:
+    with pytest.raises(ms.ManifestConflictError, match=f"no longer version {etag}") as info:
         store.save(changed, etag)
     assert info.value.details["s3_key"] == KEY
 
 
 def test_store_replace_conflict_when_deleted():
     s3 = FakeS3()
-    store = mf.ManifestStore(s3, BUCKET, KEY)
+    store = ms.ManifestStore(s3_gateway(s3), BUCKET, KEY)
     etag = store.save(a_manifest(), None)
     del s3.objects[(BUCKET, KEY)]
-    with pytest.raises(mf.ManifestConflictError):
+    with pytest.raises(ms.ManifestConflictError):
         store.save(a_manifest(), etag)
 
 
 def test_store_retry_of_own_write_is_not_a_conflict():
     """A PUT that succeeded but whose answer was lost is retried (botocore/AWSRetry); the 412 that follows is ours."""
     s3 = FakeS3()
-    store = mf.ManifestStore(s3, BUCKET, KEY)
+    store = ms.ManifestStore(s3_gateway(s3), BUCKET, KEY)
     manifest = a_manifest()
     s3.raw_put(BUCKET, KEY, mf.dumps(manifest))
     assert store.save(manifest, None) == s3.objects[(BUCKET, KEY)]["ETag"]
@@ -207,15 +212,16 @@ def test_store_retry_of_own_write_is_not_a_conflict():
 def test_store_other_errors_propagate():
     s3 = FakeS3()
     s3.fail("put_object", "AccessDenied", 403)
-    store = mf.ManifestStore(s3, BUCKET, KEY)
-    with pytest.raises(Exception) as info:
+    store = ms.ManifestStore(s3_gateway(s3), BUCKET, KEY)
+    with pytest.raises(S3AccessDenied) as info:
         store.save(a_manifest(), None)
     assert not isinstance(info.value, mf.ManifestError)
-    assert info.value.response["Error"]["Code"] == "AccessDenied"
+    assert info.value.code == "AccessDenied"
+    assert f"the campaign manifest s3://{BUCKET}/{KEY}" in info.value.message
     s3.fail("get_object", "NoSuchBucket", 404)
-    with pytest.raises(Exception) as info:
+    with pytest.raises(S3BucketMissing) as info:
         store.load()
-    assert info.value.response["Error"]["Code"] == "NoSuchBucket"
+    assert info.value.aws_error.response["Error"]["Code"] == "NoSuchBucket"
 
 
 @pytest.mark.parametrize("body, message", [(b"{not json", "is not JSON"), (b'{"format": 7}', "format 7")])
@@ -223,20 +229,20 @@ def test_store_load_rejects_bad_documents(body, message):
     s3 = FakeS3()
     s3.raw_put(BUCKET, KEY, body)
     with pytest.raises(mf.ManifestError, match=message) as info:
-        mf.ManifestStore(s3, BUCKET, KEY).load()
+        ms.ManifestStore(s3_gateway(s3), BUCKET, KEY).load()
     assert f"s3://{BUCKET}/{KEY}" in str(info.value)
 
 
 def test_store_load_rejects_other_campaign():
     s3 = FakeS3()
-    mf.ManifestStore(s3, BUCKET, KEY).save(a_manifest(campaign="other"), None)
+    ms.ManifestStore(s3_gateway(s3), BUCKET, KEY).save(a_manifest(campaign="other"), None)
     with pytest.raises(mf.ManifestError, match="belongs to campaign 'other'"):
-        mf.ManifestStore(s3, BUCKET, KEY).load(CAMPAIGN, ORG_ID)
+        ms.ManifestStore(s3_gateway(s3), BUCKET, KEY).load(CAMPAIGN, ORG_ID)
 
 
 def test_store_local_copy(tmp_path):
     path = tmp_path / "copies" / "manifest.json"
-    store = mf.ManifestStore(FakeS3(), BUCKET, KEY, local_copy=str(path))
+    store = ms.ManifestStore(s3_gateway(FakeS3()), BUCKET, KEY, local_copy=str(path))
     manifest = a_manifest()
     store.save(manifest, None)
     assert json.loads(path.read_text(encoding="utf-8")) == manifest
@@ -247,18 +253,18 @@ def test_local_copy_not_written_on_conflict(tmp_path):
     path = tmp_path / "manifest.json"
     s3 = FakeS3()
     s3.raw_put(BUCKET, KEY, b"{}")
-    with pytest.raises(mf.ManifestConflictError):
-        mf.ManifestStore(s3, BUCKET, KEY, local_copy=str(path)).save(a_manifest(), None)
+    with pytest.raises(ms.ManifestConflictError):
+        ms.ManifestStore(s3_gateway(s3), BUCKET, KEY, local_copy=str(path)).save(a_manifest(), None)
     assert not path.exists()
 
 
 # CampaignLock
 
-LOCK = mf.lock_key(PREFIX, CAMPAIGN)
+LOCK = ms.lock_key(PREFIX, CAMPAIGN)
 
 
 def a_lock(s3, owner, clock, ttl=900):
-    return mf.CampaignLock(s3, BUCKET, LOCK, owner, ttl_seconds=ttl, now=clock.now, kms_key_arn=KEY_ARN)
+    return ms.CampaignLock(s3_gateway(s3), BUCKET, LOCK, owner, ttl_seconds=ttl, now=clock.now, kms_key_arn=KEY_ARN)
 
 
 def lock_document(s3):
@@ -291,7 +297,7 @@ def test_lock_contended():
     s3, clock = FakeS3(), FakeClock(NOW)
     a_lock(s3, "run-a", clock).acquire()
     clock.advance(seconds=899)
-    with pytest.raises(mf.LockHeldError) as info:
+    with pytest.raises(ms.LockHeldError) as info:
         a_lock(s3, "run-b", clock).acquire()
     assert info.value.owner == "run-a"
     assert info.value.expires == "2026-11-22T05:16:02+00:00"
@@ -310,7 +316,7 @@ def test_lock_expired_takeover():
     assert document["expires"] == iso(NOW + timedelta(seconds=1800))
     assert s3.calls[-1][0] == "put_object" and "IfMatch" in s3.calls[-1][1]
     # The old holder finds out: refresh fails, release does not delete the new holder's lock.
-    with pytest.raises(mf.LockLostError, match="now held by run-b"):
+    with pytest.raises(ms.LockLostError, match="now held by run-b"):
         first.refresh()
     assert first.release() is False
     assert lock_document(s3)["owner"] == "run-b"
@@ -331,7 +337,7 @@ def test_lock_takeover_race_lost():
             s3.before_put = race
 
     s3.before_put = race
-    with pytest.raises(mf.LockHeldError) as info:
+    with pytest.raises(ms.LockHeldError) as info:
         loser.acquire()
     assert info.value.owner == "run-c"
     assert lock_document(s3)["owner"] == "run-c"
@@ -359,11 +365,11 @@ def test_lock_refresh_extends():
 def test_lock_refresh_lost_when_removed_or_not_acquired():
     s3, clock = FakeS3(), FakeClock(NOW)
     lock = a_lock(s3, "run-a", clock)
-    with pytest.raises(mf.LockLostError, match="not acquired"):
+    with pytest.raises(ms.LockLostError, match="not acquired"):
         lock.refresh()
     lock.acquire()
     del s3.objects[(BUCKET, LOCK)]
-    with pytest.raises(mf.LockLostError, match="removed"):
+    with pytest.raises(ms.LockLostError, match="removed"):
         lock.refresh()
     assert not lock.held
 

@@ -12,6 +12,8 @@ import botocore.exceptions
 import pytest
 from ansible_collections.mailops.workmail.plugins.module_utils import s3_lifecycle
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import ParameterError
+from ansible_collections.mailops.workmail.plugins.module_utils.s3 import S3AccessDenied
+from ansible_collections.mailops.workmail.plugins.module_utils.s3 import S3Gateway
 from ansible_collections.mailops.workmail.plugins.module_utils.s3_lifecycle import BucketNotFoundError
 from ansible_collections.mailops.workmail.plugins.module_utils.s3_lifecycle import desired_rule
 from ansible_collections.mailops.workmail.plugins.module_utils.s3_lifecycle import merge_rule
@@ -392,19 +394,19 @@ def no_sleep(monkeypatch):
 
 
 def test_get_rules_without_configuration_is_empty():
-    assert s3_lifecycle.get_rules(FakeS3(), BUCKET) == []
+    assert s3_lifecycle.get_rules(S3Gateway(FakeS3()), BUCKET) == []
 
 
 def test_get_lifecycle_keeps_the_top_level_setting():
     configuration = s3_lifecycle.get_lifecycle(
-        FakeS3(rules=[OTHER], minimum_object_size="varies_by_storage_class"), BUCKET
+        S3Gateway(FakeS3(rules=[OTHER], minimum_object_size="varies_by_storage_class")), BUCKET
     )
     assert configuration == {"Rules": [OTHER], "TransitionDefaultMinimumObjectSize": "varies_by_storage_class"}
 
 
 def test_missing_bucket_names_the_bucket():
     with pytest.raises(BucketNotFoundError) as caught:
-        s3_lifecycle.get_rules(FakeS3(buckets=()), BUCKET)
+        s3_lifecycle.get_rules(S3Gateway(FakeS3(buckets=())), BUCKET)
     assert caught.value.message.startswith("bucket: ")
     assert BUCKET in caught.value.message
     assert caught.value.details["bucket"] == BUCKET
@@ -412,27 +414,30 @@ def test_missing_bucket_names_the_bucket():
 
 def test_put_rules_empty_deletes_the_configuration():
     fake = FakeS3(rules=[OTHER])
-    s3_lifecycle.put_rules(fake, BUCKET, [])
+    s3_lifecycle.put_rules(S3Gateway(fake), BUCKET, [])
     assert fake.calls == ["DeleteBucketLifecycle"]
     assert fake.rules is None
 
 
 def test_throttling_is_retried():
     fake = FakeS3(errors=[client_error("SlowDown", "GetBucketLifecycleConfiguration", 503)])
-    assert s3_lifecycle.get_rules(fake, BUCKET) == []
+    assert s3_lifecycle.get_rules(S3Gateway(fake), BUCKET) == []
     assert fake.calls == ["GetBucketLifecycleConfiguration"] * 2
 
 
 def test_other_errors_propagate():
     fake = FakeS3(errors=[client_error("AccessDenied", "GetBucketLifecycleConfiguration", 403)])
-    with pytest.raises(botocore.exceptions.ClientError):
-        s3_lifecycle.get_rules(fake, BUCKET)
+    with pytest.raises(S3AccessDenied) as caught:
+        s3_lifecycle.get_rules(S3Gateway(fake), BUCKET)
+    assert caught.value.message.startswith(
+        f"get_bucket_lifecycle_configuration of the lifecycle configuration s3://{BUCKET}"
+    )
     assert fake.calls == ["GetBucketLifecycleConfiguration"]
 
 
 def test_run_adds_then_is_idempotent_and_keeps_the_bucket_setting():
     fake = FakeS3(rules=[OTHER], minimum_object_size="varies_by_storage_class")
-    first = s3_lifecycle.run_expiration_rule(fake, params(prefix="p/"))
+    first = s3_lifecycle.run_expiration_rule(S3Gateway(fake), params(prefix="p/"))
     assert first["changed"] is True
     assert first["rule"] == desired_rule(RULE_ID, "p/", 30)
     assert first["rules"] == ["archive-logs", RULE_ID]
@@ -440,7 +445,7 @@ def test_run_adds_then_is_idempotent_and_keeps_the_bucket_setting():
     assert fake.rules == [OTHER, desired_rule(RULE_ID, "p/", 30)]
     assert fake.minimum_object_size == "varies_by_storage_class"
 
-    again = s3_lifecycle.run_expiration_rule(fake, params(prefix="p/"))
+    again = s3_lifecycle.run_expiration_rule(S3Gateway(fake), params(prefix="p/"))
     assert again["changed"] is False
     assert fake.calls == ["GetBucketLifecycleConfiguration", "PutBucketLifecycleConfiguration"] + [
         "GetBucketLifecycleConfiguration"
@@ -449,14 +454,14 @@ def test_run_adds_then_is_idempotent_and_keeps_the_bucket_setting():
 
 def test_run_check_mode_writes_nothing():
     fake = FakeS3(rules=[OTHER])
-    result = s3_lifecycle.run_expiration_rule(fake, params(), check_mode=True)
+    result = s3_lifecycle.run_expiration_rule(S3Gateway(fake), params(), check_mode=True)
     assert result["changed"] is True
     assert result["rules"] == ["archive-logs", RULE_ID]
     assert fake.calls == ["GetBucketLifecycleConfiguration"]
     assert fake.rules == [OTHER]
 
     fake = FakeS3(rules=[ours()])
-    result = s3_lifecycle.run_expiration_rule(fake, params(state="absent"), check_mode=True)
+    result = s3_lifecycle.run_expiration_rule(S3Gateway(fake), params(state="absent"), check_mode=True)
     assert result["changed"] is True
     assert (result["rule"], result["rules"]) == ({}, [])
     assert fake.calls == ["GetBucketLifecycleConfiguration"]
@@ -464,7 +469,7 @@ def test_run_check_mode_writes_nothing():
 
 def test_run_absent_of_last_rule_deletes_the_configuration():
     fake = FakeS3(rules=[ours()])
-    result = s3_lifecycle.run_expiration_rule(fake, params(state="absent", expiration_days=None))
+    result = s3_lifecycle.run_expiration_rule(S3Gateway(fake), params(state="absent", expiration_days=None))
     assert result == {"changed": True, "rule": {}, "rules": [], "diff": {"before": ours(), "after": {}}}
     assert fake.calls == ["GetBucketLifecycleConfiguration", "DeleteBucketLifecycle"]
     assert fake.rules is None

@@ -6,13 +6,15 @@
 from datetime import datetime
 from datetime import timezone
 
+import botocore.exceptions
 import pytest
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import CancelRefusedError
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import JobNotFoundError
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import LimitError
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import WorkMailError
+from ansible_collections.mailops.workmail.plugins.module_utils.retries import RetryPolicy
+from ansible_collections.mailops.workmail.plugins.module_utils.retries import TransientErrorRetry
 from ansible_collections.mailops.workmail.plugins.module_utils.workmail import WorkMailClient
-from ansible_collections.mailops.workmail.plugins.module_utils.workmail import WorkMailRetry
 from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import ALICE_ID
 from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import BUCKET
 from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import KEY_ARN
@@ -21,7 +23,6 @@ from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workma
 from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import ROLE_ARN
 from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import client_error
 from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import standard_fake
-import botocore.exceptions
 from botocore.exceptions import ClientError
 
 
@@ -32,7 +33,7 @@ def fixture_fake():
 
 @pytest.fixture(name="client")
 def fixture_client(fake):
-    return WorkMailClient(fake, retries=5, delay=0, max_delay=0)
+    return WorkMailClient(fake, RetryPolicy(retries=5, delay=0, max_delay=0))
 
 
 def test_list_export_jobs_follows_next_token_with_max_results_100(fake, client):
@@ -57,7 +58,7 @@ def test_repeated_next_token_stops(client):
             return {"Jobs": [{"JobId": "j"}], "NextToken": "same"}
 
     with pytest.raises(WorkMailError, match="same NextToken twice"):
-        WorkMailClient(Looping(), delay=0).list_export_jobs(ORG_ID)
+        WorkMailClient(Looping(), RetryPolicy(delay=0)).list_export_jobs(ORG_ID)
 
 
 @pytest.mark.parametrize(
@@ -81,7 +82,7 @@ def test_throttling_and_5xx_are_retried(fake, client, code, status):
 def test_retries_give_up_after_the_limit(fake):
     fake.fail("list_mailbox_export_jobs", "ThrottlingException", times=10)
     with pytest.raises(ClientError):
-        WorkMailClient(fake, retries=3, delay=0).list_export_jobs(ORG_ID)
+        WorkMailClient(fake, RetryPolicy(retries=3, delay=0)).list_export_jobs(ORG_ID)
     assert fake.count("list_mailbox_export_jobs") == 3
 
 
@@ -97,7 +98,7 @@ def test_other_errors_propagate_without_retry(fake, client, code):
 def test_retry_decision():
     def found(code, status):
         error = client_error(code, status=status)
-        return WorkMailRetry.found(WorkMailRetry.status_code_from_exception(error))
+        return TransientErrorRetry.found(TransientErrorRetry.status_code_from_exception(error))
 
     assert found("ThrottlingException", 400)
     assert found("RequestLimitExceeded", 400)
@@ -201,7 +202,7 @@ def test_service_time_from_date_header():
         def list_mailbox_export_jobs(self, **kwargs):
             return {"Jobs": [], "ResponseMetadata": {"HTTPHeaders": {"date": "Sun, 22 Nov 2026 05:01:02 GMT"}}}
 
-    client = WorkMailClient(Dated(), delay=0)
+    client = WorkMailClient(Dated(), RetryPolicy(delay=0))
     assert client.service_time() is None
     client.list_export_jobs(ORG_ID)
     assert client.service_time() == datetime(2026, 11, 22, 5, 1, 2, tzinfo=timezone.utc)
@@ -226,7 +227,7 @@ def test_lost_connections_are_retried(lost):
                 raise lost
             return {"JobId": "job-1"}
 
-    client = WorkMailClient(Flaky(), delay=0)
+    client = WorkMailClient(Flaky(), RetryPolicy(delay=0))
     assert client.start_export_job(ORG_ID, ALICE_ID, ROLE_ARN, KEY_ARN, BUCKET, PREFIX, "token") == "job-1"
     assert Flaky.calls == 3
 
@@ -240,5 +241,5 @@ def test_other_botocore_failures_are_not_retried():
             raise botocore.exceptions.NoCredentialsError()
 
     with pytest.raises(botocore.exceptions.NoCredentialsError):
-        WorkMailClient(Broken(), delay=0).list_export_jobs(ORG_ID)
+        WorkMailClient(Broken(), RetryPolicy(delay=0)).list_export_jobs(ORG_ID)
     assert Broken.calls == 1

@@ -7,6 +7,7 @@ import pytest
 from ansible_collections.mailops.workmail.plugins.module_utils.entities import entity_id_kind
 from ansible_collections.mailops.workmail.plugins.module_utils.entities import resolve_entity
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import ParameterError
+from ansible_collections.mailops.workmail.plugins.module_utils.retries import RetryPolicy
 from ansible_collections.mailops.workmail.plugins.module_utils.workmail import WorkMailClient
 from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import ALICE_ID
 from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import ORG_ID
@@ -21,7 +22,7 @@ def fixture_fake():
 
 @pytest.fixture(name="client")
 def fixture_client(fake):
-    return WorkMailClient(fake, delay=0)
+    return WorkMailClient(fake, RetryPolicy(delay=0))
 
 
 @pytest.mark.parametrize(

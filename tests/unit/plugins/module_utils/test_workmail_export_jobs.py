@@ -17,6 +17,8 @@ from ansible_collections.mailops.workmail.plugins.module_utils.errors import Job
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import LimitError
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import ParameterError
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import WaitTimeoutError
+from ansible_collections.mailops.workmail.plugins.module_utils.retries import RetryPolicy
+from ansible_collections.mailops.workmail.plugins.module_utils.times import service_now
 from ansible_collections.mailops.workmail.plugins.module_utils.tokens import build_description
 from ansible_collections.mailops.workmail.plugins.module_utils.workmail import WorkMailClient
 from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import ALICE_ID
@@ -62,7 +64,7 @@ def fixture_fake():
 
 @pytest.fixture(name="client")
 def fixture_client(fake):
-    return WorkMailClient(fake, retries=3, delay=0, max_delay=0)
+    return WorkMailClient(fake, RetryPolicy(retries=3, delay=0, max_delay=0))
 
 
 @pytest.fixture(name="warnings")
@@ -382,11 +384,11 @@ def test_derived_token_job_is_not_compared(fake, client):
 
 
 def test_estimate_service_now_prefers_service_clock_and_reported_times(fake, client):
-    assert export_jobs.estimate_service_now(client, [], fake.clock.now) == NOW
+    assert service_now(client, [], fake.clock.now) == NOW
     later = NOW + timedelta(hours=5)
-    assert export_jobs.estimate_service_now(client, [{"StartTime": later}], fake.clock.now) == later
+    assert service_now(client, [{"StartTime": later}], fake.clock.now) == later
     client.last_response_time = NOW + timedelta(hours=1)
-    assert export_jobs.estimate_service_now(client, [], fake.clock.now) == NOW + timedelta(hours=1)
+    assert service_now(client, [], fake.clock.now) == NOW + timedelta(hours=1)
 
 
 # ensure_cancelled
@@ -747,7 +749,10 @@ def test_run_absent_wait_aws_error_names_the_cancelled_job(fake, client):
     fake.describe_mailbox_export_job = describe_twice_then_deny
     with pytest.raises(JobAWSError) as raised:
         export_jobs.run_absent(
-            WorkMailClient(fake, retries=1, delay=0, max_delay=0), params, sleep=timer.sleep, monotonic=timer.monotonic
+            WorkMailClient(fake, RetryPolicy(retries=1, delay=0, max_delay=0)),
+            params,
+            sleep=timer.sleep,
+            monotonic=timer.monotonic,
         )
     assert raised.value.details["job_id"] == job_id
     assert raised.value.details["changed"] is True

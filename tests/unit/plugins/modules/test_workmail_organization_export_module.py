@@ -8,8 +8,8 @@
 import pytest
 from ansible_collections.mailops.workmail.plugins.action.workmail_organization_export import format_duration
 from ansible_collections.mailops.workmail.plugins.action.workmail_organization_export import progress_line
-from ansible_collections.mailops.workmail.plugins.module_utils.campaign import validate_organization_export_params
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import ParameterError
+from ansible_collections.mailops.workmail.plugins.module_utils.validation import validate_organization_export_params
 from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import BUCKET
 from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import KEY_ARN
 from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import ORG_ID

@@ -1,0 +1,388 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the mailops.workmail project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""One poll cycle of a campaign: :func:`run_pass` lists the jobs, plans, describes, starts and checks.
+
+Every change goes into the manifest through :mod:`manifest`'s functions and is saved by a :class:`SavedManifest`
+(conditional writes through :class:`~manifest_store.ManifestStore`). Every attempt of every mailbox has its own
+ClientToken (:func:`tokens.campaign_client_token`), written in the job's Description marker, so a re-run never
+starts a second job for an attempt and the token finds a job whose id was never saved.
+"""
+
+from dataclasses import dataclass
+
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.planning import DESCRIBE_NOT_LISTED
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.planning import plan
+from ansible_collections.mailops.workmail.plugins.module_utils.common import DEFAULT_MAX_ATTEMPTS
+from ansible_collections.mailops.workmail.plugins.module_utils.common import DEFAULT_VERIFY
+from ansible_collections.mailops.workmail.plugins.module_utils.common import JOB_FAILED
+from ansible_collections.mailops.workmail.plugins.module_utils.common import MAX_RUNNING_JOBS_PER_ORGANIZATION
+from ansible_collections.mailops.workmail.plugins.module_utils.common import VERIFY_DEEP
+from ansible_collections.mailops.workmail.plugins.module_utils.common import VERIFY_LEVELS
+from ansible_collections.mailops.workmail.plugins.module_utils.common import VERIFY_NONE
+from ansible_collections.mailops.workmail.plugins.module_utils.errors import JobNotFoundError
+from ansible_collections.mailops.workmail.plugins.module_utils.errors import LimitError
+from ansible_collections.mailops.workmail.plugins.module_utils.errors import ParameterError
+from ansible_collections.mailops.workmail.plugins.module_utils.export_verify import check_object
+from ansible_collections.mailops.workmail.plugins.module_utils.limits import MAILBOX_24H
+from ansible_collections.mailops.workmail.plugins.module_utils.limits import next_export_time
+from ansible_collections.mailops.workmail.plugins.module_utils.limits import recent_jobs
+from ansible_collections.mailops.workmail.plugins.module_utils.limits import which_limit
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import COMPLETED
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import FAILED
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import FAILED_PERMANENTLY
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import FINAL_JOB_STATES
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import SKIPPED
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import apply_updates
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import forget_attempt
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import is_done
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import object_level
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import record_job
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import record_object
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import record_start
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import summary
+from ansible_collections.mailops.workmail.plugins.module_utils.retries import error_code
+from ansible_collections.mailops.workmail.plugins.module_utils.times import iso8601
+from ansible_collections.mailops.workmail.plugins.module_utils.times import to_datetime
+from ansible_collections.mailops.workmail.plugins.module_utils.tokens import build_description
+from ansible_collections.mailops.workmail.plugins.module_utils.tokens import campaign_client_token
+from ansible_collections.mailops.workmail.plugins.module_utils.tokens import description_budget
+from ansible_collections.mailops.workmail.plugins.module_utils.validation import validate_verify
+
+try:
+    import botocore
+except ImportError:
+    pass  # caught by AnsibleAWSModule
+
+# StartMailboxExportJob errors that concern one mailbox, not the campaign: its attempt fails, the others go on.
+MAILBOX_START_ERRORS = ("InvalidParameterException", "EntityStateException", "MailboxNotFoundException")
+
+
+def default_description(campaign):
+    """The Description (before the token marker) of the jobs a campaign starts."""
+    return f"mailops.workmail campaign {campaign}"
+
+
+@dataclass
+class PassSettings:
+    """How a pass works: at most ``max_concurrent_jobs`` jobs, ``max_attempts`` per mailbox, the ``verify`` level
+    (``basic``, ``deep`` or ``none``) and the jobs' ``description`` (None: :func:`default_description`)."""
+
+    max_concurrent_jobs: int = MAX_RUNNING_JOBS_PER_ORGANIZATION
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    verify: str = DEFAULT_VERIFY
+    description: str = None
+
+    def job_description(self, manifest):
+        """The Description text of the campaign's jobs; ParameterError when it leaves no room for the marker."""
+        validate_verify(self.verify)
+        text = default_description(manifest["campaign"]) if self.description is None else self.description
+        budget = description_budget(campaign_client_token(manifest["organization_id"], "x", manifest["campaign"], 1))
+        if len(text) > budget:
+            raise ParameterError("description", f"must be at most {budget} characters next to the token marker")
+        return text
+
+
+class SavedManifest:
+    """A manifest, the ETag of its stored version and the :class:`~manifest_store.ManifestStore` that saves it;
+    ``on_change(manifest, etag)`` is called after every save, ``saves`` counts them."""
+
+    def __init__(self, store, manifest, etag, on_change=None):
+        self.store = store
+        self.manifest = manifest
+        self.etag = etag
+        self.on_change = on_change
+        self.saves = 0
+
+    def save(self):
+        self.etag = self.store.save(self.manifest, self.etag)
+        self.saves += 1
+        if self.on_change is not None:
+            self.on_change(self.manifest, self.etag)
+
+    def save_after(self, error):
+        """Save what a step recorded before ``error`` ends it; a failing save does not hide ``error``."""
+        try:
+            self.save()
+        except Exception:  # pylint: disable=broad-exception-caught
+            pass
+
+
+def _new_result(level):
+    return {
+        "now": None,
+        "listed": 0,
+        "described": 0,
+        "started": 0,
+        "started_mailboxes": [],
+        "completed_now": 0,
+        "failed_now": 0,
+        "verified_now": 0,
+        "verification_problems": [],
+        "verify": level,
+        "checked_now": 0,
+        "downloaded_bytes": 0,
+        "free_slots": 0,
+        "foreign_running": 0,
+        "own_running": 0,
+        "waiting_24h": 0,
+        "next_eligible": None,
+        "blocked_24h": [],
+        "skipped": [],
+        "start_errors": [],
+        "limit": None,
+        "done": False,
+        "api_calls": {"list_mailbox_export_jobs": 0, "describe_mailbox_export_job": 0, "start_mailbox_export_job": 0},
+        "saves": 0,
+    }
+
+
+def _plan_and_apply(record, listing, moment, settings, result):
+    the_plan = plan(record.manifest, listing, moment, settings.max_concurrent_jobs, settings.max_attempts)
+    if apply_updates(record.manifest, the_plan.updates, moment):
+        record.save()
+    result["free_slots"] = the_plan.free_slots
+    result["foreign_running"] = len(the_plan.foreign_running)
+    result["waiting_24h"] = len(the_plan.waiting_24h)
+    result["next_eligible"] = the_plan.waiting_24h[0]["eligible"] if the_plan.waiting_24h else None
+    return the_plan
+
+
+def _describe(workmail, record, the_plan, moment, settings, result):
+    """Describe the plan's jobs once each and record them (a job neither listed nor known any more is FAILED, so it
+    is retried under the 24-hour rule); saved after each. True when a described attempt ended."""
+    manifest = record.manifest
+    ended = False
+    for item in the_plan.to_describe:
+        result["api_calls"]["describe_mailbox_export_job"] += 1
+        try:
+            raw = workmail.describe_export_job(manifest["organization_id"], item["job_id"])
+        except JobNotFoundError:
+            if item["reason"] != DESCRIBE_NOT_LISTED:
+                continue  # the listing said FAILED already; only ErrorInfo is missing
+            raw = {
+                "JobId": item["job_id"],
+                "State": JOB_FAILED,
+                "ErrorInfo": "the job is neither listed nor known to DescribeMailboxExportJob any more",
+            }
+        attempt = record_job(manifest, item["id"], item["attempt"], raw, moment, settings.max_attempts)
+        ended = ended or attempt.get("state") in FINAL_JOB_STATES
+        result["described"] += 1
+        record.save()
+    return ended
+
+
+def _record_attempts(record, the_plan, listing, moment, result):
+    """Record every new attempt of the plan (saved once for all, before the first start); the items to start.
+    A mailbox with a listed job started less than 24 hours ago is not started (``blocked_24h``)."""
+    to_start = []
+    for item in the_plan.to_start:
+        if not item["resume"]:
+            recent = recent_jobs(listing, item["id"], moment)
+            if recent:
+                result["blocked_24h"].append(
+                    {"id": item["id"], "job_id": recent[0].get("JobId"), "eligible": next_export_time(recent[0])}
+                )
+                continue
+            record_start(record.manifest, item["id"], item["attempt"], item["client_token"], None, moment)
+        to_start.append(item)
+    if any(not item["resume"] for item in to_start):
+        record.save()
+    return to_start
+
+
+class _Starts:
+    """The starts of one pass: what happened to each, recorded in the manifest and the pass result."""
+
+    def __init__(self, workmail, record, listing, moment, settings, result):
+        self.workmail = workmail
+        self.manifest = record.manifest
+        self.listing = listing
+        self.moment = moment
+        self.max_attempts = settings.max_attempts
+        self.text = settings.job_description(record.manifest)
+        self.result = result
+        self.changed = False
+
+    def forget(self, item):
+        if not item["resume"]:
+            forget_attempt(self.manifest, item["id"], item["attempt"], self.moment, self.max_attempts)
+            self.changed = True
+
+    def start(self, item):
+        """Start one job; False when the organization is full and the pass must stop starting."""
+        self.result["api_calls"]["start_mailbox_export_job"] += 1
+        try:
+            job_id = self.workmail.start_export_job(
+                self.manifest["organization_id"],
+                item["id"],
+                self.manifest["role_arn"],
+                self.manifest["kms_key_arn"],
+                self.manifest["s3_bucket"],
+                self.manifest["s3_prefix"],
+                item["client_token"],
+                description=build_description(self.text, item["client_token"]),
+            )
+        except LimitError as error:
+            return self.limited(item, error)
+        except botocore.exceptions.ClientError as error:
+            self.refused(item, error)
+            return True
+        record_start(self.manifest, item["id"], item["attempt"], item["client_token"], job_id, self.moment)
+        self.changed = True
+        self.result["started"] += 1
+        self.result["started_mailboxes"].append(item["id"])
+        return True
+
+    def limited(self, item, error):
+        """LimitExceededException: forget the new attempt (a resumed one may have a job already: it stays, and the
+        next pass finds it by the token or starts it again with the same token). True when only this mailbox was
+        limited (its 24 hours), False when the organization is full."""
+        self.forget(item)
+        limit = which_limit(self.listing, item["id"], self.moment, self.result["started"])
+        self.result["limit"] = {"limit": limit, "id": item["id"], "aws_message": error.aws_message}
+        return limit == MAILBOX_24H
+
+    def refused(self, item, error):
+        """A refusal of one mailbox: deleted (SKIPPED), or unable to be exported now (a failed attempt, retried
+        under the 24-hour rule); other errors propagate."""
+        code, dummy, message = error_code(error)
+        if code == "EntityNotFoundException":
+            forget_attempt(self.manifest, item["id"], item["attempt"], self.moment, self.max_attempts)
+            self.changed = True
+            self.manifest["mailboxes"][item["id"]]["state"] = SKIPPED
+            self.result["skipped"].append(item["id"])
+            return
+        if code not in MAILBOX_START_ERRORS:
+            raise error
+        raw = {"State": JOB_FAILED, "ErrorInfo": f"StartMailboxExportJob refused the mailbox: {code}: {message}"}
+        record_job(self.manifest, item["id"], item["attempt"], raw, self.moment, self.max_attempts)
+        self.changed = True
+        self.result["start_errors"].append({"id": item["id"], "code": code, "message": message})
+
+
+def _start_jobs(workmail, record, the_plan, listing, moment, settings, result):
+    """Start the plan's jobs. The new attempts are saved before the first start and the job ids once after the last
+    (or when a start fails with an error that stops the pass): a crash in between loses nothing, the next pass
+    finds the started jobs by the token marker and starts the others with the same tokens."""
+    to_start = _record_attempts(record, the_plan, listing, moment, result)
+    starts = _Starts(workmail, record, listing, moment, settings, result)
+    try:
+        for index, item in enumerate(to_start):
+            if not starts.start(item):
+                # The organization is full: the new attempts not started yet are not attempts after all.
+                for later in to_start[index + 1 :]:
+                    starts.forget(later)
+                break
+    except BaseException as error:
+        if starts.changed:
+            record.save_after(error)
+        raise
+    if starts.changed:
+        record.save()
+
+
+def needs_check(entry, level):
+    """Check this mailbox's object? When it is COMPLETED and was not checked at ``level`` yet, or its last check
+    was refused by S3 (the caller lacked a permission, which may have been granted since)."""
+    if entry["state"] != COMPLETED or not entry["attempts"]:
+        return False
+    record = entry.get("object")
+    current = object_level(record)
+    if current is None or VERIFY_LEVELS.index(current) < VERIFY_LEVELS.index(level):
+        return True
+    return not record.get("verified") and bool(record.get("refused"))
+
+
+def _check(s3, manifest, entity_id, moment, level, heartbeat, result):
+    fields, downloaded = check_object(s3, manifest, entity_id, level, moment, progress=heartbeat)
+    found = record_object(manifest, entity_id, moment, **fields)
+    result["checked_now"] += 1
+    result["downloaded_bytes"] += downloaded
+    if found["verified"]:
+        result["verified_now"] += 1
+    else:
+        result["verification_problems"].append({"id": entity_id, "level": level, "problem": found["problem"]})
+
+
+def _verify_completed(s3, record, moment, level, heartbeat, result):
+    """Check the objects of the COMPLETED mailboxes that need it. Basic checks (one HeadObject each) are saved
+    together at the end; a deep check (a download) is saved as soon as it is done, so a long pass that dies keeps
+    the checks it made. An S3 error that stops the pass still saves the checks made before it."""
+    manifest = record.manifest
+    unsaved = False
+    try:
+        for entity_id in sorted(manifest["mailboxes"]):
+            if not needs_check(manifest["mailboxes"][entity_id], level):
+                continue
+            if result["checked_now"] and heartbeat is not None:
+                heartbeat()
+            _check(s3, manifest, entity_id, moment, level, heartbeat, result)
+            unsaved = level != VERIFY_DEEP
+            if not unsaved:
+                record.save()
+    except BaseException as error:
+        if unsaved:
+            record.save_after(error)
+        raise
+    if unsaved:
+        record.save()
+
+
+def _tally(before, manifest, result):
+    for entity_id, entry in manifest["mailboxes"].items():
+        new_state, old_state = entry["state"], before.get(entity_id)
+        if new_state == old_state:
+            continue
+        if new_state == COMPLETED:
+            result["completed_now"] += 1
+        elif new_state in (FAILED, FAILED_PERMANENTLY) and old_state not in (FAILED, FAILED_PERMANENTLY):
+            result["failed_now"] += 1
+    counts = summary(manifest)
+    result.update(own_running=counts["running"], done=is_done(counts), summary=counts)
+
+
+def run_pass(workmail, s3, record, now, settings, heartbeat=None):
+    """One poll cycle of the campaign whose manifest ``record`` (a :class:`SavedManifest`) holds; the pass result.
+
+    ``workmail`` is a :class:`~workmail.WorkMailClient`, ``s3`` an :class:`~s3.S3Gateway`, ``now`` a callable
+    returning an aware datetime (preferably the service's clock: it is read after the listing), ``settings`` a
+    :class:`PassSettings`. In order:
+
+    1. one ListMailboxExportJobs (all pages) and :func:`plan`; the plan's updates are applied and saved;
+    2. each job of ``to_describe`` is described once and recorded; saved after each. When a described job ended,
+       the pass plans again with the same listing, so its slot fills in this pass;
+    3. the plan's ``to_start`` is started in order (before the checks: starts depend only on the listing, and deep
+       checks may take long); see :func:`_start_jobs`. LimitExceededException forgets the new attempt (a resumed
+       one is kept); it stops the starts of this pass, and forgets the new attempts not started yet, unless it was
+       the mailbox's 24-hour limit. EntityNotFoundException (the mailbox was deleted) marks the mailbox SKIPPED. An
+       error of :data:`MAILBOX_START_ERRORS` fails that attempt (``start_errors``) and the other starts go on;
+    4. unless ``settings.verify`` is ``none``, every COMPLETED mailbox that needs it (:func:`needs_check`) is
+       checked with :func:`export_verify.check_object` and recorded. A failed check is reported in
+       ``verification_problems`` and not repeated by later passes, unless S3 refused it.
+
+    ManifestConflictError (another writer) propagates, as do AWS errors other than those above, after a save of
+    what the step recorded so far. ``heartbeat()`` (a refresh of the campaign lock) is called between the objects
+    verified and after every chunk a deep verification downloads. WorkMail calls: one listing, the describes and
+    the starts, nothing else.
+    """
+    manifest = record.manifest
+    settings.job_description(manifest)
+    saves_before = record.saves
+    result = _new_result(settings.verify)
+    before = {entity_id: entry["state"] for entity_id, entry in manifest["mailboxes"].items()}
+    listing = workmail.list_export_jobs(manifest["organization_id"])
+    moment = to_datetime(now())
+    result.update(now=iso8601(moment), listed=len(listing))
+    result["api_calls"]["list_mailbox_export_jobs"] += 1
+    the_plan = _plan_and_apply(record, listing, moment, settings, result)
+    if _describe(workmail, record, the_plan, moment, settings, result):
+        the_plan = _plan_and_apply(record, listing, moment, settings, result)
+    _start_jobs(workmail, record, the_plan, listing, moment, settings, result)
+    if settings.verify != VERIFY_NONE:
+        _verify_completed(s3, record, moment, settings.verify, heartbeat, result)
+    _tally(before, manifest, result)
+    result["saves"] = record.saves - saves_before
+    return result

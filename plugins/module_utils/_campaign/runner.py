@@ -1,0 +1,276 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the mailops.workmail project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The module's pass: :func:`run_organization_pass` takes the lock, loads the manifest, reads the directory when it
+is due, runs :func:`executor.run_pass` and builds the module's result. In check mode nothing is locked, saved or
+started: the result says what a real pass would do.
+"""
+
+import copy
+import os
+import socket
+import time
+import uuid
+
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.executor import PassSettings
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.executor import SavedManifest
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.executor import run_pass
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.planning import eligible_at
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.planning import plan
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.planning import size_order
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.selection import discover_into
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.selection import needs_discovery
+from ansible_collections.mailops.workmail.plugins.module_utils.errors import ParameterError
+from ansible_collections.mailops.workmail.plugins.module_utils.errors import WorkMailError
+from ansible_collections.mailops.workmail.plugins.module_utils.limits import recent_jobs
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import FAILED
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import FAILED_PERMANENTLY
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import PENDING
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import apply_updates
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import is_done
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import new_manifest
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import summary
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import verification_problems
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest_store import CampaignLock
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest_store import ManifestStore
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest_store import lock_key
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest_store import manifest_key
+from ansible_collections.mailops.workmail.plugins.module_utils.times import iso8601
+from ansible_collections.mailops.workmail.plugins.module_utils.times import service_now
+from ansible_collections.mailops.workmail.plugins.module_utils.times import to_datetime
+from ansible_collections.mailops.workmail.plugins.module_utils.times import utcnow
+
+
+def default_lock_owner():
+    """A lock owner naming this host and process, unique per call."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+
+
+class LockHeartbeat:
+    """A callable that refreshes a :class:`~manifest_store.CampaignLock` when ``interval`` seconds (of ``clock``, a
+    monotonic clock by default) have passed since its last refresh, so it may be called as often as convenient."""
+
+    def __init__(self, lock, interval, clock=time.monotonic):
+        self.lock = lock
+        self.interval = interval
+        self.clock = clock
+        self.last = clock()
+        self.refreshes = 0
+
+    def __call__(self):
+        if self.clock() - self.last < self.interval:
+            return
+        self.lock.refresh()
+        self.last = self.clock()
+        self.refreshes += 1
+
+
+def pass_settings(params):
+    """The :class:`~executor.PassSettings` the module parameters ``params`` ask for."""
+    return PassSettings(
+        max_concurrent_jobs=params["max_concurrent_jobs"],
+        max_attempts=params["max_attempts"],
+        verify=params["verify"],
+        description=params.get("description"),
+    )
+
+
+def _new_manifest(params, region, moment):
+    return new_manifest(
+        params["campaign"],
+        params["organization_id"],
+        region,
+        params["s3_bucket"],
+        params["s3_prefix"],
+        params["kms_key_arn"],
+        params["role_arn"],
+        moment,
+    )
+
+
+def _check_destination(manifest, params):
+    for name in ("role_arn", "kms_key_arn"):
+        if manifest.get(name) and manifest[name] != params[name]:
+            raise ParameterError(
+                name,
+                f"campaign {manifest['campaign']!r} was started with {name} {manifest[name]}, not {params[name]}; "
+                "give the same value, or use another campaign name",
+            )
+
+
+def _queued(manifest):
+    entries = [entry for entry in manifest["mailboxes"].values() if entry["state"] in (PENDING, FAILED)]
+    return [
+        {"id": entry["id"], "email": entry["email"], "size_mb": entry["size_mb"]}
+        for entry in sorted(entries, key=size_order)
+    ]
+
+
+def _given_up(entry):
+    last = entry["attempts"][-1] if entry["attempts"] else {}
+    return {
+        "id": entry["id"],
+        "email": entry["email"],
+        "name": entry["name"],
+        "attempts": len(entry["attempts"]),
+        "job_id": last.get("job_id"),
+        "error_info": last.get("error_info"),
+    }
+
+
+def outcome(manifest, moment):
+    """The parts of the module result read from the manifest: ``summary``, ``failures`` (given up),
+    ``waiting_24h``, ``queued`` and ``verification_problems``."""
+    failures = []
+    waiting = []
+    for entity_id in sorted(manifest["mailboxes"]):
+        entry = manifest["mailboxes"][entity_id]
+        eligible = eligible_at(entry) if entry["state"] == FAILED else None
+        if entry["state"] == FAILED_PERMANENTLY:
+            failures.append(_given_up(entry))
+        elif eligible is not None and eligible > moment:
+            waiting.append({"id": entity_id, "email": entry["email"], "eligible": iso8601(eligible)})
+    waiting.sort(key=lambda item: (item["eligible"], item["id"]))
+    return {
+        "summary": summary(manifest),
+        "failures": failures,
+        "waiting_24h": waiting,
+        "queued": _queued(manifest),
+        "verification_problems": verification_problems(manifest),
+    }
+
+
+def _would_start(manifest, the_plan, listing, moment):
+    would_start = []
+    for item in the_plan.to_start:
+        if not item["resume"] and recent_jobs(listing, item["id"], moment):
+            continue
+        entry = manifest["mailboxes"][item["id"]]
+        would_start.append(
+            {"id": item["id"], "email": entry["email"], "size_mb": entry["size_mb"], "attempt": item["attempt"]}
+        )
+    return would_start
+
+
+def _check_mode_pass(workmail, params, manifest, now, region):
+    """What a real pass would do, from the listing and :func:`planning.plan` only: nothing is started, saved or
+    locked."""
+    exists = manifest is not None
+    moment = to_datetime(now())
+    manifest = copy.deepcopy(manifest) if exists else _new_manifest(params, region, moment)
+    added = discover_into(workmail, params, manifest, moment) if needs_discovery(manifest, params, moment) else []
+    listing = workmail.list_export_jobs(params["organization_id"])
+    moment = service_now(workmail, (), now)
+    the_plan = plan(manifest, listing, moment, params["max_concurrent_jobs"], params["max_attempts"])
+    apply_updates(manifest, the_plan.updates, moment)
+    would_start = _would_start(manifest, the_plan, listing, moment)
+    starting = {item["id"] for item in would_start}
+    result = outcome(manifest, moment)
+    result["queued"] = [item for item in result["queued"] if item["id"] not in starting]
+    result.update(
+        changed=not exists or bool(added) or bool(the_plan.updates) or bool(would_start),
+        done=the_plan.done,
+        started=[],
+        would_start=would_start,
+        manifest_exists=exists,
+    )
+    result["pass"] = {
+        "now": the_plan.now,
+        "listed": len(listing),
+        "added": len(added),
+        "updates": len(the_plan.updates),
+        "free_slots": the_plan.free_slots,
+        "foreign_running": len(the_plan.foreign_running),
+        "own_running": the_plan.own_running,
+        "would_start": len(would_start),
+        "waiting_24h": len(the_plan.waiting_24h),
+    }
+    return result
+
+
+def _reconcile(workmail, s3, record, params, region, now, heartbeat):
+    """Read the directory when due, save, run a pass; the module result (without location and lock owner)."""
+    moment = to_datetime(now())
+    if record.manifest is None:
+        record.manifest = _new_manifest(params, region, moment)
+    discovered = needs_discovery(record.manifest, params, moment)
+    added = discover_into(workmail, params, record.manifest, moment) if discovered else []
+    if record.etag is None or discovered:
+        record.save()
+    pass_result = run_pass(
+        workmail, s3, record, lambda: service_now(workmail, (), now), pass_settings(params), heartbeat
+    )
+    manifest = record.manifest
+    started = []
+    for entity_id in pass_result["started_mailboxes"]:
+        entry = manifest["mailboxes"][entity_id]
+        started.append({"id": entity_id, "email": entry["email"], "job_id": entry["attempts"][-1].get("job_id")})
+    for name in ("summary", "done"):
+        pass_result.pop(name)
+    pass_result["added"] = len(added)
+    result = outcome(manifest, to_datetime(pass_result["now"]))
+    result.update(changed=bool(record.saves), done=is_done(result["summary"]), started=started, manifest_exists=True)
+    result["pass"] = pass_result
+    return result
+
+
+def _locked_pass(workmail, s3, store, params, region, now):
+    lock = CampaignLock(
+        s3,
+        params["s3_bucket"],
+        lock_key(params["s3_prefix"], params["campaign"]),
+        params.get("lock_owner") or default_lock_owner(),
+        params["lock_ttl"],
+        now,
+        params["kms_key_arn"],
+    )
+    lock.acquire()
+    # A long pass (deep verification of large archives) keeps the lock: refreshed a third of its TTL after the last.
+    heartbeat = LockHeartbeat(lock, lock.ttl_seconds / 3.0)
+    try:
+        manifest, etag = store.load(params["campaign"], params["organization_id"])
+        if manifest is not None:
+            _check_destination(manifest, params)
+        record = SavedManifest(store, manifest, etag)
+        result = _reconcile(workmail, s3, record, params, region, now, heartbeat)
+    finally:
+        try:
+            lock.release()
+        except WorkMailError:
+            pass  # the lock expires by itself after lock_ttl
+    result["lock_owner"] = lock.owner
+    return result
+
+
+def run_organization_pass(workmail, s3, params, check_mode=False, now=utcnow, region=None):
+    """One reconcile pass of an organization-wide export campaign (the module workmail_organization_export).
+
+    ``workmail`` is a :class:`~workmail.WorkMailClient`, ``s3`` an :class:`~s3.S3Gateway`; ``params`` are the
+    module's parameters as :func:`validation.validate_organization_export_params` returns them. Takes the campaign
+    lock (``lock_owner``, or a new owner), loads or creates the manifest, adds the mailboxes the selection finds,
+    runs :func:`executor.run_pass` (whose heartbeat refreshes the lock once a third of ``lock_ttl`` has passed
+    since it was taken or last refreshed) and releases the lock (a release that fails is left to expire). In
+    ``check_mode`` nothing is locked, saved or started: the result says which mailboxes a real pass would start
+    (``would_start``).
+
+    Returns ``{"changed", "done", "summary", "started", "failures", "waiting_24h", "queued", "pass", "manifest",
+    "manifest_exists", "lock_owner"}`` (and ``would_start`` in check mode). Raises LockHeldError, ManifestError,
+    ParameterError and other WorkMailErrors (S3Errors among them), and botocore errors of WorkMail.
+    """
+    bucket = params["s3_bucket"]
+    key = manifest_key(params["s3_prefix"], params["campaign"])
+    store = ManifestStore(s3, bucket, key, local_copy=params.get("local_manifest"))
+    location = {"s3_uri": f"s3://{bucket}/{key}", "s3_bucket": bucket, "s3_key": key}
+    location["local_path"] = params.get("local_manifest")
+    if check_mode:
+        manifest = store.load(params["campaign"], params["organization_id"])[0]
+        if manifest is not None:
+            _check_destination(manifest, params)
+        result = _check_mode_pass(workmail, params, manifest, now, region)
+        result["lock_owner"] = None
+    else:
+        result = _locked_pass(workmail, s3, store, params, region, now)
+    result["manifest"] = location
+    return result

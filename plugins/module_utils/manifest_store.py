@@ -1,0 +1,263 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the mailops.workmail project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Where a campaign's manifest and lock live in the bucket, and how they are read and written.
+
+The manifest (:mod:`manifest` describes the document) is one JSON object,
+``<prefix>/mailops-campaigns/<campaign>/manifest.json``, replaced after every change with a conditional PutObject:
+``If-None-Match: *`` when it is created and ``If-Match: <etag of the version read>`` when it is replaced, so a
+concurrent writer is detected (:class:`ManifestConflictError`) instead of silently overwritten. It is encrypted
+with SSE-KMS under the campaign's key.
+
+:class:`CampaignLock` is a small JSON object next to the manifest (``lock.json``) holding ``{"owner",
+"acquired", "expires"}``, created and taken over with the same conditional writes.
+
+Every S3 call goes through an :class:`~s3.S3Gateway` (retries, error classes). Plain Python: no Ansible imports.
+"""
+
+import json
+import os
+import tempfile
+
+from ansible_collections.mailops.workmail.plugins.module_utils.errors import ParameterError
+from ansible_collections.mailops.workmail.plugins.module_utils.errors import WorkMailError
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import ManifestError
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import dumps
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import validate_manifest
+from ansible_collections.mailops.workmail.plugins.module_utils.s3 import LOCK
+from ansible_collections.mailops.workmail.plugins.module_utils.s3 import MANIFEST
+from ansible_collections.mailops.workmail.plugins.module_utils.s3 import S3Conflict
+from ansible_collections.mailops.workmail.plugins.module_utils.s3 import S3Missing
+from ansible_collections.mailops.workmail.plugins.module_utils.s3 import S3PreconditionFailed
+from ansible_collections.mailops.workmail.plugins.module_utils.times import iso8601
+from ansible_collections.mailops.workmail.plugins.module_utils.times import to_datetime
+from ansible_collections.mailops.workmail.plugins.module_utils.times import utcnow
+from ansible_collections.mailops.workmail.plugins.module_utils.validation import validate_campaign
+
+CAMPAIGN_FOLDER = "mailops-campaigns"
+MANIFEST_NAME = "manifest.json"
+LOCK_NAME = "lock.json"
+CONTENT_TYPE = "application/json"
+# What a failed conditional write raises: someone else created, replaced or deleted the object meanwhile.
+_LOST_RACE = (S3PreconditionFailed, S3Conflict, S3Missing)
+
+
+class ManifestConflictError(ManifestError):
+    """A conditional write of the manifest failed: another run changed (or created, or deleted) it meanwhile."""
+
+    def __init__(self, bucket, key, reason):
+        super().__init__(
+            f"s3://{bucket}/{key} was changed by someone else ({reason}); another run of this campaign may be "
+            f"active: stop it, or wait for it, and run again",
+            s3_bucket=bucket,
+            s3_key=key,
+        )
+
+
+class LockHeldError(WorkMailError):
+    """Another run holds the campaign lock and it has not expired."""
+
+    def __init__(self, owner, expires, key):
+        super().__init__(
+            f"campaign lock {key} is held by {owner} until {expires}; another run of this campaign is active "
+            f"(or crashed: the lock expires by itself at that time)",
+            lock_owner=owner,
+            lock_expires=expires,
+        )
+        self.owner = owner
+        self.expires = expires
+
+
+class LockLostError(WorkMailError):
+    """The campaign lock is no longer this run's (it expired and another run took it over, or it was removed)."""
+
+    def __init__(self, owner, key, reason):
+        super().__init__(f"campaign lock {key} is no longer held by {owner}: {reason}", lock_owner=owner)
+        self.owner = owner
+
+
+# Keys
+
+
+def _campaign_folder(prefix, campaign):
+    validate_campaign(campaign)
+    base = (prefix or "").rstrip("/")
+    folder = f"{CAMPAIGN_FOLDER}/{campaign}/"
+    return f"{base}/{folder}" if base else folder
+
+
+def manifest_key(prefix, campaign):
+    """``<prefix>/mailops-campaigns/<campaign>/manifest.json`` (exactly one ``/`` after a non-empty prefix)."""
+    return _campaign_folder(prefix, campaign) + MANIFEST_NAME
+
+
+def lock_key(prefix, campaign):
+    """``<prefix>/mailops-campaigns/<campaign>/lock.json``."""
+    return _campaign_folder(prefix, campaign) + LOCK_NAME
+
+
+def write_local_copy(manifest, path):
+    """Write the manifest to ``path`` atomically (a temporary file in the same directory, then rename)."""
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=".manifest-", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(dumps(manifest))
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+class ManifestStore:
+    """Loads and saves one campaign manifest in S3 with conditional writes. ``s3`` is an :class:`~s3.S3Gateway`."""
+
+    def __init__(self, s3, bucket, key, local_copy=None):
+        self.s3 = s3
+        self.bucket = bucket
+        self.key = key
+        self.local_copy = local_copy
+
+    def load(self, campaign=None, organization_id=None):
+        """(manifest, etag), or (None, None) when there is no manifest yet. ManifestError when it is not usable."""
+        body, etag = self.s3.read_if_exists(MANIFEST, self.bucket, self.key)
+        if body is None:
+            return None, None
+        try:
+            manifest = json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as error:
+            raise ManifestError(f"campaign manifest s3://{self.bucket}/{self.key} is not JSON: {error}") from error
+        try:
+            validate_manifest(manifest, campaign, organization_id)
+        except ManifestError as error:
+            raise ManifestError(f"s3://{self.bucket}/{self.key}: {error.message}", **error.details) from error
+        return manifest, etag
+
+    def save(self, manifest, etag):
+        """Store ``manifest``, replacing the version ``etag`` (creating it when ``etag`` is None); the new ETag.
+
+        ManifestConflictError when the object changed since ``etag`` was read (or exists already on creation).
+        The local copy, when configured, is written after S3 accepted the manifest.
+        """
+        try:
+            new_etag = self.s3.replace(
+                MANIFEST, self.bucket, self.key, dumps(manifest), CONTENT_TYPE, etag, manifest.get("kms_key_arn")
+            )
+        except _LOST_RACE as error:
+            reason = "it exists already" if not etag else f"it is no longer version {etag}"
+            raise ManifestConflictError(self.bucket, self.key, reason) from error
+        if self.local_copy:
+            write_local_copy(manifest, self.local_copy)
+        return new_etag
+
+
+class CampaignLock:
+    """A lock object with an expiry, in the bucket next to the manifest.
+
+    ``s3`` is an :class:`~s3.S3Gateway`; ``owner`` identifies this run (host, process, time); ``now`` is a callable
+    returning an aware datetime. A lock whose ``expires`` has passed may be taken over by anyone; a run refreshes
+    its lock well within ``ttl_seconds`` (for example after every poll cycle).
+    """
+
+    def __init__(self, s3, bucket, key, owner, ttl_seconds, now=utcnow, kms_key_arn=None):
+        if ttl_seconds <= 0:
+            raise ParameterError("lock_ttl", f"must be a positive number of seconds, got {ttl_seconds}")
+        self.s3 = s3
+        self.bucket = bucket
+        self.key = key
+        self.owner = owner
+        self.ttl_seconds = ttl_seconds
+        self.now = now
+        self.kms_key_arn = kms_key_arn
+        self.etag = None
+        self.document = None
+
+    @property
+    def held(self):
+        """Does this object believe it holds the lock (acquired and neither released nor lost)?"""
+        return self.etag is not None
+
+    def _put(self, etag, acquired=None):
+        moment = to_datetime(self.now())
+        document = {
+            "owner": self.owner,
+            "acquired": acquired or iso8601(moment),
+            "expires": iso8601(moment.timestamp() + self.ttl_seconds),
+        }
+        body = json.dumps(document, sort_keys=True).encode("utf-8")
+        self.etag = self.s3.replace(LOCK, self.bucket, self.key, body, CONTENT_TYPE, etag, self.kms_key_arn)
+        self.document = document
+        return dict(document)
+
+    def _current(self):
+        """(document, etag) of the lock object, or (None, None). An unreadable lock counts as expired."""
+        body, etag = self.s3.read_if_exists(LOCK, self.bucket, self.key)
+        if body is None:
+            return None, None
+        try:
+            document = json.loads(body.decode("utf-8"))
+            if not isinstance(document, dict):
+                raise ValueError("not an object")
+            to_datetime(document.get("expires"))
+        except (UnicodeDecodeError, ValueError, TypeError):
+            document = {"owner": None, "acquired": None, "expires": None}
+        return document, etag
+
+    def _expired(self, document):
+        expires = to_datetime(document.get("expires"))
+        return expires is None or expires <= to_datetime(self.now())
+
+    def _take_over(self):
+        """One try to take the lock when creating it failed: the lock's document if taken, None to look again."""
+        document, etag = self._current()
+        if document is None:
+            return None  # released meanwhile: try to create it again
+        if document.get("owner") != self.owner and not self._expired(document):
+            raise LockHeldError(document.get("owner"), document.get("expires"), self.key)
+        try:
+            return self._put(etag)
+        except _LOST_RACE:
+            return None  # someone else took it over (or released it) between our read and our write
+
+    def acquire(self):
+        """Take the lock; returns its document. LockHeldError when another owner holds it and it has not expired."""
+        for dummy in range(3):
+            try:
+                return self._put(None)
+            except _LOST_RACE:
+                pass
+            taken = self._take_over()
+            if taken is not None:
+                return taken
+        document, etag = self._current()
+        raise LockHeldError((document or {}).get("owner"), (document or {}).get("expires"), self.key)
+
+    def refresh(self):
+        """Extend the lock by ``ttl_seconds`` from now; LockLostError when it is no longer ours."""
+        if self.etag is None:
+            raise LockLostError(self.owner, self.key, "it was not acquired (or was released)")
+        acquired = (self.document or {}).get("acquired")
+        try:
+            return self._put(self.etag, acquired)
+        except _LOST_RACE as error:
+            self.etag = None
+            document, dummy = self._current()
+            holder = (document or {}).get("owner")
+            reason = f"it is now held by {holder}" if document else "it was removed"
+            raise LockLostError(self.owner, self.key, reason) from error
+
+    def release(self):
+        """Delete the lock if it is still ours (DeleteObject with If-Match); True when it was deleted."""
+        if self.etag is None:
+            return False
+        etag, self.etag = self.etag, None
+        try:
+            self.s3.delete(LOCK, self.bucket, self.key, if_match=etag)
+        except _LOST_RACE:
+            return False
+        return True

@@ -1,0 +1,161 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the mailops.workmail project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""run_organization_pass, the module's pass: the lock, the manifest, the directory, check mode and the result."""
+
+import json
+from datetime import datetime
+from datetime import timedelta
+from datetime import timezone
+
+import pytest
+from ansible_collections.mailops.workmail.plugins.module_utils.campaign import run_organization_pass
+from ansible_collections.mailops.workmail.plugins.module_utils.errors import ParameterError
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest_store import LockHeldError
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest_store import lock_key
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest_store import manifest_key
+from ansible_collections.mailops.workmail.plugins.module_utils.retries import RetryPolicy
+from ansible_collections.mailops.workmail.plugins.module_utils.validation import validate_organization_export_params
+from ansible_collections.mailops.workmail.plugins.module_utils.workmail import WorkMailClient
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.campaign_fakes import FakeS3
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.campaign_fakes import s3_gateway
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import ALICE_ID
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import BOB_ID
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import BUCKET
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import KEY_ARN
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import ORG_ID
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import PREFIX
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import REGION
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import ROLE_ARN
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import ROOM_ID
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import FakeClock
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import standard_fake
+
+START = datetime(2026, 11, 22, 12, 0, 0, tzinfo=timezone.utc)
+CAMPAIGN = "runner-1"
+MANIFEST = manifest_key(PREFIX, CAMPAIGN)
+LOCK = lock_key(PREFIX, CAMPAIGN)
+
+
+class Organization:
+    """alice, bob and room1 of a fake WorkMail, a FakeS3, and the module's parameters."""
+
+    def __init__(self, **params):
+        self.fake = standard_fake(clock=FakeClock(START))
+        self.s3 = FakeS3()
+        self.params = validate_organization_export_params(
+            dict(
+                organization_id=ORG_ID,
+                campaign=CAMPAIGN,
+                role_arn=ROLE_ARN,
+                kms_key_arn=KEY_ARN,
+                s3_bucket=BUCKET,
+                s3_prefix=PREFIX,
+                lock_owner="runner-test",
+                **params,
+            ),
+            REGION,
+        )
+
+    def run(self, check_mode=False, **changes):
+        client = WorkMailClient(self.fake, RetryPolicy(retries=2, delay=0, max_delay=0))
+        params = dict(self.params, **changes)
+        return run_organization_pass(
+            client, s3_gateway(self.s3), params, check_mode=check_mode, now=self.fake.clock.now, region=REGION
+        )
+
+    def manifest(self):
+        return json.loads(self.s3.objects[(BUCKET, MANIFEST)]["Body"])
+
+    def complete_running(self):
+        for job in self.fake.jobs.values():
+            if job["State"] == "RUNNING":
+                self.fake.set_job(job["JobId"], State="COMPLETED", EstimatedProgress=100, EndTime=self.fake.clock.now())
+                self.s3.put_export(BUCKET, job["S3Path"], kms_key_id=KEY_ARN)
+
+
+def test_a_pass_locks_saves_starts_and_releases():
+    org = Organization()
+    result = org.run()
+    assert result["changed"] is True and result["done"] is False and result["manifest_exists"] is True
+    assert [item["id"] for item in result["started"]] == [ALICE_ID, BOB_ID, ROOM_ID]  # largest first
+    assert result["lock_owner"] == "runner-test"
+    assert result["manifest"] == {
+        "s3_uri": f"s3://{BUCKET}/{MANIFEST}",
+        "s3_bucket": BUCKET,
+        "s3_key": MANIFEST,
+        "local_path": None,
+    }
+    assert result["summary"]["running"] == 3 and result["pass"]["added"] == 3
+    assert (BUCKET, LOCK) not in org.s3.objects  # released
+    lock_writes = [kwargs for name, kwargs in org.s3.calls if name == "put_object" and kwargs["Key"] == LOCK]
+    assert lock_writes and all(kwargs["SSEKMSKeyId"] == KEY_ARN for kwargs in lock_writes)
+    assert {entry["state"] for entry in org.manifest()["mailboxes"].values()} == {"RUNNING"}
+
+
+def test_the_campaign_ends_done_and_a_rerun_changes_nothing():
+    org = Organization()
+    org.run()
+    org.fake.clock.advance(hours=1)
+    org.complete_running()
+    finished = org.run()
+    assert finished["done"] is True and finished["summary"]["verified"] == 3
+    etag = org.s3.objects[(BUCKET, MANIFEST)]["ETag"]
+    again = org.run()
+    assert again["done"] is True and again["changed"] is False and again["started"] == []
+    assert org.s3.objects[(BUCKET, MANIFEST)]["ETag"] == etag
+    assert org.fake.count("start_mailbox_export_job") == 3
+
+
+def test_check_mode_locks_saves_and_starts_nothing():
+    org = Organization(max_concurrent_jobs=2)
+    result = org.run(check_mode=True)
+    assert result["changed"] is True and result["manifest_exists"] is False and result["lock_owner"] is None
+    assert [item["id"] for item in result["would_start"]] == [ALICE_ID, BOB_ID]
+    assert [item["id"] for item in result["queued"]] == [ROOM_ID]
+    assert org.s3.objects == {} and org.s3.count("put_object") == 0
+    assert org.fake.count("start_mailbox_export_job") == 0
+
+
+def test_a_held_lock_stops_the_pass_before_any_workmail_call():
+    org = Organization()
+    expires = (START + timedelta(minutes=10)).isoformat()
+    org.s3.raw_put(BUCKET, LOCK, json.dumps({"owner": "awx-job-1", "acquired": START.isoformat(), "expires": expires}))
+    with pytest.raises(LockHeldError) as caught:
+        org.run()
+    assert caught.value.owner == "awx-job-1" and caught.value.expires == expires
+    assert sum(org.fake.count(name) for name in ("list_users", "list_mailbox_export_jobs")) == 0
+    assert (BUCKET, MANIFEST) not in org.s3.objects
+
+
+def test_the_directory_is_read_once_a_day():
+    org = Organization()
+    org.run()
+    org.fake.clock.advance(hours=23)
+    org.run()
+    assert org.fake.count("list_users") == 1
+    org.fake.add_user("carol", "carol@example.com", size_mb=5)
+    org.fake.clock.advance(hours=1)
+    result = org.run()
+    assert org.fake.count("list_users") == 2
+    assert result["pass"]["added"] == 1 and result["summary"]["total"] == 4
+
+
+@pytest.mark.parametrize("name, value", [("role_arn", ROLE_ARN + "-2"), ("kms_key_arn", KEY_ARN[:-4] + "ffff")])
+def test_a_campaign_keeps_its_destination(name, value):
+    org = Organization()
+    org.run()
+    with pytest.raises(ParameterError) as caught:
+        org.run(**{name: value})
+    assert caught.value.parameter == name and "another campaign name" in caught.value.rule
+    assert org.fake.count("start_mailbox_export_job") == 3
+
+
+def test_a_release_that_fails_leaves_the_lock_to_expire():
+    org = Organization()
+    org.s3.fail("delete_object", "InternalError", 500, times=2)
+    result = org.run()
+    assert result["summary"]["running"] == 3
+    assert (BUCKET, LOCK) in org.s3.objects
