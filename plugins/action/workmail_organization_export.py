@@ -17,13 +17,15 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
+from ansible_collections.mailops.workmail.plugins.module_utils.common import DEFAULT_POLL_INTERVAL
+from ansible_collections.mailops.workmail.plugins.module_utils.common import DEFAULT_WAIT_TIMEOUT
+from ansible_collections.mailops.workmail.plugins.module_utils.common import MIN_POLL_INTERVAL
+from ansible_collections.mailops.workmail.plugins.module_utils.errors import ParameterError
+from ansible_collections.mailops.workmail.plugins.module_utils.validation import validate_integer
 
 display = Display()
 
 MODULE_NAME = "mailops.workmail.workmail_organization_export"
-DEFAULT_WAIT_TIMEOUT = 86400
-DEFAULT_POLL_INTERVAL = 60
-MIN_POLL_INTERVAL = 5
 
 
 def format_duration(seconds):
@@ -47,17 +49,38 @@ def progress_line(campaign, result, passes, elapsed):
     )
 
 
-def _int_arg(args, name, default):
-    value = args.get(name, default)
-    if value is None:
-        return default
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+def timeout_message(campaign, result, wait_timeout, passes):
+    """Why a task that waited ``wait_timeout`` seconds stopped before the campaign was done."""
+    counts = result.get("summary") or {}
+    return (
+        f"campaign {campaign}: wait_timeout ({wait_timeout}s) passed after {passes} passes with "
+        f"{counts.get('completed', 0)} of {counts.get('total', 0)} mailboxes completed, "
+        f"{counts.get('running', 0)} running and {counts.get('pending', 0)} pending; the jobs keep "
+        "running and running the task again resumes the campaign"
+    )
+
+
+def wait_settings(args):
+    """``(wait_timeout, poll_interval)`` of the task's arguments (integers, or text of one, as templates give them);
+    ParameterError naming the argument otherwise."""
+    settings = []
+    for name, default, minimum in (
+        ("wait_timeout", DEFAULT_WAIT_TIMEOUT, 1),
+        ("poll_interval", DEFAULT_POLL_INTERVAL, MIN_POLL_INTERVAL),
+    ):
+        value = args.get(name)
+        if value is None:
+            value = default
+        elif isinstance(value, str) and value.strip().isdigit():
+            value = int(value)
+        settings.append(validate_integer(value, name, minimum))
+    return tuple(settings)
 
 
 class ActionModule(ActionBase):
+
+    clock = staticmethod(time.monotonic)
+    sleep = staticmethod(time.sleep)
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
@@ -65,36 +88,27 @@ class ActionModule(ActionBase):
         args = dict(self._task.args)
         try:
             wait = boolean(args.get("wait", False), strict=True)
+            wait_timeout, poll_interval = wait_settings(args) if wait else (None, None)
         except TypeError as e:
             result.update(failed=True, msg=f"wait: {to_text(e)}")
             return result
-
+        except ParameterError as e:
+            result.update(failed=True, msg=e.message)
+            return result
         if not wait or self._play_context.check_mode:
-            module_result = self._execute_module(module_name=MODULE_NAME, module_args=args, task_vars=task_vars)
-            result.update(module_result)
+            result.update(self._execute_module(module_name=MODULE_NAME, module_args=args, task_vars=task_vars))
             result["passes"] = 1
-            return result
-
-        wait_timeout = _int_arg(args, "wait_timeout", DEFAULT_WAIT_TIMEOUT)
-        poll_interval = _int_arg(args, "poll_interval", DEFAULT_POLL_INTERVAL)
-        if wait_timeout is None or wait_timeout <= 0:
-            result.update(
-                failed=True, msg=f"wait_timeout: must be a positive number of seconds, got {args.get('wait_timeout')!r}"
-            )
-            return result
-        if poll_interval is None or poll_interval < MIN_POLL_INTERVAL:
-            result.update(
-                failed=True,
-                msg=f"poll_interval: must be at least {MIN_POLL_INTERVAL} seconds, got {args.get('poll_interval')!r}",
-            )
             return result
         args["wait"] = False
         if not args.get("lock_owner"):
             args["lock_owner"] = f"ansible-{uuid.uuid4()}"
-        campaign = args.get("campaign")
+        result.update(self._wait(args, task_vars, wait_timeout, poll_interval))
+        return result
 
-        started = time.monotonic()
-        deadline = started + wait_timeout
+    def _wait(self, args, task_vars, wait_timeout, poll_interval):
+        """Passes every ``poll_interval`` seconds until done, failed or ``wait_timeout``; the last pass's result."""
+        campaign = args.get("campaign")
+        started = self.clock()
         changed = False
         passes = 0
         while True:
@@ -104,24 +118,12 @@ class ActionModule(ActionBase):
             if module_result.get("failed"):
                 break
             # On stderr, so that machine-readable stdout callbacks (ansible.posix.json) stay parseable.
-            display.display(progress_line(campaign, module_result, passes, time.monotonic() - started), stderr=True)
+            display.display(progress_line(campaign, module_result, passes, self.clock() - started), stderr=True)
             if module_result.get("done"):
                 break
-            if time.monotonic() + poll_interval > deadline:
-                counts = module_result.get("summary") or {}
-                module_result.update(
-                    failed=True,
-                    msg=(
-                        f"campaign {campaign}: wait_timeout ({wait_timeout}s) passed after {passes} passes with "
-                        f"{counts.get('completed', 0)} of {counts.get('total', 0)} mailboxes completed, "
-                        f"{counts.get('running', 0)} running and {counts.get('pending', 0)} pending; the jobs keep "
-                        "running and running the task again resumes the campaign"
-                    ),
-                )
+            if self.clock() + poll_interval > started + wait_timeout:
+                module_result.update(failed=True, msg=timeout_message(campaign, module_result, wait_timeout, passes))
                 break
-            time.sleep(poll_interval)
-
-        result.update(module_result)
-        result["changed"] = changed
-        result["passes"] = passes
-        return result
+            self.sleep(poll_interval)
+        module_result.update(changed=changed, passes=passes)
+        return module_result
