@@ -1,0 +1,50 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the mailops.workmail project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+---
+name: export_organization_inputs
+version_added: 0.1.0
+short_description: Read and check the variables of the export_organization playbook
+description:
+  - Reads the C(workmail_*) variables of the playbook M(mailops.workmail.export_organization), as given on the
+    command line, in an inventory or by an AWX survey (which sends text), fills in the defaults, and checks each one
+    against the collection's own rules, the same ones the modules apply.
+  - Lists are YAML lists or text with one entry per line or separated by commas; numbers may be text of digits;
+    booleans are V(true)/V(false) or the text V(true), V(false), V(yes), V(no) (any case). An empty text answer
+    counts as not given.
+author:
+  - mailops.workmail maintainers (@mailops)
+options:
+  _input:
+    description:
+      - 'The variables, as a dictionary C({"workmail_<name>": value}); missing or null means not given.'
+    type: dict
+    required: true
+"""
+
+EXAMPLES = r"""
+- name: Stop before any AWS call when a variable is wrong
+  ansible.builtin.assert:
+    that: checked.problems | length == 0
+    fail_msg: "Invalid variables: {{ checked.problems | join('; ') }}"
+  vars:
+    checked: "{{ {'workmail_organization_id': workmail_organization_id | default(none)} | mailops.workmail.export_organization_inputs }}"
+"""
+
+RETURN = r"""
+_value:
+  description:
+    - C(inputs), every variable read with its default (without the C(workmail_) prefix), and C(problems), one message
+      per variable that breaks a rule, naming it (empty when all are valid).
+  type: dict
+"""
+
+from ansible_collections.mailops.workmail.plugins.module_utils.playbook_inputs import check_variables
+
+
+class FilterModule:
+    def filters(self):
+        return {"export_organization_inputs": check_variables}
