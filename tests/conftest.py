@@ -28,7 +28,7 @@ def local_aws():
     from workmail_emulator.harness import start_local_aws  # pylint: disable=import-outside-toplevel
 
     try:
-        emulator = start_local_aws(timeout=10.0)
+        emulator = start_local_aws()
     except EmulatorError as exc:
         pytest.fail(str(exc), pytrace=False)
     try:

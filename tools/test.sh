@@ -26,9 +26,10 @@ stage() {
   fi
 }
 
-# pytest-xdist: one worker per core, each with its own local AWS (the tests are independent).
+# pytest-xdist: one worker per core, each with its own local AWS (the tests are independent). The 15 slowest tests
+# are listed, so a test that grows slow is seen.
 stage "pytest, Python 3.11 / ansible-core 2.19 (unit, emulator, integration)" \
-  .venv/bin/python -m pytest -q -p no:cacheprovider -n auto
+  .venv/bin/python -m pytest -q -p no:cacheprovider -n auto --durations=15
 stage "ansible-test sanity, Python 3.11 / ansible-core 2.19" tools/sanity.sh .venv 3.11
 stage "ansible-lint, production profile" make --no-print-directory lint
 

@@ -1,4 +1,5 @@
-"""Benchmark: how long the local AWS takes from launch to its endpoint line (target: under 2 s).
+"""Benchmark: how long the local AWS takes from launch to its endpoint line (target: a median under 1 s on an idle
+machine; the test harness waits up to START_TIMEOUT for a busy one).
 
 Prints figures; it is not a pass/fail test. Run with `make bench` or
 `.venv/bin/python tests/benchmarks/bench_emulator_startup.py [runs]`.
@@ -11,7 +12,7 @@ import sys
 import time
 
 SERVE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "emulator", "serve.py")
-TARGET_SECONDS = 2.0
+TARGET_SECONDS = 1.0
 
 
 def start_once():

@@ -179,8 +179,14 @@ def _read_lines(stream, lines):
     lines.put(None)
 
 
-def start_local_aws(fixture=None, timeout=10.0, python=None, quiet=True):
-    """Start ``serve.py --port 0`` and return a LocalAws once it printed its endpoint."""
+# How long to wait for the endpoint line. It comes in well under a second on an idle machine; a machine busy with
+# parallel test workers, sanity and builds has taken over 10 s, so the wait is generous (a start that fails exits
+# at once and is reported at once).
+START_TIMEOUT = 120.0
+
+
+def start_local_aws(fixture=None, timeout=START_TIMEOUT, python=None, quiet=True):
+    """Start ``serve.py --port 0`` and return a LocalAws once it printed its endpoint (within ``timeout`` s)."""
     command = [python or sys.executable, SERVE, "--port", "0"]
     if fixture is not None:
         command += ["--fixture", fixture]
