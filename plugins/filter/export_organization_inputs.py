@@ -9,7 +9,7 @@ name: export_organization_inputs
 version_added: 0.1.0
 short_description: Read and check the variables of the export_organization playbook
 description:
-  - Reads the C(workmail_*) variables of the playbook M(mailops.workmail.export_organization), as given on the
+  - Reads the C(workmail_*) variables of the playbook C(mailops.workmail.export_organization), as given on the
     command line, in an inventory or by an AWX survey (which sends text), fills in the defaults, and checks each one
     against the collection's own rules, the same ones the modules apply.
   - Lists are YAML lists or text with one entry per line or separated by commas; numbers may be text of digits;

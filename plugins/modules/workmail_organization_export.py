@@ -180,6 +180,9 @@ extends_documentation_fragment:
   - amazon.aws.region.modules
   - amazon.aws.boto3
 notes:
+  - B(Retries.) Every WorkMail and S3 call is tried again, with a jittered backoff, when AWS throttles
+    (C(ThrottlingException), C(SlowDown)), answers with an HTTP 5xx error, or the connection drops; an S3 error
+    that remains names the object (the manifest, the lock, an export archive or its export log) and the bucket.
   - B(Order.) Mailboxes are started largest first, with their sizes from C(GetMailboxDetails) (asked once per
     mailbox and campaign).
   - B(Directory.) The users and resources are listed (C(ListUsers), C(ListResources)) by the first pass of a
