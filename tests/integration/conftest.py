@@ -8,6 +8,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from workmail_emulator.provision import provision_export_destination
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -102,3 +103,11 @@ def module_fixture(playbook):
         return result.task("module under test")
 
     return run
+
+
+@pytest.fixture(name="destination")
+def destination_fixture(request, aws, org):
+    """A working export destination for ``org`` (the test module's own fixture), in the test module's BUCKET,
+    PREFIX and REGION."""
+    module = request.module
+    return provision_export_destination(aws.client, org["id"], module.BUCKET, module.PREFIX, module.REGION)

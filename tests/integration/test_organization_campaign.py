@@ -16,6 +16,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from campaign_setup import destination_args
 from workmail_emulator.provision import provision_export_destination
 
 REGION = "us-east-1"
@@ -64,17 +65,7 @@ def make_organization(aws, alias, users, resources=0, seed=1):
 
 
 def campaign_args(org, destination, campaign, **extra):
-    args = {
-        "organization_id": org["id"],
-        "campaign": campaign,
-        "role_arn": destination["role_arn"],
-        "kms_key_arn": destination["kms_key_arn"],
-        "s3_bucket": destination["s3_bucket"],
-        "s3_prefix": destination["s3_prefix"],
-        "region": REGION,
-    }
-    args.update(extra)
-    return args
+    return destination_args(org, destination, **dict({"campaign": campaign}, **extra))
 
 
 def manifest_key(campaign):

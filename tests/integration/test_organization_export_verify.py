@@ -4,7 +4,8 @@ import hashlib
 import json
 
 import pytest
-from workmail_emulator.provision import provision_export_destination
+from campaign_setup import destination_args
+from campaign_setup import sized_organization
 
 REGION = "us-east-1"
 BUCKET = "verify-exports"
@@ -18,34 +19,11 @@ TOTAL = len(USER_SIZES) + len(RESOURCE_SIZES)
 
 @pytest.fixture(name="org")
 def org_fixture(aws):
-    users = [
-        {"name": f"user{index:02d}", "email": f"user{index:02d}@verify.example", "size_mb": size}
-        for index, size in enumerate(USER_SIZES)
-    ]
-    resources = [
-        {"name": f"room{index}", "email": f"room{index}@verify.example", "size_mb": size}
-        for index, size in enumerate(RESOURCE_SIZES)
-    ]
-    return aws.add_organizations([{"alias": "verify", "region": REGION, "users": users, "resources": resources}])[0]
-
-
-@pytest.fixture(name="destination")
-def destination_fixture(aws, org):
-    return provision_export_destination(aws.client, org["id"], BUCKET, PREFIX, REGION)
+    return sized_organization(aws, "verify", USER_SIZES, RESOURCE_SIZES, REGION)
 
 
 def campaign_args(org, destination, **extra):
-    args = {
-        "organization_id": org["id"],
-        "campaign": CAMPAIGN,
-        "role_arn": destination["role_arn"],
-        "kms_key_arn": destination["kms_key_arn"],
-        "s3_bucket": destination["s3_bucket"],
-        "s3_prefix": destination["s3_prefix"],
-        "region": REGION,
-    }
-    args.update(extra)
-    return args
+    return destination_args(org, destination, **dict({"campaign": CAMPAIGN}, **extra))
 
 
 def read_json(aws, key):

@@ -5,6 +5,7 @@ from datetime import datetime
 from datetime import timedelta
 
 import pytest
+from campaign_setup import destination_args
 from workmail_emulator.provision import provision_export_destination
 
 REGION = "us-east-1"
@@ -19,27 +20,12 @@ def org_fixture(aws):
     return next(org for org in aws.organizations() if org["alias"] == ORG_ALIAS)
 
 
-@pytest.fixture(name="destination")
-def destination_fixture(aws, org):
-    return provision_export_destination(aws.client, org["id"], BUCKET, PREFIX, REGION)
-
-
 def entity(org, name):
     return next(item for item in org["users"] + org["resources"] if item["name"] == name)
 
 
 def export_args(org, destination, entity_ref, **extra):
-    args = {
-        "organization_id": org["id"],
-        "entity": entity_ref,
-        "role_arn": destination["role_arn"],
-        "kms_key_arn": destination["kms_key_arn"],
-        "s3_bucket": destination["s3_bucket"],
-        "s3_prefix": destination["s3_prefix"],
-        "region": REGION,
-    }
-    args.update(extra)
-    return args
+    return destination_args(org, destination, **dict({"entity": entity_ref}, **extra))
 
 
 def listed_jobs(aws, org):

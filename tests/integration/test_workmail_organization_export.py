@@ -7,7 +7,8 @@ from datetime import timedelta
 from datetime import timezone
 
 import pytest
-from workmail_emulator.provision import provision_export_destination
+from campaign_setup import destination_args
+from campaign_setup import sized_organization
 
 REGION = "us-east-1"
 BUCKET = "campaign-exports"
@@ -26,20 +27,7 @@ PROGRESS_RE = re.compile(
 
 @pytest.fixture(name="org")
 def org_fixture(aws):
-    users = [
-        {"name": f"user{index:02d}", "email": f"user{index:02d}@campaign.example", "size_mb": size}
-        for index, size in enumerate(USER_SIZES)
-    ]
-    resources = [
-        {"name": f"room{index}", "email": f"room{index}@campaign.example", "size_mb": size}
-        for index, size in enumerate(RESOURCE_SIZES)
-    ]
-    return aws.add_organizations([{"alias": "campaign", "region": REGION, "users": users, "resources": resources}])[0]
-
-
-@pytest.fixture(name="destination")
-def destination_fixture(aws, org):
-    return provision_export_destination(aws.client, org["id"], BUCKET, PREFIX, REGION)
+    return sized_organization(aws, "campaign", USER_SIZES, RESOURCE_SIZES, REGION)
 
 
 def sizes_by_id(org):
@@ -57,17 +45,7 @@ def largest(org, count):
 
 
 def campaign_args(org, destination, **extra):
-    args = {
-        "organization_id": org["id"],
-        "campaign": CAMPAIGN,
-        "role_arn": destination["role_arn"],
-        "kms_key_arn": destination["kms_key_arn"],
-        "s3_bucket": destination["s3_bucket"],
-        "s3_prefix": destination["s3_prefix"],
-        "region": REGION,
-    }
-    args.update(extra)
-    return args
+    return destination_args(org, destination, **dict({"campaign": CAMPAIGN}, **extra))
 
 
 def read_manifest(aws, key=MANIFEST_KEY):
