@@ -39,14 +39,18 @@ def format_duration(seconds):
 
 
 def progress_line(campaign, result, passes, elapsed):
-    """``campaign <c>: 37/150 completed, 10 running, 103 pending, 0 failed (pass 4, 12m elapsed)``."""
+    """``campaign <c>: 37/150 completed, 10 running, 103 pending, 0 failed (pass 4, 12m elapsed)``, and how many of
+    the mailboxes AWS's one export per 24 hours holds back (``, 3 held by the 24-hour rule, the first until <t>``)."""
     counts = result.get("summary") or {}
     failed = counts.get("failed", 0) + counts.get("failed_permanently", 0)
-    return (
+    held = result.get("blocked_24h") or []
+    line = (
         f"campaign {campaign}: {counts.get('completed', 0)}/{counts.get('total', 0)} completed, "
-        f"{counts.get('running', 0)} running, {counts.get('pending', 0)} pending, {failed} failed "
-        f"(pass {passes}, {format_duration(elapsed)} elapsed)"
+        f"{counts.get('running', 0)} running, {counts.get('pending', 0)} pending, {failed} failed"
     )
+    if held:
+        line += f", {len(held)} held by the 24-hour rule, the first until {min(item['eligible'] for item in held)}"
+    return f"{line} (pass {passes}, {format_duration(elapsed)} elapsed)"
 
 
 def timeout_message(campaign, result, wait_timeout, passes):

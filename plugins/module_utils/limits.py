@@ -51,6 +51,23 @@ def recent_jobs(listing, entity_id, moment):
     return newest_first([job for job in listing if same_entity(job, entity_id) and started(job) > window_start])
 
 
+def latest_jobs(listing):
+    """``{mailbox id (lower case): its newest listed job}``, one pass over the listing."""
+    latest = {}
+    for raw in listing:
+        entity_id = (raw.get("EntityId") or "").lower()
+        if entity_id not in latest or started(raw) > started(latest[entity_id]):
+            latest[entity_id] = raw
+    return latest
+
+
+def blocking_job(latest, entity_id, moment):
+    """The job (of :func:`latest_jobs`) that keeps mailbox ``entity_id`` from being exported at ``moment``: its
+    newest job when that started less than 24 hours before, whatever its state and whoever started it; else None."""
+    job = latest.get((entity_id or "").lower())
+    return job if job is not None and started(job) + EXPORT_INTERVAL > moment else None
+
+
 def next_export_time(raw):
     """When the mailbox of the raw job may be exported again, as ISO 8601 text."""
     return iso8601(started(raw) + EXPORT_INTERVAL)

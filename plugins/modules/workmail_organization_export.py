@@ -394,7 +394,8 @@ would_start:
   sample: [{id: 12345678-1234-1234-1234-123456789012, email: alice@example.com, size_mb: 120.0, attempt: 1}]
 queued:
   description:
-    - The mailboxes waiting for a job (PENDING, or FAILED with attempts left), in the order they would start.
+    - The mailboxes waiting only for a free slot (PENDING, or FAILED with attempts left and a retry that is due), in
+      the order they would start. Those in RV(waiting_24h) and RV(blocked_24h) are not among them.
     - In check mode, without those in RV(would_start).
   returned: always
   type: list
@@ -423,6 +424,16 @@ waiting_24h:
   type: list
   elements: dict
   sample: [{id: 12345678-1234-1234-1234-123456789012, email: bob@example.com, eligible: "2026-11-23T05:01:02+00:00"}]
+blocked_24h:
+  description:
+    - Mailboxes that would start now but for a job of theirs that started less than 24 hours ago, whoever started it
+      (an export by hand, another campaign, a job of this campaign whose record was lost), with that job and when the
+      mailbox may be exported again. AWS exports a mailbox once every 24 hours; their slots go to the next mailboxes.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{id: 12345678-1234-1234-1234-123456789012, email: bob@example.com, job_id: 4e1b3a38-7a8f-4c9b-9a5e-2a64f0b4c0d1,
+            eligible: "2026-11-23T05:01:02+00:00"}]
 pass:
   description:
     - What this pass did, counted. C(now) is the service's time; C(started), C(completed_now), C(failed_now),
@@ -435,7 +446,7 @@ pass:
       many archive bytes deep checks downloaded, and C(verification_problems) the checks of this pass that failed,
       as a list of C({id, level, problem}) (for example a C(sha384 mismatch) or C(no export log found)).
     - In check mode, C(now), C(listed), C(added), C(updates), C(free_slots), C(foreign_running), C(own_running),
-      C(would_start) and C(waiting_24h).
+      C(would_start), C(waiting_24h) and C(blocked_24h) (counts).
   returned: always
   type: dict
   sample: {now: "2026-11-22T05:01:02+00:00", listed: 10, started: 10, completed_now: 0, verify: basic, checked_now: 0,

@@ -27,8 +27,6 @@ from ansible_collections.mailops.workmail.plugins.module_utils.errors import Lim
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import ParameterError
 from ansible_collections.mailops.workmail.plugins.module_utils.export_verify import check_object
 from ansible_collections.mailops.workmail.plugins.module_utils.limits import MAILBOX_24H
-from ansible_collections.mailops.workmail.plugins.module_utils.limits import next_export_time
-from ansible_collections.mailops.workmail.plugins.module_utils.limits import recent_jobs
 from ansible_collections.mailops.workmail.plugins.module_utils.limits import which_limit
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import COMPLETED
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import FAILED
@@ -147,6 +145,7 @@ def _plan_and_apply(record, listing, moment, settings, result):
     result["foreign_running"] = len(the_plan.foreign_running)
     result["waiting_24h"] = len(the_plan.waiting_24h)
     result["next_eligible"] = the_plan.waiting_24h[0]["eligible"] if the_plan.waiting_24h else None
+    result["blocked_24h"] = list(the_plan.blocked_24h)
     return the_plan
 
 
@@ -174,23 +173,14 @@ def _describe(workmail, record, the_plan, moment, settings, result):
     return ended
 
 
-def _record_attempts(record, the_plan, listing, moment, result):
-    """Record every new attempt of the plan (saved once for all, before the first start); the items to start.
-    A mailbox with a listed job started less than 24 hours ago is not started (``blocked_24h``)."""
-    to_start = []
-    for item in the_plan.to_start:
-        if not item["resume"]:
-            recent = recent_jobs(listing, item["id"], moment)
-            if recent:
-                result["blocked_24h"].append(
-                    {"id": item["id"], "job_id": recent[0].get("JobId"), "eligible": next_export_time(recent[0])}
-                )
-                continue
-            record_start(record.manifest, item["id"], item["attempt"], item["client_token"], None, moment)
-        to_start.append(item)
-    if any(not item["resume"] for item in to_start):
+def _record_attempts(record, the_plan, moment):
+    """Record every new attempt of the plan, saved once for all before the first start; the items to start."""
+    new = [item for item in the_plan.to_start if not item["resume"]]
+    for item in new:
+        record_start(record.manifest, item["id"], item["attempt"], item["client_token"], None, moment)
+    if new:
         record.save()
-    return to_start
+    return list(the_plan.to_start)
 
 
 class _Starts:
@@ -267,7 +257,7 @@ def _start_jobs(workmail, record, the_plan, listing, moment, settings, result):
     """Start the plan's jobs. The new attempts are saved before the first start and the job ids once after the last
     (or when a start fails with an error that stops the pass): a crash in between loses nothing, the next pass
     finds the started jobs by the token marker and starts the others with the same tokens."""
-    to_start = _record_attempts(record, the_plan, listing, moment, result)
+    to_start = _record_attempts(record, the_plan, moment)
     starts = _Starts(workmail, record, listing, moment, settings, result)
     try:
         for index, item in enumerate(to_start):

@@ -19,6 +19,9 @@ from ansible_collections.mailops.workmail.plugins.module_utils.common import JOB
 from ansible_collections.mailops.workmail.plugins.module_utils.common import JOB_RUNNING
 from ansible_collections.mailops.workmail.plugins.module_utils.common import MAX_RUNNING_JOBS_PER_ORGANIZATION
 from ansible_collections.mailops.workmail.plugins.module_utils.limits import EXPORT_INTERVAL
+from ansible_collections.mailops.workmail.plugins.module_utils.limits import blocking_job
+from ansible_collections.mailops.workmail.plugins.module_utils.limits import latest_jobs
+from ansible_collections.mailops.workmail.plugins.module_utils.limits import next_export_time
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import FAILED
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import FINAL_JOB_STATES
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import PENDING
@@ -53,7 +56,10 @@ class Plan:
       is not in the listing: start it again with the same token (AWS answers with the job if it exists). Resumed
       attempts come first and are counted in ``own_running`` already.
     - ``to_describe``: ``[{"id", "attempt", "job_id", "reason"}]`` jobs to describe once (see ``DESCRIBE_*``).
-    - ``waiting_24h``: ``[{"id", "eligible"}]`` retries blocked by the one-export-per-24-hours rule.
+    - ``waiting_24h``: ``[{"id", "eligible"}]`` FAILED mailboxes whose retry waits 24 hours after their last attempt.
+    - ``blocked_24h``: ``[{"id", "job_id", "eligible"}]`` mailboxes that would start but for a job of theirs that
+      started less than 24 hours ago (whoever started it: by hand, another campaign, a lost manifest); AWS exports a
+      mailbox once every 24 hours. Their slots go to the next mailboxes.
     - ``done``: no mailbox is PENDING or RUNNING and none is FAILED with attempts left.
     """
 
@@ -65,6 +71,7 @@ class Plan:
     to_start: list = field(default_factory=list)
     to_describe: list = field(default_factory=list)
     waiting_24h: list = field(default_factory=list)
+    blocked_24h: list = field(default_factory=list)
     done: bool = False
 
     def as_dict(self):
@@ -103,6 +110,7 @@ class _Listing:
     def __init__(self, listing, manifest):
         self.jobs = listing
         self.by_job_id, self.by_token = _index_listing(listing)
+        self.latest = latest_jobs(listing)
         self.own_job_ids = set()
         self.own_tokens = set()
         for entry in manifest["mailboxes"].values():
@@ -219,6 +227,20 @@ def _new_start(manifest, entry):
     }
 
 
+def _fill_slots(manifest, candidates, listing, moment, result):
+    """New starts for the free slots, the largest mailboxes first, passing over (and noting) the blocked ones."""
+    starts = []
+    for entry in sorted(candidates, key=size_order):
+        job = blocking_job(listing.latest, entry["id"], moment)
+        if job is not None:
+            result.blocked_24h.append(
+                {"id": entry["id"], "job_id": job.get("JobId"), "eligible": next_export_time(job)}
+            )
+        elif len(starts) < result.free_slots:
+            starts.append(_new_start(manifest, entry))
+    return starts
+
+
 def plan(
     manifest, listing, moment, max_concurrent_jobs=MAX_RUNNING_JOBS_PER_ORGANIZATION, max_attempts=DEFAULT_MAX_ATTEMPTS
 ):
@@ -241,8 +263,8 @@ def plan(
     candidates, unsettled = _candidates(projected, moment, result)
     result.free_slots = max(0, max_concurrent_jobs - result.own_running - len(result.foreign_running))
     result.to_start.sort(key=size_order)
-    ordered = sorted(candidates, key=size_order)
-    result.to_start.extend(_new_start(projected, entry) for entry in ordered[: result.free_slots])
+    result.to_start.extend(_fill_slots(projected, candidates, indexed, moment, result))
     result.waiting_24h.sort(key=lambda item: (item["eligible"], item["id"]))
+    result.blocked_24h.sort(key=lambda item: (item["eligible"], item["id"]))
     result.done = not unsettled
     return result

@@ -24,7 +24,6 @@ from ansible_collections.mailops.workmail.plugins.module_utils._campaign.selecti
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.selection import needs_discovery
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import ParameterError
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import WorkMailError
-from ansible_collections.mailops.workmail.plugins.module_utils.limits import recent_jobs
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import FAILED
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import FAILED_PERMANENTLY
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import PENDING
@@ -100,12 +99,23 @@ def _check_destination(manifest, params):
             )
 
 
-def _queued(manifest):
-    entries = [entry for entry in manifest["mailboxes"].values() if entry["state"] in (PENDING, FAILED)]
+def _queued(manifest, moment, held):
+    """The mailboxes that wait only for a free slot, largest first: PENDING or FAILED ones that are not held back by
+    the 24-hour rule (``held``: their ids) and whose retry is due."""
+    entries = [
+        entry
+        for entry in manifest["mailboxes"].values()
+        if entry["state"] in (PENDING, FAILED) and entry["id"] not in held and not _retry_waits(entry, moment)
+    ]
     return [
         {"id": entry["id"], "email": entry["email"], "size_mb": entry["size_mb"]}
         for entry in sorted(entries, key=size_order)
     ]
+
+
+def _retry_waits(entry, moment):
+    eligible = eligible_at(entry) if entry["state"] == FAILED else None
+    return eligible is not None and eligible > moment
 
 
 def _given_up(entry):
@@ -120,38 +130,41 @@ def _given_up(entry):
     }
 
 
-def outcome(manifest, moment):
+def outcome(manifest, moment, blocked=()):
     """The parts of the module result read from the manifest: ``summary``, ``failures`` (given up),
-    ``waiting_24h``, ``queued`` and ``verification_problems``."""
+    ``waiting_24h`` (retries due later), ``blocked_24h`` (``blocked``, the plan's mailboxes held back by a job of
+    theirs of the last 24 hours, with their emails), ``queued`` (waiting only for a free slot) and
+    ``verification_problems``."""
     failures = []
     waiting = []
     for entity_id in sorted(manifest["mailboxes"]):
         entry = manifest["mailboxes"][entity_id]
-        eligible = eligible_at(entry) if entry["state"] == FAILED else None
         if entry["state"] == FAILED_PERMANENTLY:
             failures.append(_given_up(entry))
-        elif eligible is not None and eligible > moment:
-            waiting.append({"id": entity_id, "email": entry["email"], "eligible": iso8601(eligible)})
+        elif _retry_waits(entry, moment):
+            waiting.append({"id": entity_id, "email": entry["email"], "eligible": iso8601(eligible_at(entry))})
     waiting.sort(key=lambda item: (item["eligible"], item["id"]))
+    held = [dict(item, email=manifest["mailboxes"][item["id"]]["email"]) for item in blocked]
     return {
         "summary": summary(manifest),
         "failures": failures,
         "waiting_24h": waiting,
-        "queued": _queued(manifest),
+        "blocked_24h": held,
+        "queued": _queued(manifest, moment, {item["id"] for item in held}),
         "verification_problems": verification_problems(manifest),
     }
 
 
-def _would_start(manifest, the_plan, listing, moment):
-    would_start = []
-    for item in the_plan.to_start:
-        if not item["resume"] and recent_jobs(listing, item["id"], moment):
-            continue
-        entry = manifest["mailboxes"][item["id"]]
-        would_start.append(
-            {"id": item["id"], "email": entry["email"], "size_mb": entry["size_mb"], "attempt": item["attempt"]}
-        )
-    return would_start
+def _would_start(manifest, the_plan):
+    return [
+        {
+            "id": item["id"],
+            "email": manifest["mailboxes"][item["id"]]["email"],
+            "size_mb": manifest["mailboxes"][item["id"]]["size_mb"],
+            "attempt": item["attempt"],
+        }
+        for item in the_plan.to_start
+    ]
 
 
 def _check_mode_pass(workmail, params, manifest, now, region):
@@ -165,9 +178,9 @@ def _check_mode_pass(workmail, params, manifest, now, region):
     moment = service_now(workmail, (), now)
     the_plan = plan(manifest, listing, moment, params["max_concurrent_jobs"], params["max_attempts"])
     apply_updates(manifest, the_plan.updates, moment)
-    would_start = _would_start(manifest, the_plan, listing, moment)
+    would_start = _would_start(manifest, the_plan)
     starting = {item["id"] for item in would_start}
-    result = outcome(manifest, moment)
+    result = outcome(manifest, moment, the_plan.blocked_24h)
     result["queued"] = [item for item in result["queued"] if item["id"] not in starting]
     result.update(
         changed=not exists or bool(added) or bool(the_plan.updates) or bool(would_start),
@@ -186,6 +199,7 @@ def _check_mode_pass(workmail, params, manifest, now, region):
         "own_running": the_plan.own_running,
         "would_start": len(would_start),
         "waiting_24h": len(the_plan.waiting_24h),
+        "blocked_24h": len(the_plan.blocked_24h),
     }
     return result
 
@@ -210,7 +224,7 @@ def _reconcile(workmail, s3, record, params, region, now, heartbeat):
     for name in ("summary", "done"):
         pass_result.pop(name)
     pass_result["added"] = len(added)
-    result = outcome(manifest, to_datetime(pass_result["now"]))
+    result = outcome(manifest, to_datetime(pass_result["now"]), pass_result["blocked_24h"])
     result.update(changed=bool(record.saves), done=is_done(result["summary"]), started=started, manifest_exists=True)
     result["pass"] = pass_result
     return result
@@ -255,8 +269,8 @@ def run_organization_pass(workmail, s3, params, check_mode=False, now=utcnow, re
     ``check_mode`` nothing is locked, saved or started: the result says which mailboxes a real pass would start
     (``would_start``).
 
-    Returns ``{"changed", "done", "summary", "started", "failures", "waiting_24h", "queued", "pass", "manifest",
-    "manifest_exists", "lock_owner"}`` (and ``would_start`` in check mode). Raises LockHeldError, ManifestError,
+    Returns ``{"changed", "done", "summary", "started", "failures", "waiting_24h", "blocked_24h", "queued", "pass",
+    "manifest", "manifest_exists", "lock_owner"}`` (and ``would_start`` in check mode). Raises LockHeldError, ManifestError,
     ParameterError and other WorkMailErrors (S3Errors among them), and botocore errors of WorkMail.
     """
     bucket = params["s3_bucket"]

@@ -545,3 +545,40 @@ def test_the_directory_is_read_again_only_when_needed():
     assert cp.needs_discovery(manifest, params, moment + timedelta(hours=24))
     assert cp.needs_discovery(manifest, dict(params, include_disabled=True), moment)
     assert cp.needs_discovery(manifest, dict(params, mailboxes=["alice"]), moment)
+
+
+# The 24-hour rule does not stall a campaign
+
+
+def test_mailboxes_exported_elsewhere_today_give_their_slots_to_the_next_ones():
+    manifest = a_manifest([500, 400, 300, 200, 100])
+    listing = [
+        listed("by-hand-1", mailbox_id(1), state="COMPLETED", started=NOW - timedelta(hours=3)),
+        listed("other-campaign", mailbox_id(2), state="COMPLETED", started=NOW - timedelta(hours=23)),
+        listed("yesterday", mailbox_id(3), state="COMPLETED", started=NOW - timedelta(hours=24, minutes=1)),
+    ]
+    result = cp.plan(manifest, listing, NOW, max_concurrent_jobs=2)
+    assert [item["id"] for item in result.to_start] == [mailbox_id(3), mailbox_id(4)]
+    assert result.blocked_24h == [
+        {"id": mailbox_id(2), "job_id": "other-campaign", "eligible": iso(NOW + timedelta(hours=1))},
+        {"id": mailbox_id(1), "job_id": "by-hand-1", "eligible": iso(NOW + timedelta(hours=21))},
+    ]
+    assert not result.done
+    later = cp.plan(manifest, listing, NOW + timedelta(hours=1), max_concurrent_jobs=5)
+    assert [item["id"] for item in later.to_start] == [mailbox_id(2), mailbox_id(3), mailbox_id(4), mailbox_id(5)]
+    assert [item["id"] for item in later.blocked_24h] == [mailbox_id(1)]
+
+
+def test_a_due_retry_with_a_newer_foreign_job_is_blocked_by_that_job():
+    manifest = a_manifest([500, 400])
+    started(manifest, mailbox_id(1), "job-1", at=NOW - timedelta(hours=30))
+    failed = listed("job-1", mailbox_id(1), state="FAILED", started=NOW - timedelta(hours=30))
+    mf.record_job(manifest, mailbox_id(1), 1, failed, NOW)
+    listing = [listed("by-hand", mailbox_id(1), state="RUNNING", started=NOW - timedelta(hours=2))]
+    result = cp.plan(manifest, listing, NOW)
+    assert result.waiting_24h == []
+    assert result.blocked_24h == [
+        {"id": mailbox_id(1), "job_id": "by-hand", "eligible": iso(NOW + timedelta(hours=22))}
+    ]
+    assert [item["id"] for item in result.to_start] == [mailbox_id(2)]
+    assert len(result.foreign_running) == 1 and result.free_slots == 9

@@ -89,3 +89,17 @@ def test_progress_line():
     assert (
         progress_line("c", {}, 1, 3) == "campaign c: 0/0 completed, 0 running, 0 pending, 0 failed (pass 1, 3s elapsed)"
     )
+
+
+def test_progress_line_names_the_mailboxes_held_by_the_24_hour_rule():
+    result = {
+        "summary": {"total": 60, "completed": 0, "running": 0, "pending": 60, "failed": 0, "failed_permanently": 0},
+        "blocked_24h": [
+            {"id": "b", "email": "b@example.com", "job_id": "j2", "eligible": "2026-11-23T09:00:00+00:00"},
+            {"id": "a", "email": "a@example.com", "job_id": "j1", "eligible": "2026-11-23T08:00:00+00:00"},
+        ],
+    }
+    assert progress_line("second", result, 1, 3) == (
+        "campaign second: 0/60 completed, 0 running, 60 pending, 0 failed, 2 held by the 24-hour rule, the first "
+        "until 2026-11-23T08:00:00+00:00 (pass 1, 3s elapsed)"
+    )

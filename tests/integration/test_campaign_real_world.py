@@ -1,0 +1,148 @@
+"""The organization export in situations real campaigns meet, run as an operator runs it: the collection playbook
+mailops.workmail.export_organization against the local AWS. Each test sets the situation up first, then checks what
+the run prints and what it leaves in AWS."""
+
+import json
+from collections import Counter
+
+import pytest
+from campaign_setup import sized_organization
+from workmail_emulator.provision import provision_export_destination
+
+REGION = "us-east-1"
+BUCKET = "real-world-exports"
+PREFIX = "workmail-exports/"
+# Thirteen mailboxes; the three largest are the ones exported by hand.
+USER_SIZES = [900, 800, 700, 60, 50, 45, 40, 35, 30, 25, 20, 15, 10]
+IMPORT = """
+- name: The collection playbook
+  ansible.builtin.import_playbook: mailops.workmail.export_organization
+"""
+REPORT_TASK = "Report on the campaign"
+EXPORT_TASK = "Export the organization's mailboxes"
+DAY = 24 * 3600
+
+
+@pytest.fixture(name="org")
+def org_fixture(aws):
+    aws.set_time_scale(seconds_per_mb=0.0, min_seconds=2)
+    return sized_organization(aws, "realworld", USER_SIZES, region=REGION)
+
+
+@pytest.fixture(autouse=True)
+def custom_stats(monkeypatch):
+    monkeypatch.setenv("ANSIBLE_SHOW_CUSTOM_STATS", "true")
+
+
+@pytest.fixture(name="variables")
+def variables_fixture(aws, org):
+    """The playbook's variables for campaign "eos" on a destination that exists already."""
+    destination = provision_export_destination(aws.client, org["id"], BUCKET, PREFIX, REGION)
+    return {
+        "workmail_organization_id": org["id"],
+        "workmail_region": REGION,
+        "workmail_bucket": BUCKET,
+        "workmail_prefix": PREFIX,
+        "workmail_campaign": "eos",
+        "workmail_provision": False,
+        "workmail_role_arn": destination["role_arn"],
+        "workmail_kms_key_arn": destination["kms_key_arn"],
+    }
+
+
+def report(run):
+    return run.task(REPORT_TASK)["msg"]
+
+
+def stats(run):
+    return run.data["global_custom_stats"]["workmail_export_summary"]
+
+
+def export_by_hand(aws, org, variables, mailboxes):
+    """Start an export of each mailbox as an administrator would, in the console or with the CLI."""
+    workmail = aws.client("workmail")
+    for index, mailbox in enumerate(mailboxes):
+        workmail.start_mailbox_export_job(
+            ClientToken=f"by-hand-{index}",
+            OrganizationId=org["id"],
+            EntityId=mailbox["id"],
+            Description="exported by hand this morning",
+            RoleArn=variables["workmail_role_arn"],
+            KmsKeyArn=variables["workmail_kms_key_arn"],
+            S3BucketName=BUCKET,
+            S3Prefix=f"{PREFIX}by-hand",
+        )
+
+
+def campaign_jobs(aws, org, campaign):
+    """The export jobs a campaign started, counted by mailbox."""
+    marker = "[mailops:client_token=mailops-c-"
+    jobs = aws.client("workmail").list_mailbox_export_jobs(OrganizationId=org["id"], MaxResults=100)["Jobs"]
+    return Counter(job["EntityId"] for job in jobs if marker in job.get("Description", "") and campaign in job["Description"])
+
+
+def test_mailboxes_exported_by_hand_this_morning_hold_back_only_themselves(aws, org, variables, playbook):
+    by_hand = org["users"][:3]
+    export_by_hand(aws, org, variables, by_hand)
+    aws.advance_clock(60)  # the exports by hand are done
+
+    first = playbook(IMPORT, extra_vars=variables)
+
+    assert not first.failed, (first, first.stderr)
+    result = first.task(EXPORT_TASK)
+    assert len(result["started"]) == 10  # every slot is used: the ten largest mailboxes not exported by hand
+    assert {item["id"] for item in result["started"]} == {mailbox["id"] for mailbox in org["users"][3:]}
+    held = {item["email"]: item for item in result["blocked_24h"]}
+    assert set(held) == {mailbox["email"] for mailbox in by_hand}
+    lines = report(first)
+    assert "Held back by AWS's one export per mailbox per 24 hours, their slots given to the next mailboxes (3):" in lines
+    for mailbox in by_hand:
+        item = held[mailbox["email"]]
+        assert f"  - {mailbox['email']}: job {item['job_id']} started less than 24 hours ago; from {item['eligible']}" in lines
+    assert any(text.startswith("Next: ") and "held by the 24-hour rule may start at" in text for text in lines)
+    assert stats(first)["blocked_24h"] == 3
+
+    aws.advance_clock(60)
+    second = playbook(IMPORT, extra_vars=variables)
+    assert second.task(EXPORT_TASK)["summary"]["completed"] == 10
+    assert second.task(EXPORT_TASK)["started"] == [] and len(second.task(EXPORT_TASK)["blocked_24h"]) == 3
+
+    aws.advance_clock(DAY)
+    third = playbook(IMPORT, extra_vars=variables)
+    assert {item["id"] for item in third.task(EXPORT_TASK)["started"]} == {mailbox["id"] for mailbox in by_hand}
+    assert third.task(EXPORT_TASK)["blocked_24h"] == []
+    aws.advance_clock(60)
+    last = playbook(IMPORT, extra_vars=variables)
+    assert last.task(EXPORT_TASK)["done"] is True
+    assert any(text.startswith("Done: yes") for text in report(last))
+    assert campaign_jobs(aws, org, "eos") == Counter({mailbox["id"]: 1 for mailbox in org["users"]})
+
+
+def test_a_second_campaign_on_the_same_day_says_every_mailbox_is_held_and_until_when(aws, org, variables, playbook):
+    first = playbook(IMPORT, extra_vars=dict(variables, workmail_wait=True, workmail_poll_interval=5))
+    assert first.task(EXPORT_TASK)["done"] is True, first.stderr
+
+    second_campaign = dict(variables, workmail_campaign="eos-again")
+    preview = playbook(IMPORT, extra_vars=second_campaign, check=True)
+    lines = report(preview)
+    assert "Would start now (0): none" in lines
+    assert "Would wait for a free slot: 0" in lines
+    assert f"Would be held by the 24-hour rule: {len(USER_SIZES)}" in lines
+
+    run = playbook(IMPORT, extra_vars=second_campaign)
+    result = run.task(EXPORT_TASK)
+    assert result["started"] == [] and result["queued"] == []
+    assert len(result["blocked_24h"]) == len(USER_SIZES)
+    assert stats(run)["blocked_24h"] == len(USER_SIZES)
+    assert any(text.startswith("Held back by AWS's one export per mailbox per 24 hours") for text in report(run))
+
+    aws.advance_clock(DAY)
+    later = playbook(IMPORT, extra_vars=second_campaign)
+    assert len(later.task(EXPORT_TASK)["started"]) == 10
+    assert campaign_jobs(aws, org, "eos-again") == Counter(
+        {item["id"]: 1 for item in later.task(EXPORT_TASK)["started"]}
+    )
+    manifest = json.loads(
+        aws.client("s3").get_object(Bucket=BUCKET, Key=f"{PREFIX}mailops-campaigns/eos-again/manifest.json")["Body"].read()
+    )
+    assert Counter(entry["state"] for entry in manifest["mailboxes"].values()) == Counter({"RUNNING": 10, "PENDING": 3})
