@@ -189,9 +189,11 @@ notes:
     campaign, then again when the selection options change or the last reading is a day old; the passes in between
     make one C(ListMailboxExportJobs) listing each.
   - B(Selection changes.) Mailboxes found by a later reading are added to the campaign; mailboxes already in the
-    manifest stay in it.
+    manifest stay in it. A selection that matches no mailbox fails the task, naming the options that made it empty,
+    instead of reporting a campaign of nothing as done.
   - B(Check mode) lists the mailboxes and the jobs and reports which mailboxes a pass would start now
-    (RV(would_start)) and which would wait (RV(queued)); it starts nothing, writes no manifest and takes no lock.
+    (RV(would_start)), which would wait for a slot (RV(queued)) and which AWS's 24-hour rule holds back
+    (RV(blocked_24h)); it starts nothing, writes no manifest and takes no lock.
   - B(IAM.) The caller needs C(workmail:ListUsers), C(workmail:ListResources), C(workmail:GetMailboxDetails),
     C(workmail:ListMailboxExportJobs), C(workmail:DescribeMailboxExportJob), C(workmail:StartMailboxExportJob),
     C(iam:PassRole) on O(role_arn), C(s3:GetObject), C(s3:PutObject) and C(s3:DeleteObject) under O(s3_prefix),

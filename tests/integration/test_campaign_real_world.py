@@ -146,3 +146,18 @@ def test_a_second_campaign_on_the_same_day_says_every_mailbox_is_held_and_until_
         aws.client("s3").get_object(Bucket=BUCKET, Key=f"{PREFIX}mailops-campaigns/eos-again/manifest.json")["Body"].read()
     )
     assert Counter(entry["state"] for entry in manifest["mailboxes"].values()) == Counter({"RUNNING": 10, "PENDING": 3})
+
+
+def test_a_selection_that_matches_nothing_fails_and_says_why(aws, org, variables, playbook):
+    run = playbook(IMPORT, extra_vars=dict(variables, workmail_include="nobody@*, *@elsewhere.example"))
+
+    assert run.failed
+    message = run.task(EXPORT_TASK)["msg"]
+    assert message.startswith(f"include: the selection matches no mailbox of organization {org['id']}")
+    assert "include=['nobody@*', '*@elsewhere.example']" in message
+    assert f"it has {len(USER_SIZES)} users and 0 resources" in message
+    lines = report(run)
+    assert not any(text.startswith("Done: yes") for text in lines), lines
+    assert aws.calls().get("StartMailboxExportJob", 0) == 0
+    listed = aws.client("s3").list_objects_v2(Bucket=BUCKET, Prefix=f"{PREFIX}mailops-campaigns/")
+    assert listed.get("KeyCount", 0) == 0  # no manifest, no lock left behind

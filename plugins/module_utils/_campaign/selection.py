@@ -12,6 +12,7 @@ changed.
 """
 
 import fnmatch
+from collections import Counter
 from datetime import timedelta
 
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import ParameterError
@@ -130,11 +131,14 @@ def discover(client, organization_id, selection_options, manifest=None):
     :func:`select_mailboxes` (``selection_options`` are its keyword arguments) and calls GetMailboxDetails once per
     selected mailbox that needs a size: one that is not in ``manifest`` yet, or is still PENDING there without a
     size. The others take the manifest's size, so a re-run asks for no size twice. A mailbox that GetMailboxDetails
-    does not know any more (deleted since the listing) is left out.
+    does not know any more (deleted since the listing) is left out. A selection that matches no mailbox is a
+    ParameterError naming the options that made it empty (a campaign of nothing would report itself done).
     """
     users = client.list_users(organization_id)
     resources = client.list_resources(organization_id)
     selected = select_mailboxes(users, resources, **selection_options)
+    if not selected:
+        raise _nothing_selected(organization_id, users, resources, selection_options)
     entries = (manifest or {}).get("mailboxes") or {}
     mailboxes = []
     for mailbox in selected:
@@ -146,6 +150,24 @@ def discover(client, organization_id, selection_options, manifest=None):
         if details is not None:
             mailboxes.append(dict(mailbox, size_mb=details["size_mb"]))
     return mailboxes
+
+
+def _nothing_selected(organization_id, users, resources, options):
+    """The ParameterError of a selection that matches no mailbox: it names the options that made it so."""
+    given = [name for name in ("include", "exclude") if options.get(name)]
+    states = Counter(item.get("State") for item in list(users) + list(resources))
+    system = sum(1 for item in users if item.get("UserRole") == "SYSTEM_USER")
+    shown = ", ".join(
+        [f"{name}={options[name]!r}" for name in given]
+        + [f"{name}={str(bool(options.get(name))).lower()}" for name in ("include_disabled", "skip_system_users")]
+    )
+    return ParameterError(
+        given[0] if given else "organization_id",
+        f"the selection matches no mailbox of organization {organization_id} ({shown}); it has {len(users)} users "
+        f"and {len(resources)} resources, {states.get('DISABLED', 0)} of them DISABLED, {states.get('DELETED', 0)} "
+        f"DELETED and {system} system users: nothing would be exported, so the campaign does not start",
+        selected=0,
+    )
 
 
 def selection_options(params):

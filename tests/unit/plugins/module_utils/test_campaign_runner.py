@@ -159,3 +159,22 @@ def test_a_release_that_fails_leaves_the_lock_to_expire():
     result = org.run()
     assert result["summary"]["running"] == 3
     assert (BUCKET, LOCK) in org.s3.objects
+
+
+@pytest.mark.parametrize(
+    "options, parameter, shown",
+    [
+        ({"include": ["nobody*"]}, "include", "include=['nobody*'], include_disabled=false"),
+        ({"exclude": ["*"]}, "exclude", "exclude=['*'], include_disabled=false, skip_system_users=false"),
+    ],
+)
+def test_a_selection_of_no_mailbox_fails_naming_the_options(options, parameter, shown):
+    org = Organization(**options)
+    for check_mode in (True, False):
+        with pytest.raises(ParameterError) as caught:
+            org.run(check_mode=check_mode)
+        assert caught.value.parameter == parameter
+        assert f"the selection matches no mailbox of organization {ORG_ID} ({shown}" in caught.value.rule
+        assert "it has 2 users and 1 resources" in caught.value.rule
+    assert (BUCKET, MANIFEST) not in org.s3.objects and (BUCKET, LOCK) not in org.s3.objects
+    assert org.fake.count("start_mailbox_export_job") == 0
