@@ -6,6 +6,7 @@
 """The organization-wide export campaign: the facade of the private package ``_campaign``.
 
 - ``_campaign.selection``: which mailboxes (the directory, the selection options, their sizes);
+- ``_campaign.repair``: where the manifest disagrees with AWS (or with itself), the manifest repaired from AWS;
 - ``_campaign.planning``: what a pass should do, from the manifest and the job listing (pure);
 - ``_campaign.executor``: one pass (list, describe, start, check), saving the manifest after every step;
 - ``_campaign.runner``: the module's pass (the lock, the manifest, check mode, the result).
@@ -25,6 +26,7 @@ from ansible_collections.mailops.workmail.plugins.module_utils._campaign.plannin
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.planning import DESCRIBE_NOT_LISTED
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.planning import Plan
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.planning import plan
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.repair import repair
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.runner import LockHeartbeat
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.runner import default_lock_owner
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.runner import outcome
@@ -53,6 +55,7 @@ __all__ = [
     "outcome",
     "pass_settings",
     "plan",
+    "repair",
     "run_organization_pass",
     "run_pass",
     "select_mailboxes",

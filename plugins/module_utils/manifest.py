@@ -272,6 +272,13 @@ def record_start(manifest, entity_id, attempt, client_token, job_id, now):
     return attempts[attempt - 1]
 
 
+def adopt_attempt(manifest, entity_id, attempt, client_token, raw, now, max_attempts=DEFAULT_MAX_ATTEMPTS):
+    """Record a job of this campaign that the manifest lacks (listed job ``raw``, found by ``client_token``) as
+    attempt ``attempt``, the one after the last recorded."""
+    record_start(manifest, entity_id, attempt, client_token, raw.get("JobId"), raw.get("StartTime") or now)
+    return record_job(manifest, entity_id, attempt, raw, now, max_attempts)
+
+
 def forget_attempt(manifest, entity_id, attempt, now, max_attempts=DEFAULT_MAX_ATTEMPTS):
     """Remove the last attempt when its StartMailboxExportJob was refused (no job exists for its token)."""
     entry = _entry(manifest, entity_id)

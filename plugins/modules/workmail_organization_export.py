@@ -426,6 +426,17 @@ waiting_24h:
   type: list
   elements: dict
   sample: [{id: 12345678-1234-1234-1234-123456789012, email: bob@example.com, eligible: "2026-11-23T05:01:02+00:00"}]
+repairs:
+  description:
+    - Where this pass found the manifest disagreeing with AWS or with itself, by mailbox, and how it repaired it
+      from AWS, as C({id, email, problem, repair}). For example a job of this campaign the manifest does not record
+      (it is recorded, so the mailbox is not exported again), or an entry marked COMPLETED without a completed job
+      (it is exported).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{id: 12345678-1234-1234-1234-123456789012, email: bob@example.com,
+            problem: "the manifest said PENDING, but an attempt of this campaign COMPLETED", repair: recorded it as COMPLETED}]
 blocked_24h:
   description:
     - Mailboxes that would start now but for a job of theirs that started less than 24 hours ago, whoever started it

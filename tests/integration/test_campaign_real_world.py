@@ -161,3 +161,56 @@ def test_a_selection_that_matches_nothing_fails_and_says_why(aws, org, variables
     assert aws.calls().get("StartMailboxExportJob", 0) == 0
     listed = aws.client("s3").list_objects_v2(Bucket=BUCKET, Prefix=f"{PREFIX}mailops-campaigns/")
     assert listed.get("KeyCount", 0) == 0  # no manifest, no lock left behind
+
+
+def manifest_key(campaign="eos"):
+    return f"{PREFIX}mailops-campaigns/{campaign}/manifest.json"
+
+
+def edit_manifest(aws, change):
+    """Change the stored manifest as a person with an editor (or a broken tool) would."""
+    s3 = aws.client("s3")
+    manifest = json.loads(s3.get_object(Bucket=BUCKET, Key=manifest_key())["Body"].read())
+    change(manifest["mailboxes"])
+    s3.put_object(Bucket=BUCKET, Key=manifest_key(), Body=json.dumps(manifest).encode())
+
+
+def test_a_manifest_edited_by_hand_is_repaired_from_aws_and_nothing_is_exported_twice(aws, org, variables, playbook):
+    users = org["users"]
+    variables = dict(variables, workmail_max_concurrent_jobs=5)
+    first = playbook(IMPORT, extra_vars=variables)
+    assert len(first.task(EXPORT_TASK)["started"]) == 5
+    aws.advance_clock(60)
+    second = playbook(IMPORT, extra_vars=variables)  # records five COMPLETED, starts five more
+    assert len(second.task(EXPORT_TASK)["started"]) == 5
+
+    def damage(mailboxes):
+        mailboxes[users[0]["id"]]["state"] = "PENDING"  # flipped back, its completed attempt still on record
+        mailboxes[users[1]["id"]]["state"] = "PENDING"  # reset entirely: no attempt on record
+        mailboxes[users[1]["id"]]["attempts"] = []
+        mailboxes[users[1]["id"]]["object"] = None
+        del mailboxes[users[2]["id"]]  # lost
+        mailboxes[users[12]["id"]]["state"] = "COMPLETED"  # never exported, marked done
+
+    edit_manifest(aws, damage)
+    aws.advance_clock(60)  # the second five are done
+    run = playbook(IMPORT, extra_vars=variables)
+
+    assert not run.failed, (run, run.stderr)
+    result = run.task(EXPORT_TASK)
+    repaired = {item["email"]: item for item in result["repairs"]}
+    assert set(repaired) == {users[index]["email"] for index in (0, 1, 2, 12)}
+    assert repaired[users[0]["email"]]["problem"] == "the manifest said PENDING, but an attempt of this campaign COMPLETED"
+    assert "of this campaign, attempt 1, was not on record" in repaired[users[1]["email"]]["problem"]
+    assert "of this campaign, attempt 1, was not on record" in repaired[users[2]["email"]]["problem"]
+    assert repaired[users[12]["email"]]["repair"] == "recorded it as PENDING"
+    lines = report(run)
+    assert "The manifest disagreed with AWS; repaired from AWS (4):" in lines
+    assert stats(run)["repairs"] == 4
+    # The three exported mailboxes are not exported again; the one marked done without a job is exported now.
+    assert {item["id"] for item in result["started"]} == {users[10]["id"], users[11]["id"], users[12]["id"]}
+
+    aws.advance_clock(60)
+    last = playbook(IMPORT, extra_vars=variables)
+    assert last.task(EXPORT_TASK)["done"] is True and last.task(EXPORT_TASK)["repairs"] == []
+    assert campaign_jobs(aws, org, "eos") == Counter({mailbox["id"]: 1 for mailbox in users})

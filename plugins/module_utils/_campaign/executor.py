@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.planning import DESCRIBE_NOT_LISTED
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.planning import plan
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.repair import repair
 from ansible_collections.mailops.workmail.plugins.module_utils.common import DEFAULT_MAX_ATTEMPTS
 from ansible_collections.mailops.workmail.plugins.module_utils.common import DEFAULT_VERIFY
 from ansible_collections.mailops.workmail.plugins.module_utils.common import JOB_FAILED
@@ -130,6 +131,7 @@ def _new_result(level):
         "blocked_24h": [],
         "skipped": [],
         "start_errors": [],
+        "repairs": [],
         "limit": None,
         "done": False,
         "api_calls": {"list_mailbox_export_jobs": 0, "describe_mailbox_export_job": 0, "start_mailbox_export_job": 0},
@@ -341,7 +343,8 @@ def run_pass(workmail, s3, record, now, settings, heartbeat=None):
     returning an aware datetime (preferably the service's clock: it is read after the listing), ``settings`` a
     :class:`PassSettings`. In order:
 
-    1. one ListMailboxExportJobs (all pages) and :func:`plan`; the plan's updates are applied and saved;
+    1. one ListMailboxExportJobs (all pages); where the manifest disagrees with it or with itself, it is repaired
+       (:func:`repair.repair`: ``repairs``) and saved; then :func:`plan`, whose updates are applied and saved;
     2. each job of ``to_describe`` is described once and recorded; saved after each. When a described job ended,
        the pass plans again with the same listing, so its slot fills in this pass;
     3. the plan's ``to_start`` is started in order (before the checks: starts depend only on the listing, and deep
@@ -367,6 +370,9 @@ def run_pass(workmail, s3, record, now, settings, heartbeat=None):
     moment = to_datetime(now())
     result.update(now=iso8601(moment), listed=len(listing))
     result["api_calls"]["list_mailbox_export_jobs"] += 1
+    result["repairs"] = repair(manifest, listing, moment, settings.max_attempts)
+    if result["repairs"]:
+        record.save()
     the_plan = _plan_and_apply(record, listing, moment, settings, result)
     if _describe(workmail, record, the_plan, moment, settings, result):
         the_plan = _plan_and_apply(record, listing, moment, settings, result)

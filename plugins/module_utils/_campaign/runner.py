@@ -20,6 +20,7 @@ from ansible_collections.mailops.workmail.plugins.module_utils._campaign.executo
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.planning import eligible_at
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.planning import plan
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.planning import size_order
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.repair import repair
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.selection import discover_into
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.selection import needs_discovery
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import ParameterError
@@ -176,6 +177,7 @@ def _check_mode_pass(workmail, params, manifest, now, region):
     added = discover_into(workmail, params, manifest, moment) if needs_discovery(manifest, params, moment) else []
     listing = workmail.list_export_jobs(params["organization_id"])
     moment = service_now(workmail, (), now)
+    repairs = repair(manifest, listing, moment, params["max_attempts"])
     the_plan = plan(manifest, listing, moment, params["max_concurrent_jobs"], params["max_attempts"])
     apply_updates(manifest, the_plan.updates, moment)
     would_start = _would_start(manifest, the_plan)
@@ -183,7 +185,8 @@ def _check_mode_pass(workmail, params, manifest, now, region):
     result = outcome(manifest, moment, the_plan.blocked_24h)
     result["queued"] = [item for item in result["queued"] if item["id"] not in starting]
     result.update(
-        changed=not exists or bool(added) or bool(the_plan.updates) or bool(would_start),
+        changed=not exists or bool(added) or bool(repairs) or bool(the_plan.updates) or bool(would_start),
+        repairs=repairs,
         done=the_plan.done,
         started=[],
         would_start=would_start,
@@ -226,6 +229,7 @@ def _reconcile(workmail, s3, record, params, region, now, heartbeat):
     pass_result["added"] = len(added)
     result = outcome(manifest, to_datetime(pass_result["now"]), pass_result["blocked_24h"])
     result.update(changed=bool(record.saves), done=is_done(result["summary"]), started=started, manifest_exists=True)
+    result["repairs"] = pass_result["repairs"]
     result["pass"] = pass_result
     return result
 

@@ -182,9 +182,12 @@ def selection_options(params):
 
 
 def needs_discovery(manifest, params, moment):
-    """Read the directory again? For a new campaign, a changed selection, or a reading older than a day."""
+    """Read the directory again? For a new campaign, a changed selection, a reading older than a day, or a manifest
+    that holds fewer mailboxes than the last reading selected (entries were lost)."""
     last = manifest.get("discovery") or {}
     if last.get("selection") != selection_options(params) or not last.get("at"):
+        return True
+    if len(manifest.get("mailboxes") or {}) < last.get("selected", 0):
         return True
     return moment - to_datetime(last["at"]) >= REDISCOVER_AFTER
 
@@ -201,5 +204,5 @@ def discover_into(client, params, manifest, moment):
             raise
         details = {key: value for key, value in error.details.items() if key != "parameter"}
         raise ParameterError("mailboxes", error.rule, **details) from error
-    manifest["discovery"] = {"at": iso8601(moment), "selection": options}
+    manifest["discovery"] = {"at": iso8601(moment), "selection": options, "selected": len(found)}
     return add_mailboxes(manifest, found, moment)

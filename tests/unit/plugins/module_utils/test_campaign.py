@@ -582,3 +582,81 @@ def test_a_due_retry_with_a_newer_foreign_job_is_blocked_by_that_job():
     ]
     assert [item["id"] for item in result.to_start] == [mailbox_id(2)]
     assert len(result.foreign_running) == 1 and result.free_slots == 9
+
+
+# Repairs: AWS is the truth, the manifest its record
+
+
+def test_an_entry_whose_attempts_say_completed_is_completed_again():
+    manifest = a_manifest([100])
+    started(manifest, mailbox_id(1), "job-1")
+    mf.record_job(manifest, mailbox_id(1), 1, listed("job-1", mailbox_id(1), state="COMPLETED"), NOW)
+    manifest["mailboxes"][mailbox_id(1)]["state"] = "PENDING"  # flipped by hand
+    repairs = cp.repair(manifest, [], NOW, 3)
+    assert manifest["mailboxes"][mailbox_id(1)]["state"] == "COMPLETED"
+    assert repairs == [
+        {
+            "id": mailbox_id(1),
+            "email": "u1@example.com",
+            "problem": "the manifest said PENDING, but an attempt of this campaign COMPLETED",
+            "repair": "recorded it as COMPLETED",
+        }
+    ]
+    assert cp.repair(manifest, [], NOW, 3) == []
+    assert cp.plan(manifest, [], NOW).to_start == []
+
+
+def test_completed_without_a_completed_job_is_exported():
+    manifest = a_manifest([100, 50])
+    manifest["mailboxes"][mailbox_id(2)]["state"] = "COMPLETED"
+    repairs = cp.repair(manifest, [], NOW, 3)
+    assert [(item["id"], item["repair"]) for item in repairs] == [(mailbox_id(2), "recorded it as PENDING")]
+    assert "no attempt of this campaign completed" in repairs[0]["problem"]
+    assert [item["id"] for item in cp.plan(manifest, [], NOW).to_start] == [mailbox_id(1), mailbox_id(2)]
+
+
+def test_jobs_of_this_campaign_missing_from_the_manifest_are_recorded_not_started_again():
+    manifest = a_manifest([100, 50])
+    listing = [
+        listed(
+            "job-a1",
+            mailbox_id(1),
+            state="FAILED",
+            started=NOW - timedelta(hours=30),
+            client_token=token(mailbox_id(1), 1),
+        ),
+        listed(
+            "job-a2",
+            mailbox_id(1),
+            state="COMPLETED",
+            started=NOW - timedelta(hours=5),
+            client_token=token(mailbox_id(1), 2),
+        ),
+        listed(
+            "job-b1",
+            mailbox_id(2),
+            state="RUNNING",
+            started=NOW - timedelta(minutes=5),
+            client_token=token(mailbox_id(2), 1),
+        ),
+        listed(
+            "other",
+            mailbox_id(2),
+            state="COMPLETED",
+            client_token=tokens.campaign_client_token(ORG_ID, mailbox_id(2), "other", 1),
+        ),
+    ]
+    repairs = cp.repair(manifest, listing, NOW, 3)
+    first, second = manifest["mailboxes"][mailbox_id(1)], manifest["mailboxes"][mailbox_id(2)]
+    assert [attempt["job_id"] for attempt in first["attempts"]] == ["job-a1", "job-a2"] and first[
+        "state"
+    ] == "COMPLETED"
+    assert [attempt["job_id"] for attempt in second["attempts"]] == ["job-b1"] and second["state"] == "RUNNING"
+    assert [item["problem"] for item in repairs] == [
+        "job job-a1 (FAILED) of this campaign, attempt 1, was not on record",
+        "job job-a2 (COMPLETED) of this campaign, attempt 2, was not on record",
+        "job job-b1 (RUNNING) of this campaign, attempt 1, was not on record",
+    ]
+    mf.validate_manifest(manifest)
+    assert cp.plan(manifest, listing, NOW).to_start == []
+    assert cp.repair(manifest, listing, NOW, 3) == []
