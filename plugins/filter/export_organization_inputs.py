@@ -15,6 +15,8 @@ description:
   - Lists are YAML lists or text with one entry per line or separated by commas; numbers may be text of digits;
     booleans are V(true)/V(false) or the text V(true), V(false), V(yes), V(no) (any case). An empty text answer
     counts as not given.
+  - The variables, their defaults and their rules are those the playbook documents in its header
+    (C(ansible-playbook mailops.workmail.export_organization) reads them).
 author:
   - mailops.workmail maintainers (@mailops)
 options:
@@ -31,7 +33,13 @@ EXAMPLES = r"""
     that: checked.problems | length == 0
     fail_msg: "Invalid variables: {{ checked.problems | join('; ') }}"
   vars:
-    checked: "{{ {'workmail_organization_id': workmail_organization_id | default(none)} | mailops.workmail.export_organization_inputs }}"
+    checked: >-
+      {{ {'workmail_organization_id': workmail_organization_id | default(none),
+          'workmail_region': workmail_region | default(none),
+          'workmail_bucket': workmail_bucket | default(none),
+          'workmail_campaign': workmail_campaign | default(none),
+          'workmail_max_concurrent_jobs': workmail_max_concurrent_jobs | default(none)}
+         | mailops.workmail.export_organization_inputs }}
 """
 
 RETURN = r"""

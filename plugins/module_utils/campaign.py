@@ -9,6 +9,7 @@
 - ``_campaign.repair``: where the manifest disagrees with AWS (or with itself), the manifest repaired from AWS;
 - ``_campaign.planning``: what a pass should do, from the manifest and the job listing (pure);
 - ``_campaign.executor``: one pass (list, describe, start, check), saving the manifest after every step;
+- ``_campaign.liveness``: the lock kept alive during a pass, and a pass that stops when its starter is gone;
 - ``_campaign.runner``: the module's pass (the lock, the manifest, check mode, the result).
 
 The manifest itself and its changes are in :mod:`manifest`, its storage and the lock in :mod:`manifest_store`,
@@ -22,12 +23,14 @@ from ansible_collections.mailops.workmail.plugins.module_utils._campaign.executo
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.executor import default_description
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.executor import needs_check
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.executor import run_pass
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.liveness import LockHeartbeat
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.liveness import ParentWatch
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.liveness import RunAbandonedError
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.planning import DESCRIBE_ERROR_INFO
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.planning import DESCRIBE_NOT_LISTED
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.planning import Plan
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.planning import plan
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.repair import repair
-from ansible_collections.mailops.workmail.plugins.module_utils._campaign.runner import LockHeartbeat
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.runner import default_lock_owner
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.runner import outcome
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.runner import pass_settings
@@ -43,6 +46,8 @@ __all__ = [
     "DESCRIBE_NOT_LISTED",
     "MAILBOX_START_ERRORS",
     "LockHeartbeat",
+    "ParentWatch",
+    "RunAbandonedError",
     "PassSettings",
     "Plan",
     "SavedManifest",

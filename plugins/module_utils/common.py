@@ -26,7 +26,8 @@ MAILBOX_EXPORT_INTERVAL_HOURS = 24
 # Defaults and bounds of the organization export (workmail_organization_export, its action plugin and the
 # export_organization playbook read them from here).
 DEFAULT_MAX_ATTEMPTS = 3
-DEFAULT_LOCK_TTL = 900
+# A lock left by a killed run blocks the next run this long at most; a live run refreshes it every third of it.
+DEFAULT_LOCK_TTL = 180
 DEFAULT_WAIT_TIMEOUT = 86400
 DEFAULT_POLL_INTERVAL = 60
 MIN_POLL_INTERVAL = 5

@@ -10,6 +10,8 @@ answer counts as not given. Booleans are parsed explicitly (true/false/yes/no, a
 turn a guard off. Every rule is the collection's own (:mod:`validation`); a problem names the playbook variable.
 """
 
+import re
+
 from ansible_collections.mailops.workmail.plugins.module_utils.common import MIN_POLL_INTERVAL
 from ansible_collections.mailops.workmail.plugins.module_utils.common import ORGANIZATION_EXPORT_DEFAULTS
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import ParameterError
@@ -27,6 +29,7 @@ from ansible_collections.mailops.workmail.plugins.module_utils.validation import
 from ansible_collections.mailops.workmail.plugins.module_utils.validation import validate_verify
 
 VARIABLE_PREFIX = "workmail_"
+_INTEGER_RE = re.compile(r"[+-]?[0-9]+\Z")
 TEXT = "text"
 BOOLEAN = "boolean"
 INTEGER = "integer"
@@ -81,9 +84,9 @@ def _boolean(value):
 def _integer(value):
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and _INTEGER_RE.match(value.strip()):
         return int(value.strip())
-    raise ValueError(f"must be a whole number, got {value!r}")
+    raise ValueError(f"must be an integer, got {value!r}")
 
 
 def _list(value):
@@ -156,7 +159,7 @@ def check_variables(raw):
     """``{"inputs", "problems"}`` of the playbook's variables ``raw``: the values read and defaulted, and a list of
     problems, each naming its variable and the rule it breaks (empty when every variable is valid)."""
     values, unread = read_variables(raw)
-    problems = [f"{VARIABLE_PREFIX}{name} {problem}" for name, problem in unread.items()]
+    problems = [f"{VARIABLE_PREFIX}{name}: {problem}" for name, problem in unread.items()]
     failed = set(unread)
     for name, check in _rule_checks(values):
         if name in failed:

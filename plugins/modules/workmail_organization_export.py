@@ -153,9 +153,10 @@ options:
     type: str
   lock_ttl:
     description:
-      - How many seconds the lock lasts when a run crashes without releasing it.
+      - How many seconds the lock lasts when a run crashes without releasing it. A running pass refreshes its lock a
+        third of this after the last refresh, so a killed run blocks the next one for at most this long.
     type: int
-    default: 900
+    default: 180
   wait:
     description:
       - Repeat passes until the campaign is done (every mailbox COMPLETED, SKIPPED or FAILED_PERMANENTLY), printing
@@ -464,6 +465,19 @@ pass:
   type: dict
   sample: {now: "2026-11-22T05:01:02+00:00", listed: 10, started: 10, completed_now: 0, verify: basic, checked_now: 0,
            downloaded_bytes: 0, verification_problems: [], saves: 2}
+lock_released:
+  description:
+    - Whether the pass released the campaign lock (V(null) in check mode). When it could not, the task warns with
+      RV(lock_release_error); the lock then expires by itself after O(lock_ttl), and the same O(lock_owner) may take
+      it back at once.
+  returned: always
+  type: bool
+  sample: true
+lock_release_error:
+  description: Why the lock could not be released, or V(null).
+  returned: always
+  type: str
+  sample: null
 lock_owner:
   description: The owner of the campaign lock during the pass (V(null) in check mode).
   returned: always
@@ -534,6 +548,8 @@ def main():
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
         module.fail_json_aws(e, msg=f"Failed to run a pass of WorkMail export campaign {module.params['campaign']}")
 
+    if result.get("lock_release_error"):
+        module.warn(result["lock_release_error"])
     result["passes"] = 1
     module.exit_json(**result)
 

@@ -3,7 +3,12 @@ mailops.workmail.export_organization against the local AWS. Each test sets the s
 the run prints and what it leaves in AWS."""
 
 import json
+import os
+import subprocess
+import sys
+import time
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from campaign_setup import sized_organization
@@ -214,3 +219,47 @@ def test_a_manifest_edited_by_hand_is_repaired_from_aws_and_nothing_is_exported_
     last = playbook(IMPORT, extra_vars=variables)
     assert last.task(EXPORT_TASK)["done"] is True and last.task(EXPORT_TASK)["repairs"] == []
     assert campaign_jobs(aws, org, "eos") == Counter({mailbox["id"]: 1 for mailbox in users})
+
+
+def _module_processes():
+    """Pids of running workmail_organization_export module processes."""
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/cmdline", "rb") as stream:
+                command = stream.read()
+        except OSError:
+            continue
+        if b"AnsiballZ_workmail_organization_export" in command and b"/bin/sh" not in command:
+            found.append(int(name))
+    return found
+
+
+def test_a_run_killed_by_its_scheduler_leaves_no_module_running_and_no_lock_behind(aws, org, variables, tmp_path):
+    # Directory reads are throttled, so the first pass is slow: the scheduler (an AWX timeout) kills it meanwhile.
+    aws.set_faults(operation="GetMailboxDetails", throttle_rate=0.5, seed=7)
+    play = tmp_path / "run.yml"
+    play.write_text(IMPORT)
+    env = dict(os.environ, **aws.env)
+    env.update(ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_LOCALHOST_WARNING="false")
+    command = [str(Path(sys.executable).parent / "ansible-playbook"), str(play), "--extra-vars", json.dumps(variables)]
+    with subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as run:
+        deadline = time.monotonic() + 120
+        while aws.calls().get("GetMailboxDetails", 0) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)  # until the pass is reading the directory
+        modules = _module_processes()
+        assert modules, "the export module never started"
+        run.kill()  # only ansible-playbook itself: its workers and the module are not killed with it
+        run.wait()
+    deadline = time.monotonic() + 120
+    while any(pid in _module_processes() for pid in modules) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not any(pid in _module_processes() for pid in modules), "the module kept running after ansible-playbook died"
+
+    s3 = aws.client("s3")
+    listed = s3.list_objects_v2(Bucket=BUCKET, Prefix=f"{PREFIX}mailops-campaigns/eos/").get("Contents", [])
+    assert f"{PREFIX}mailops-campaigns/eos/lock.json" not in [item["Key"] for item in listed]
+    assert aws.calls().get("StartMailboxExportJob", 0) == 0  # it stopped while reading the directory
+    assert aws.calls()["GetMailboxDetails"] < len(USER_SIZES) * 2

@@ -620,30 +620,6 @@ def test_check_object_deep_skips_the_download_when_the_basic_check_fails(s3):
     assert "SSE-KMS" in fields["problem"]
 
 
-def test_lock_heartbeat_refreshes_at_most_once_per_interval():
-    class Lock:
-        def __init__(self):
-            self.refreshed = 0
-
-        def refresh(self):
-            self.refreshed += 1
-
-    ticks = [100.0]
-    lock = Lock()
-    beat = cp.LockHeartbeat(lock, 300, clock=lambda: ticks[0])
-    beat()
-    ticks[0] += 299
-    beat()
-    assert lock.refreshed == 0
-    ticks[0] += 1
-    beat()
-    beat()
-    assert lock.refreshed == 1 and beat.refreshes == 1
-    ticks[0] += 300
-    beat()
-    assert lock.refreshed == 2
-
-
 class Campaign(FakeCampaign):
     """Three mailboxes (alice, bob, room1) of a fake WorkMail whose exports land in the moto S3."""
 

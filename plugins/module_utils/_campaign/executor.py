@@ -151,12 +151,17 @@ def _plan_and_apply(record, listing, moment, settings, result):
     return the_plan
 
 
-def _describe(workmail, record, the_plan, moment, settings, result):
+def _steady():
+    """The heartbeat of a caller that needs none."""
+
+
+def _describe(workmail, record, the_plan, moment, settings, result, heartbeat):
     """Describe the plan's jobs once each and record them (a job neither listed nor known any more is FAILED, so it
     is retried under the 24-hour rule); saved after each. True when a described attempt ended."""
     manifest = record.manifest
     ended = False
     for item in the_plan.to_describe:
+        heartbeat()
         result["api_calls"]["describe_mailbox_export_job"] += 1
         try:
             raw = workmail.describe_export_job(manifest["organization_id"], item["job_id"])
@@ -255,7 +260,7 @@ class _Starts:
         self.result["start_errors"].append({"id": item["id"], "code": code, "message": message})
 
 
-def _start_jobs(workmail, record, the_plan, listing, moment, settings, result):
+def _start_jobs(workmail, record, the_plan, listing, moment, settings, result, heartbeat):
     """Start the plan's jobs. The new attempts are saved before the first start and the job ids once after the last
     (or when a start fails with an error that stops the pass): a crash in between loses nothing, the next pass
     finds the started jobs by the token marker and starts the others with the same tokens."""
@@ -263,6 +268,7 @@ def _start_jobs(workmail, record, the_plan, listing, moment, settings, result):
     starts = _Starts(workmail, record, listing, moment, settings, result)
     try:
         for index, item in enumerate(to_start):
+            heartbeat()
             if not starts.start(item):
                 # The organization is full: the new attempts not started yet are not attempts after all.
                 for later in to_start[index + 1 :]:
@@ -309,8 +315,7 @@ def _verify_completed(s3, record, moment, level, heartbeat, result):
         for entity_id in sorted(manifest["mailboxes"]):
             if not needs_check(manifest["mailboxes"][entity_id], level):
                 continue
-            if result["checked_now"] and heartbeat is not None:
-                heartbeat()
+            heartbeat()
             _check(s3, manifest, entity_id, moment, level, heartbeat, result)
             unsaved = level != VERIFY_DEEP
             if not unsaved:
@@ -336,7 +341,7 @@ def _tally(before, manifest, result):
     result.update(own_running=counts["running"], done=is_done(counts), summary=counts)
 
 
-def run_pass(workmail, s3, record, now, settings, heartbeat=None):
+def run_pass(workmail, s3, record, now, settings, heartbeat=_steady):
     """One poll cycle of the campaign whose manifest ``record`` (a :class:`SavedManifest`) holds; the pass result.
 
     ``workmail`` is a :class:`~workmail.WorkMailClient`, ``s3`` an :class:`~s3.S3Gateway`, ``now`` a callable
@@ -357,8 +362,9 @@ def run_pass(workmail, s3, record, now, settings, heartbeat=None):
        ``verification_problems`` and not repeated by later passes, unless S3 refused it.
 
     ManifestConflictError (another writer) propagates, as do AWS errors other than those above, after a save of
-    what the step recorded so far. ``heartbeat()`` (a refresh of the campaign lock) is called between the objects
-    verified and after every chunk a deep verification downloads. WorkMail calls: one listing, the describes and
+    what the step recorded so far. ``heartbeat()`` (a refresh of the campaign lock, which may also end the pass by
+    raising) is called before every describe, start and object check, and after every chunk a deep verification
+    downloads. WorkMail calls: one listing, the describes and
     the starts, nothing else.
     """
     manifest = record.manifest
@@ -374,9 +380,9 @@ def run_pass(workmail, s3, record, now, settings, heartbeat=None):
     if result["repairs"]:
         record.save()
     the_plan = _plan_and_apply(record, listing, moment, settings, result)
-    if _describe(workmail, record, the_plan, moment, settings, result):
+    if _describe(workmail, record, the_plan, moment, settings, result, heartbeat):
         the_plan = _plan_and_apply(record, listing, moment, settings, result)
-    _start_jobs(workmail, record, the_plan, listing, moment, settings, result)
+    _start_jobs(workmail, record, the_plan, listing, moment, settings, result, heartbeat)
     if settings.verify != VERIFY_NONE:
         _verify_completed(s3, record, moment, settings.verify, heartbeat, result)
     _tally(before, manifest, result)

@@ -11,12 +11,13 @@ started: the result says what a real pass would do.
 import copy
 import os
 import socket
-import time
 import uuid
 
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.executor import PassSettings
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.executor import SavedManifest
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.executor import run_pass
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.liveness import LockHeartbeat
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.liveness import ParentWatch
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.planning import eligible_at
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.planning import plan
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.planning import size_order
@@ -46,25 +47,6 @@ from ansible_collections.mailops.workmail.plugins.module_utils.times import utcn
 def default_lock_owner():
     """A lock owner naming this host and process, unique per call."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
-
-
-class LockHeartbeat:
-    """A callable that refreshes a :class:`~manifest_store.CampaignLock` when ``interval`` seconds (of ``clock``, a
-    monotonic clock by default) have passed since its last refresh, so it may be called as often as convenient."""
-
-    def __init__(self, lock, interval, clock=time.monotonic):
-        self.lock = lock
-        self.interval = interval
-        self.clock = clock
-        self.last = clock()
-        self.refreshes = 0
-
-    def __call__(self):
-        if self.clock() - self.last < self.interval:
-            return
-        self.lock.refresh()
-        self.last = self.clock()
-        self.refreshes += 1
 
 
 def pass_settings(params):
@@ -213,7 +195,7 @@ def _reconcile(workmail, s3, record, params, region, now, heartbeat):
     if record.manifest is None:
         record.manifest = _new_manifest(params, region, moment)
     discovered = needs_discovery(record.manifest, params, moment)
-    added = discover_into(workmail, params, record.manifest, moment) if discovered else []
+    added = discover_into(workmail, params, record.manifest, moment, heartbeat) if discovered else []
     if record.etag is None or discovered:
         record.save()
     pass_result = run_pass(
@@ -245,21 +227,32 @@ def _locked_pass(workmail, s3, store, params, region, now):
         params["kms_key_arn"],
     )
     lock.acquire()
-    # A long pass (deep verification of large archives) keeps the lock: refreshed a third of its TTL after the last.
-    heartbeat = LockHeartbeat(lock, lock.ttl_seconds / 3.0)
+    # The pass keeps its lock (refreshed a third of its TTL after the last) and stops when its starter is gone.
+    heartbeat = LockHeartbeat(lock, lock.ttl_seconds / 3.0, watch=ParentWatch())
     try:
         manifest, etag = store.load(params["campaign"], params["organization_id"])
         if manifest is not None:
             _check_destination(manifest, params)
         record = SavedManifest(store, manifest, etag)
         result = _reconcile(workmail, s3, record, params, region, now, heartbeat)
-    finally:
-        try:
-            lock.release()
-        except WorkMailError:
-            pass  # the lock expires by itself after lock_ttl
-    result["lock_owner"] = lock.owner
+    except BaseException:
+        _release(lock)
+        raise
+    result.update(lock_owner=lock.owner, lock_release_error=_release(lock))
+    result["lock_released"] = result["lock_release_error"] is None
     return result
+
+
+def _release(lock):
+    """Release the lock; None, or what went wrong (the lock then expires by itself after its TTL)."""
+    try:
+        lock.release()
+    except WorkMailError as error:
+        return (
+            f"the campaign lock could not be released ({error}); it expires by itself at "
+            f"{(lock.document or {}).get('expires')}, and until then only lock owner {lock.owner} can run the campaign"
+        )
+    return None
 
 
 def run_organization_pass(workmail, s3, params, check_mode=False, now=utcnow, region=None):
@@ -273,8 +266,10 @@ def run_organization_pass(workmail, s3, params, check_mode=False, now=utcnow, re
     ``check_mode`` nothing is locked, saved or started: the result says which mailboxes a real pass would start
     (``would_start``).
 
-    Returns ``{"changed", "done", "summary", "started", "failures", "waiting_24h", "blocked_24h", "queued", "pass",
-    "manifest", "manifest_exists", "lock_owner"}`` (and ``would_start`` in check mode). Raises LockHeldError, ManifestError,
+    Returns ``{"changed", "done", "summary", "started", "failures", "waiting_24h", "blocked_24h", "queued",
+    "repairs", "pass", "manifest", "manifest_exists", "lock_owner", "lock_released", "lock_release_error"}`` (and
+    ``would_start`` in check mode). A pass whose ansible-playbook is gone stops at its next heartbeat
+    (RunAbandonedError). Raises LockHeldError, ManifestError,
     ParameterError and other WorkMailErrors (S3Errors among them), and botocore errors of WorkMail.
     """
     bucket = params["s3_bucket"]
@@ -287,7 +282,7 @@ def run_organization_pass(workmail, s3, params, check_mode=False, now=utcnow, re
         if manifest is not None:
             _check_destination(manifest, params)
         result = _check_mode_pass(workmail, params, manifest, now, region)
-        result["lock_owner"] = None
+        result.update(lock_owner=None, lock_released=None, lock_release_error=None)
     else:
         result = _locked_pass(workmail, s3, store, params, region, now)
     result["manifest"] = location

@@ -124,7 +124,11 @@ def select_mailboxes(
     ]
 
 
-def discover(client, organization_id, selection_options, manifest=None):
+def _steady():
+    """The heartbeat of a caller that needs none."""
+
+
+def discover(client, organization_id, selection_options, manifest=None, heartbeat=_steady):
     """The mailboxes a campaign exports, with their sizes: ``[{"id", "email", "name", "type", "size_mb"}]``.
 
     ``client`` is a :class:`~workmail.WorkMailClient`. Lists every user and resource (all pages), selects with
@@ -133,6 +137,7 @@ def discover(client, organization_id, selection_options, manifest=None):
     size. The others take the manifest's size, so a re-run asks for no size twice. A mailbox that GetMailboxDetails
     does not know any more (deleted since the listing) is left out. A selection that matches no mailbox is a
     ParameterError naming the options that made it empty (a campaign of nothing would report itself done).
+    ``heartbeat()`` is called before every GetMailboxDetails.
     """
     users = client.list_users(organization_id)
     resources = client.list_resources(organization_id)
@@ -146,6 +151,7 @@ def discover(client, organization_id, selection_options, manifest=None):
         if entry is not None and (entry.get("size_mb") is not None or entry.get("state") != PENDING):
             mailboxes.append(dict(mailbox, size_mb=entry.get("size_mb")))
             continue
+        heartbeat()
         details = client.get_mailbox_details(organization_id, mailbox["id"])
         if details is not None:
             mailboxes.append(dict(mailbox, size_mb=details["size_mb"]))
@@ -192,13 +198,13 @@ def needs_discovery(manifest, params, moment):
     return moment - to_datetime(last["at"]) >= REDISCOVER_AFTER
 
 
-def discover_into(client, params, manifest, moment):
+def discover_into(client, params, manifest, moment, heartbeat=_steady):
     """Read the directory, add the selected mailboxes that are new to ``manifest`` and note when and with what
     selection it was read; the ids added. A ``mailboxes`` entry matching nothing is a ParameterError naming
     ``mailboxes``."""
     options = selection_options(params)
     try:
-        found = discover(client, params["organization_id"], options, manifest)
+        found = discover(client, params["organization_id"], options, manifest, heartbeat)
     except ParameterError as error:
         if error.parameter != "explicit":
             raise

@@ -174,7 +174,8 @@ class FakeCampaign:
         self.passes += 1
         moment = self.now()
         record = SavedManifest(store or self.store, self.manifest, self.etag, on_change)
-        result = run_pass(self.client, self.s3_gateway, record, lambda: moment, PassSettings(**settings), heartbeat)
+        beats = {"heartbeat": heartbeat} if heartbeat is not None else {}
+        result = run_pass(self.client, self.s3_gateway, record, lambda: moment, PassSettings(**settings), **beats)
         self.manifest, self.etag = record.manifest, record.etag
         return result
 

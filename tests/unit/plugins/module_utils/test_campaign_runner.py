@@ -153,12 +153,21 @@ def test_a_campaign_keeps_its_destination(name, value):
     assert org.fake.count("start_mailbox_export_job") == 3
 
 
-def test_a_release_that_fails_leaves_the_lock_to_expire():
+def test_a_release_that_fails_is_reported_and_the_owner_takes_its_lock_back():
     org = Organization()
     org.s3.fail("delete_object", "InternalError", 500, times=2)
     result = org.run()
     assert result["summary"]["running"] == 3
     assert (BUCKET, LOCK) in org.s3.objects
+    assert result["lock_released"] is False
+    assert result["lock_release_error"].startswith("the campaign lock could not be released (delete_object of the")
+    assert "expires by itself at 2026-11-22T12:03:00+00:00" in result["lock_release_error"]
+    again = org.run()  # the same owner (an AWX job's passes) goes on at once
+    assert again["lock_released"] is True and (BUCKET, LOCK) not in org.s3.objects
+    org.s3.fail("delete_object", "InternalError", 500, times=2)
+    assert org.run()["lock_released"] is False
+    with pytest.raises(LockHeldError):  # another run waits until the lock expires
+        org.run(lock_owner="another-run")
 
 
 @pytest.mark.parametrize(

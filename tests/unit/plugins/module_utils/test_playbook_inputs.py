@@ -58,12 +58,13 @@ def test_survey_text_is_read():
 @pytest.mark.parametrize(
     "changes, problem",
     [
-        ({"workmail_campaign": None}, "workmail_campaign is required"),
+        ({"workmail_campaign": None}, "workmail_campaign: is required"),
         ({"workmail_region": "eu-central-1"}, "workmail_region: must be a region where Amazon WorkMail exists"),
-        ({"workmail_max_attempts": "three"}, "workmail_max_attempts must be a whole number, got 'three'"),
-        ({"workmail_wait_timeout": "1e9"}, "workmail_wait_timeout must be a whole number, got '1e9'"),
-        ({"workmail_fail_on_problems": "off"}, "workmail_fail_on_problems must be true or false"),
-        ({"workmail_provision": "false please"}, "workmail_provision must be true or false"),
+        ({"workmail_max_attempts": "three"}, "workmail_max_attempts: must be an integer, got 'three'"),
+        ({"workmail_wait_timeout": "1e9"}, "workmail_wait_timeout: must be an integer, got '1e9'"),
+        ({"workmail_wait_timeout": "-5"}, "workmail_wait_timeout: must be an integer of at least 1, got -5"),
+        ({"workmail_fail_on_problems": "off"}, "workmail_fail_on_problems: must be true or false"),
+        ({"workmail_provision": "false please"}, "workmail_provision: must be true or false"),
         ({"workmail_verify": "full"}, "workmail_verify: must be one of basic, deep, none, got 'full'"),
         ({"workmail_organization_id": "m-123"}, "workmail_organization_id: must match"),
         ({"workmail_bucket": "Bad_Bucket"}, "workmail_bucket: "),
@@ -90,7 +91,7 @@ def test_each_wrong_variable_is_named(changes, problem):
 
 def test_every_wrong_variable_is_named_at_once():
     problems = check_variables({"workmail_region": "mars-1", "workmail_max_attempts": 0})["problems"]
-    named = sorted(problem.split(" ", 1)[0].rstrip(":") for problem in problems)
+    named = sorted(problem.split(":", 1)[0] for problem in problems)
     assert named == sorted(
         [
             "workmail_organization_id",
