@@ -15,7 +15,6 @@ from datetime import timezone
 import boto3
 import botocore.exceptions
 import pytest
-from ansible_collections.mailops.workmail.plugins.module_utils import campaign as cp
 from ansible_collections.mailops.workmail.plugins.module_utils import export_verify as ev
 from ansible_collections.mailops.workmail.plugins.module_utils import manifest as mf
 from ansible_collections.mailops.workmail.plugins.module_utils.common import VERIFY_CHOICES
