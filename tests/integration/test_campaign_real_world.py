@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from campaign_setup import sized_organization
 from workmail_emulator.provision import provision_export_destination
+from workmail_emulator.provision import trust_policy
 
 REGION = "us-east-1"
 BUCKET = "real-world-exports"
@@ -263,3 +264,54 @@ def test_a_run_killed_by_its_scheduler_leaves_no_module_running_and_no_lock_behi
     assert f"{PREFIX}mailops-campaigns/eos/lock.json" not in [item["Key"] for item in listed]
     assert aws.calls().get("StartMailboxExportJob", 0) == 0  # it stopped while reading the directory
     assert aws.calls()["GetMailboxDetails"] < len(USER_SIZES) * 2
+
+
+def _disable_key(aws, variables):
+    aws.client("kms").disable_key(KeyId=variables["workmail_kms_key_arn"].rsplit("/", 1)[1])
+
+
+def _enable_key(aws, variables):
+    aws.client("kms").enable_key(KeyId=variables["workmail_kms_key_arn"].rsplit("/", 1)[1])
+
+
+def _trust_role_again(aws, variables):
+    role_name = variables["workmail_role_arn"].rsplit("/", 1)[1]
+    org_id = variables["workmail_organization_id"]
+    aws.client("iam").update_assume_role_policy(
+        RoleName=role_name, PolicyDocument=json.dumps(trust_policy("123456789012", REGION, org_id))
+    )
+
+
+def _distrust_role(aws, variables):
+    role_name = variables["workmail_role_arn"].rsplit("/", 1)[1]
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+    }
+    aws.client("iam").update_assume_role_policy(RoleName=role_name, PolicyDocument=json.dumps(trust))
+
+
+@pytest.mark.parametrize(
+    "breakage, fix, named", [(_disable_key, _enable_key, "KmsKeyArn"), (_distrust_role, _trust_role_again, "RoleArn")]
+)
+def test_a_broken_destination_stops_the_campaign_at_once_and_burns_no_attempt(
+    aws, org, variables, playbook, breakage, fix, named
+):
+    breakage(aws, variables)
+    run = playbook(IMPORT, extra_vars=dict(variables, workmail_wait=True, workmail_poll_interval=5))
+
+    assert run.failed
+    result = run.task(EXPORT_TASK)
+    assert result["passes"] == 1  # wait=true does not keep polling a broken destination
+    assert result["msg"].startswith("the export destination was refused, so the campaign stopped without using any")
+    assert named in result["msg"] and "export_prerequisites role again" in result["msg"]
+    assert aws.calls()["StartMailboxExportJob"] == 1
+    manifest = json.loads(aws.client("s3").get_object(Bucket=BUCKET, Key=manifest_key())["Body"].read())
+    assert {entry["state"] for entry in manifest["mailboxes"].values()} == {"PENDING"}
+    assert all(entry["attempts"] == [] for entry in manifest["mailboxes"].values())
+    assert any(text.startswith("The export task FAILED: the export destination was refused") for text in report(run))
+
+    fix(aws, variables)
+    again = playbook(IMPORT, extra_vars=variables)
+    assert not again.failed, (again, again.stderr)
+    assert len(again.task(EXPORT_TASK)["started"]) == 10

@@ -26,6 +26,7 @@ from ansible_collections.mailops.workmail.plugins.module_utils.common import VER
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import JobNotFoundError
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import LimitError
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import ParameterError
+from ansible_collections.mailops.workmail.plugins.module_utils.errors import WorkMailError
 from ansible_collections.mailops.workmail.plugins.module_utils.export_verify import check_object
 from ansible_collections.mailops.workmail.plugins.module_utils.limits import MAILBOX_24H
 from ansible_collections.mailops.workmail.plugins.module_utils.limits import which_limit
@@ -57,6 +58,32 @@ except ImportError:
 
 # StartMailboxExportJob errors that concern one mailbox, not the campaign: its attempt fails, the others go on.
 MAILBOX_START_ERRORS = ("InvalidParameterException", "EntityStateException", "MailboxNotFoundException")
+# The request members that name the destination (compared without case and spaces). AWS does not document the
+# messages of its refusals; one that names the role, the key, the bucket or the prefix concerns the campaign.
+DESTINATION_MEMBERS = ("rolearn", "kmskeyarn", "s3bucketname", "s3prefix")
+
+
+class DestinationFaultError(WorkMailError):
+    """StartMailboxExportJob refused the destination (the role, the key, the bucket), not one mailbox: the campaign
+    stops before it burns any mailbox's attempt."""
+
+    def __init__(self, code, aws_message, mailboxes):
+        super().__init__(
+            f"the export destination was refused, so the campaign stopped without using any mailbox's attempt: "
+            f"StartMailboxExportJob answered {code}: {aws_message} (mailboxes {', '.join(mailboxes)}). Fix the "
+            "export role (its trust policy and its permissions on the bucket and the key), the KMS key (enabled, its "
+            "key policy) or the bucket, for example by running the export_prerequisites role again, and run the "
+            "campaign again",
+            aws_code=code,
+            aws_message=aws_message,
+            mailboxes=mailboxes,
+        )
+
+
+def names_destination(message):
+    """Does a refusal's message name a request member of the destination?"""
+    text = (message or "").lower().replace(" ", "")
+    return any(member in text for member in DESTINATION_MEMBERS)
 
 
 def default_description(campaign):
@@ -202,6 +229,7 @@ class _Starts:
         self.text = settings.job_description(record.manifest)
         self.result = result
         self.changed = False
+        self.refused_destination = False
 
     def forget(self, item):
         if not item["resume"]:
@@ -254,6 +282,10 @@ class _Starts:
             return
         if code not in MAILBOX_START_ERRORS:
             raise error
+        if names_destination(message):
+            self.forget(item)
+            self.refused_destination = True
+            raise DestinationFaultError(code, message, [item["id"]])
         raw = {"State": JOB_FAILED, "ErrorInfo": f"StartMailboxExportJob refused the mailbox: {code}: {message}"}
         record_job(self.manifest, item["id"], item["attempt"], raw, self.moment, self.max_attempts)
         self.changed = True
@@ -266,6 +298,7 @@ def _start_jobs(workmail, record, the_plan, listing, moment, settings, result, h
     finds the started jobs by the token marker and starts the others with the same tokens."""
     to_start = _record_attempts(record, the_plan, moment)
     starts = _Starts(workmail, record, listing, moment, settings, result)
+    index = 0
     try:
         for index, item in enumerate(to_start):
             heartbeat()
@@ -275,6 +308,10 @@ def _start_jobs(workmail, record, the_plan, listing, moment, settings, result, h
                     starts.forget(later)
                 break
     except BaseException as error:
+        if starts.refused_destination:
+            # The destination was refused: the attempts recorded for this pass's later starts are not attempts.
+            for later in to_start[index + 1 :]:
+                starts.forget(later)
         if starts.changed:
             record.save_after(error)
         raise
