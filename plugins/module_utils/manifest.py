@@ -11,7 +11,7 @@ Shape (``format`` 1)::
      "created", "updated", "discovery": {"at", "selection"},
      "mailboxes": {<entity id>: {"id", "email", "name", "type", "size_mb", "state",
                                  "attempts": [{"attempt", "client_token", "job_id", "state", "start_time",
-                                               "end_time", "error_info", "s3_path"}],
+                                               "end_time", "error_info", "s3_path", "destination_fault"?}],
                                  "object": {"key", "size", "etag", "sse", "kms_key_id", "verified", "refused", "sha384",
                                             "problem", "level", "checked", "log_key", "log_sha384",
                                             "log_messages", "archive_entries"} or None}}}
@@ -214,13 +214,27 @@ def job_fields(raw):
     return {key: value for key, value in fields.items() if value is not None}
 
 
+def used_attempts(entry):
+    """How many of the mailbox's attempts count towards max_attempts: not those the destination failed."""
+    return sum(1 for attempt in entry["attempts"] if not attempt.get("destination_fault"))
+
+
 def mailbox_state(entry, attempt_state, max_attempts):
     """The state of a mailbox whose last attempt's job is ``attempt_state``: FAILED while attempts are left."""
     if attempt_state == JOB_COMPLETED:
         return COMPLETED
     if attempt_state in (JOB_FAILED, JOB_CANCELLED):
-        return FAILED_PERMANENTLY if len(entry["attempts"]) >= max_attempts else FAILED
+        return FAILED_PERMANENTLY if used_attempts(entry) >= max_attempts else FAILED
     return RUNNING
+
+
+def mark_destination_fault(manifest, entity_id, attempt, max_attempts=DEFAULT_MAX_ATTEMPTS):
+    """Record that attempt ``attempt`` failed for the destination (the role, the key, the bucket), not for its
+    mailbox: it does not count towards max_attempts."""
+    entry = _entry(manifest, entity_id)
+    entry["attempts"][attempt - 1]["destination_fault"] = True
+    if attempt == len(entry["attempts"]):
+        entry["state"] = mailbox_state(entry, entry["attempts"][-1].get("state"), max_attempts)
 
 
 def _entry(manifest, entity_id):

@@ -184,7 +184,9 @@ notes:
   - B(A broken destination.) When C(StartMailboxExportJob) refuses the destination rather than a mailbox (its
     message names the role, the key, the bucket or the prefix, as for a disabled key or a role whose trust or
     permissions changed), the task fails at once with that cause and the fix, and no mailbox's attempt is used (the
-    attempts recorded for the pass are forgotten). With O(wait=true) the task returns failed after that pass.
+    attempts recorded for the pass are forgotten). So do jobs that FAILED for the destination (their ErrorInfo
+    names it); their attempts are marked C(destination_fault) in the manifest and do not count towards
+    O(max_attempts). With O(wait=true) the task returns failed after that pass.
   - B(Retries.) Every WorkMail and S3 call is tried again, with a jittered backoff, when AWS throttles
     (C(ThrottlingException), C(SlowDown)), answers with an HTTP 5xx error, or the connection drops; an S3 error
     that remains names the object (the manifest, the lock, an export archive or its export log) and the bucket.

@@ -315,3 +315,26 @@ def test_a_broken_destination_stops_the_campaign_at_once_and_burns_no_attempt(
     again = playbook(IMPORT, extra_vars=variables)
     assert not again.failed, (again, again.stderr)
     assert len(again.task(EXPORT_TASK)["started"]) == 10
+
+
+def test_jobs_failed_by_a_key_disabled_mid_campaign_stop_it_and_use_no_attempt(aws, org, variables, playbook):
+    variables = dict(variables, workmail_max_attempts=1, workmail_max_concurrent_jobs=4)
+    first = playbook(IMPORT, extra_vars=variables)
+    started = {item["id"] for item in first.task(EXPORT_TASK)["started"]}
+    assert len(started) == 4
+    _disable_key(aws, variables)
+    aws.advance_clock(60)  # the four jobs end FAILED: they cannot write with the disabled key
+
+    run = playbook(IMPORT, extra_vars=dict(variables, workmail_wait=True, workmail_poll_interval=5))
+
+    assert run.failed
+    result = run.task(EXPORT_TASK)
+    assert result["passes"] == 1
+    assert result["msg"].startswith("the export destination was refused, so the campaign stopped")
+    assert "FAILED: The export could not write to the destination: KmsKeyArn" in result["msg"]
+    assert aws.calls()["StartMailboxExportJob"] == 4  # nothing more was started
+    manifest = json.loads(aws.client("s3").get_object(Bucket=BUCKET, Key=manifest_key())["Body"].read())
+    failed = {entity_id: entry for entity_id, entry in manifest["mailboxes"].items() if entity_id in started}
+    # max_attempts is 1, yet none is given up: the destination failed them, not their mailboxes.
+    assert {entry["state"] for entry in failed.values()} == {"FAILED"}
+    assert all(entry["attempts"][0]["destination_fault"] is True for entry in failed.values())

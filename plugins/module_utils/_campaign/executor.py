@@ -38,6 +38,7 @@ from ansible_collections.mailops.workmail.plugins.module_utils.manifest import S
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import apply_updates
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import forget_attempt
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import is_done
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import mark_destination_fault
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import object_level
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import record_job
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import record_object
@@ -64,18 +65,15 @@ DESTINATION_MEMBERS = ("rolearn", "kmskeyarn", "s3bucketname", "s3prefix")
 
 
 class DestinationFaultError(WorkMailError):
-    """StartMailboxExportJob refused the destination (the role, the key, the bucket), not one mailbox: the campaign
-    stops before it burns any mailbox's attempt."""
+    """AWS refused the destination (the role, the key, the bucket), not one mailbox: a start was refused, or jobs
+    failed, for it. The campaign stops before it burns any mailbox's attempt."""
 
-    def __init__(self, code, aws_message, mailboxes):
+    def __init__(self, cause, mailboxes):
         super().__init__(
             f"the export destination was refused, so the campaign stopped without using any mailbox's attempt: "
-            f"StartMailboxExportJob answered {code}: {aws_message} (mailboxes {', '.join(mailboxes)}). Fix the "
-            "export role (its trust policy and its permissions on the bucket and the key), the KMS key (enabled, its "
-            "key policy) or the bucket, for example by running the export_prerequisites role again, and run the "
-            "campaign again",
-            aws_code=code,
-            aws_message=aws_message,
+            f"{cause} (mailboxes {', '.join(mailboxes)}). Fix the export role (its trust policy and its permissions "
+            "on the bucket and the key), the KMS key (enabled, its key policy) or the bucket, for example by running "
+            "the export_prerequisites role again, and run the campaign again",
             mailboxes=mailboxes,
         )
 
@@ -184,9 +182,12 @@ def _steady():
 
 def _describe(workmail, record, the_plan, moment, settings, result, heartbeat):
     """Describe the plan's jobs once each and record them (a job neither listed nor known any more is FAILED, so it
-    is retried under the 24-hour rule); saved after each. True when a described attempt ended."""
+    is retried under the 24-hour rule); saved after each. True when a described attempt ended. Jobs that FAILED for
+    the destination (their ErrorInfo names the role, the key, the bucket or the prefix) use no attempt and stop the
+    pass with a DestinationFaultError."""
     manifest = record.manifest
     ended = False
+    faults = []
     for item in the_plan.to_describe:
         heartbeat()
         result["api_calls"]["describe_mailbox_export_job"] += 1
@@ -202,8 +203,17 @@ def _describe(workmail, record, the_plan, moment, settings, result, heartbeat):
             }
         attempt = record_job(manifest, item["id"], item["attempt"], raw, moment, settings.max_attempts)
         ended = ended or attempt.get("state") in FINAL_JOB_STATES
+        if attempt.get("state") == JOB_FAILED and names_destination(attempt.get("error_info")):
+            mark_destination_fault(manifest, item["id"], item["attempt"], settings.max_attempts)
+            faults.append((item["id"], attempt))
         result["described"] += 1
         record.save()
+    if faults:
+        entity_id, attempt = faults[0]
+        raise DestinationFaultError(
+            f"job {attempt.get('job_id')} of mailbox {entity_id} FAILED: {attempt.get('error_info')}",
+            [each for each, dummy in faults],
+        )
     return ended
 
 
@@ -285,7 +295,7 @@ class _Starts:
         if names_destination(message):
             self.forget(item)
             self.refused_destination = True
-            raise DestinationFaultError(code, message, [item["id"]])
+            raise DestinationFaultError(f"StartMailboxExportJob answered {code}: {message}", [item["id"]])
         raw = {"State": JOB_FAILED, "ErrorInfo": f"StartMailboxExportJob refused the mailbox: {code}: {message}"}
         record_job(self.manifest, item["id"], item["attempt"], raw, self.moment, self.max_attempts)
         self.changed = True
