@@ -5,7 +5,6 @@ import re
 from pathlib import Path
 
 import pytest
-from workmail_emulator.provision import export_role_policy
 from workmail_emulator.provision import provision_export_destination
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,7 +24,6 @@ REGION = "us-east-1"
 BUCKET = "org-export-bucket"
 PREFIX = "workmail-exports/"
 CAMPAIGN = "eos"
-POLICY_NAME = "workmail-mailbox-export"
 MANIFEST_KEY = f"{PREFIX}mailops-campaigns/{CAMPAIGN}/manifest.json"
 LOCK_KEY = f"{PREFIX}mailops-campaigns/{CAMPAIGN}/lock.json"
 # Sizes in MB: twelve mailboxes, two of them resources.
@@ -329,14 +327,10 @@ def test_permanent_failure_fails_the_play_after_the_report(aws, small_org, playb
     assert not first.failed, (first, first.stderr)
     assert [item["email"] for item in first.task(EXPORT_TASK)["started"]] == ["big@small.example"]
 
-    # The export role loses its permissions while the job runs: the job fails when it ends. Then they come back,
-    # for the next job.
-    iam = aws.client("iam")
-    role_name = destination["workmail_role_arn"].rsplit("/", 1)[-1]
-    iam.delete_role_policy(RoleName=role_name, PolicyName=POLICY_NAME)
+    # The job of big fails for its mailbox (a failure of the destination would not use the attempt).
+    big = next(user for user in small_org["users"] if user["email"] == "big@small.example")
+    aws.fail_next_jobs(big["id"], error_info="The mailbox content could not be read")
     aws.advance_clock(61)
-    policy = export_role_policy(BUCKET, PREFIX, destination["workmail_kms_key_arn"], REGION)
-    iam.put_role_policy(RoleName=role_name, PolicyName=POLICY_NAME, PolicyDocument=json.dumps(policy))
     second = playbook(IMPORT, extra_vars=values)
     assert second.failed
     assert [name for name, _result in second.failures()] == [FAIL_TASK_NAME]
@@ -348,7 +342,7 @@ def test_permanent_failure_fails_the_play_after_the_report(aws, small_org, playb
     lines = report(second)
     given_up = lines.index("Given up after 1 attempt(s) (1):")
     assert lines[given_up + 1].startswith("  - big@small.example (1 attempt(s), last job ")
-    assert "could not write to the destination" in lines[given_up + 1]
+    assert "The mailbox content could not be read" in lines[given_up + 1]
     assert line(lines, "Done: ") == "Done: no"
     published = stats(second)
     assert published["failures"] == 1
