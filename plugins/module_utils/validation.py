@@ -203,7 +203,8 @@ def validate_bucket_filter(value, parameter="s3_bucket"):
 
 
 def validate_prefix(value, parameter="s3_prefix"):
-    """1 to 1023 characters of ``A-Z a-z 0-9 ! _ . * ' ( ) / -``."""
+    """1 to 1023 characters of ``A-Z a-z 0-9 ! _ . * ' ( ) / -``, not starting with ``/`` (S3 keys would start
+    with an empty folder: ``bucket//exports/...``)."""
     _require_str(value, parameter)
     if not 1 <= len(value) <= 1023:
         raise ParameterError(parameter, f"must be 1 to 1023 characters long, got {len(value)}")
@@ -211,6 +212,10 @@ def validate_prefix(value, parameter="s3_prefix"):
         raise ParameterError(
             parameter,
             f"may contain only A-Z a-z 0-9 and ! _ . * ' ( ) / - (the WorkMail API pattern), got {_shown(value)}",
+        )
+    if value.startswith("/"):
+        raise ParameterError(
+            parameter, f"must not start with / (the export keys would begin with an empty folder), got {_shown(value)}"
         )
     return value
 

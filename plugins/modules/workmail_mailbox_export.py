@@ -76,7 +76,7 @@ options:
   s3_prefix:
     description:
       - The S3 key prefix of the export, 1 to 1023 characters among ASCII letters, digits and the characters
-        ! _ . * ' ( ) / and -.
+        ! _ . * ' ( ) / and -, not starting with /.
       - AWS decides the exact object key; it is returned as RV(mailbox_export_job.s3_path).
       - Required with O(state=present).
     type: str

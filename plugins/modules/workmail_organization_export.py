@@ -59,7 +59,8 @@ options:
   s3_prefix:
     description:
       - The S3 key prefix of the exports, 1 to 1023 characters among ASCII letters, digits and the characters
-        ! _ . * ' ( ) / and -. The manifest is stored under it, in C(mailops-campaigns/<campaign>/).
+        ! _ . * ' ( ) / and -, not starting with /. The manifest is stored under it, in
+        C(mailops-campaigns/<campaign>/).
     type: str
     required: true
   description:

@@ -325,7 +325,7 @@ def test_a_role_missing_a_permission_or_condition_stops_the_export(aws, playbook
     assert result["mailbox_export_job"]["state"] == "COMPLETED"
 
 
-@pytest.mark.parametrize("prefix", ["exports", "exp*/", "*"])
+@pytest.mark.parametrize("prefix", ["exports", "exp*/", "*", "/exports/", "/"])
 def test_a_prefix_that_would_widen_the_permissions_is_refused(aws, playbook, prefix):
     result = playbook(PLAY, role_vars(prefix=prefix))
     assert result.failed

@@ -69,6 +69,7 @@ def test_survey_text_is_read():
         ({"workmail_organization_id": "m-123"}, "workmail_organization_id: must match"),
         ({"workmail_bucket": "Bad_Bucket"}, "workmail_bucket: "),
         ({"workmail_prefix": "exports"}, "workmail_prefix: must end with /"),
+        ({"workmail_prefix": "/exports/"}, "workmail_prefix: must not start with /"),
         ({"workmail_max_concurrent_jobs": 11}, "workmail_max_concurrent_jobs: must be an integer from 1 to 10"),
         ({"workmail_poll_interval": 1}, "workmail_poll_interval: must be an integer of at least 5"),
         (

@@ -100,6 +100,7 @@ INVALID = [
     ({"s3_prefix": "a" * 1024}, REGION, "s3_prefix", "1 to 1023"),
     ({"s3_prefix": "exports/with space"}, REGION, "s3_prefix", "may contain only"),
     ({"s3_prefix": "exports/ünicode"}, REGION, "s3_prefix", "may contain only"),
+    ({"s3_prefix": "/exports"}, REGION, "s3_prefix", "must not start with /"),
     # description (the marker with a derived token takes 80 characters)
     ({"description": "d" * 944}, REGION, "description", "at most 943"),
     ({"description": "d" * 1000, "client_token": "t" * 10}, REGION, "description", "at most 989"),
