@@ -21,6 +21,7 @@ from ansible_collections.mailops.workmail.plugins.module_utils.common import DEF
 from ansible_collections.mailops.workmail.plugins.module_utils.common import DEFAULT_WAIT_TIMEOUT
 from ansible_collections.mailops.workmail.plugins.module_utils.common import MIN_POLL_INTERVAL
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import ParameterError
+from ansible_collections.mailops.workmail.plugins.module_utils.validation import integer_value
 from ansible_collections.mailops.workmail.plugins.module_utils.validation import validate_integer
 
 display = Display()
@@ -73,10 +74,10 @@ def wait_settings(args):
         ("poll_interval", DEFAULT_POLL_INTERVAL, MIN_POLL_INTERVAL),
     ):
         value = args.get(name)
-        if value is None:
-            value = default
-        elif isinstance(value, str) and value.strip().isdigit():
-            value = int(value)
+        try:
+            value = default if value is None else integer_value(value)
+        except ValueError:
+            pass  # validate_integer names the option and the rule
         settings.append(validate_integer(value, name, minimum))
     return tuple(settings)
 

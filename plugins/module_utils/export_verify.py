@@ -730,7 +730,9 @@ def verify_object(s3, s3_path, bucket, expected_kms_key_arn, prefix=None):
     return result
 
 
-_DEEP_FIELDS = ("verified", "problem", "refused", "sha384", "log_key", "log_sha384", "log_messages", "archive_entries")
+# What a deep check adds to a basic one, and what it decides.
+_DEEP_ONLY_FIELDS = ("sha384", "log_key", "log_sha384", "log_messages", "archive_entries")
+_DEEP_FIELDS = ("verified", "problem", "refused") + _DEEP_ONLY_FIELDS
 
 
 def check_object(s3, manifest, entity_id, level, moment, progress=None):
@@ -747,7 +749,7 @@ def check_object(s3, manifest, entity_id, level, moment, progress=None):
         s3, attempt.get("s3_path"), manifest["s3_bucket"], manifest["kms_key_arn"], prefix=manifest.get("s3_prefix")
     )
     fields = {key: found[key] for key in OBJECT_FIELDS if key in found}
-    fields.update(dict.fromkeys(_DEEP_FIELDS[3:]), level=level, checked=iso8601(moment))
+    fields.update(dict.fromkeys(_DEEP_ONLY_FIELDS), level=level, checked=iso8601(moment))
     if level != VERIFY_DEEP or not found["verified"]:
         return fields, 0
     deep = deep_verify(

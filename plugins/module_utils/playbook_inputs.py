@@ -10,11 +10,10 @@ answer counts as not given. Booleans are parsed explicitly (true/false/yes/no, a
 turn a guard off. Every rule is the collection's own (:mod:`validation`); a problem names the playbook variable.
 """
 
-import re
-
 from ansible_collections.mailops.workmail.plugins.module_utils.common import MIN_POLL_INTERVAL
 from ansible_collections.mailops.workmail.plugins.module_utils.common import ORGANIZATION_EXPORT_DEFAULTS
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import ParameterError
+from ansible_collections.mailops.workmail.plugins.module_utils.validation import integer_value
 from ansible_collections.mailops.workmail.plugins.module_utils.validation import parse_kms_key_arn
 from ansible_collections.mailops.workmail.plugins.module_utils.validation import parse_role_arn
 from ansible_collections.mailops.workmail.plugins.module_utils.validation import validate_bucket_name
@@ -29,7 +28,6 @@ from ansible_collections.mailops.workmail.plugins.module_utils.validation import
 from ansible_collections.mailops.workmail.plugins.module_utils.validation import validate_verify
 
 VARIABLE_PREFIX = "workmail_"
-_INTEGER_RE = re.compile(r"[+-]?[0-9]+\Z")
 TEXT = "text"
 BOOLEAN = "boolean"
 INTEGER = "integer"
@@ -81,14 +79,6 @@ def _boolean(value):
     raise ValueError(f"must be true or false (or the text true, false, yes, no), got {value!r}")
 
 
-def _integer(value):
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and _INTEGER_RE.match(value.strip()):
-        return int(value.strip())
-    raise ValueError(f"must be an integer, got {value!r}")
-
-
 def _list(value):
     if isinstance(value, str):
         value = value.replace("\r", "\n").replace("\n", ",").split(",")
@@ -97,7 +87,7 @@ def _list(value):
     return [_text(item) for item in value if _text(item)]
 
 
-_READERS = {TEXT: _text, BOOLEAN: _boolean, INTEGER: _integer, LIST: _list}
+_READERS = {TEXT: _text, BOOLEAN: _boolean, INTEGER: integer_value, LIST: _list}
 
 
 def _given(value):

@@ -36,6 +36,7 @@ ROLE_RESOURCE_RE = re.compile(r"^role/(?:[A-Za-z0-9_+=,.@-]+/)*[A-Za-z0-9_+=,.@-
 KMS_KEY_ID_RE = re.compile(
     r"^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|mrk-[0-9a-fA-F]{32})\Z"
 )
+INTEGER_TEXT_RE = re.compile(r"^[+-]?[0-9]+\Z")
 CAMPAIGN_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}\Z")
 IPV4_RE = re.compile(r"^[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\Z")
 ARN_RE = re.compile(r"^arn:([^:]*):([^:]*):([^:]*):([^:]*):(.*)\Z", re.DOTALL)
@@ -389,6 +390,16 @@ def validate_integer(value, parameter, minimum=1, maximum=None):
         bounds = f"from {minimum} to {maximum}" if maximum else f"of at least {minimum}"
         raise ParameterError(parameter, f"must be an integer {bounds}, got {_shown(value)}")
     return value
+
+
+def integer_value(value):
+    """An integer given as one or as text of one (``"10"``, ``"-5"``: what templates and AWX surveys send);
+    ValueError otherwise."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and INTEGER_TEXT_RE.match(value.strip()):
+        return int(value.strip())
+    raise ValueError(f"must be an integer, got {value!r}")
 
 
 def validate_max_concurrent_jobs(value, parameter="max_concurrent_jobs"):

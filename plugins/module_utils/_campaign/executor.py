@@ -13,6 +13,7 @@ starts a second job for an attempt and the token finds a job whose id was never 
 
 from dataclasses import dataclass
 
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.liveness import no_heartbeat
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.planning import DESCRIBE_NOT_LISTED
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.planning import plan
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.repair import repair
@@ -25,7 +26,6 @@ from ansible_collections.mailops.workmail.plugins.module_utils.common import VER
 from ansible_collections.mailops.workmail.plugins.module_utils.common import VERIFY_NONE
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import JobNotFoundError
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import LimitError
-from ansible_collections.mailops.workmail.plugins.module_utils.errors import ParameterError
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import WorkMailError
 from ansible_collections.mailops.workmail.plugins.module_utils.export_verify import check_object
 from ansible_collections.mailops.workmail.plugins.module_utils.limits import MAILBOX_24H
@@ -49,7 +49,7 @@ from ansible_collections.mailops.workmail.plugins.module_utils.times import iso8
 from ansible_collections.mailops.workmail.plugins.module_utils.times import to_datetime
 from ansible_collections.mailops.workmail.plugins.module_utils.tokens import build_description
 from ansible_collections.mailops.workmail.plugins.module_utils.tokens import campaign_client_token
-from ansible_collections.mailops.workmail.plugins.module_utils.tokens import description_budget
+from ansible_collections.mailops.workmail.plugins.module_utils.validation import validate_description
 from ansible_collections.mailops.workmail.plugins.module_utils.validation import validate_verify
 
 try:
@@ -103,10 +103,9 @@ class PassSettings:
         """The Description text of the campaign's jobs; ParameterError when it leaves no room for the marker."""
         validate_verify(self.verify)
         text = default_description(manifest["campaign"]) if self.description is None else self.description
-        budget = description_budget(campaign_client_token(manifest["organization_id"], "x", manifest["campaign"], 1))
-        if len(text) > budget:
-            raise ParameterError("description", f"must be at most {budget} characters next to the token marker")
-        return text
+        return validate_description(
+            text, campaign_client_token(manifest["organization_id"], "x", manifest["campaign"], 1)
+        )
 
 
 class SavedManifest:
@@ -174,10 +173,6 @@ def _plan_and_apply(record, listing, moment, settings, result):
     result["next_eligible"] = the_plan.waiting_24h[0]["eligible"] if the_plan.waiting_24h else None
     result["blocked_24h"] = list(the_plan.blocked_24h)
     return the_plan
-
-
-def _steady():
-    """The heartbeat of a caller that needs none."""
 
 
 def _describe(workmail, record, the_plan, moment, settings, result, heartbeat):
@@ -388,7 +383,7 @@ def _tally(before, manifest, result):
     result.update(own_running=counts["running"], done=is_done(counts), summary=counts)
 
 
-def run_pass(workmail, s3, record, now, settings, heartbeat=_steady):
+def run_pass(workmail, s3, record, now, settings, heartbeat=no_heartbeat):
     """One poll cycle of the campaign whose manifest ``record`` (a :class:`SavedManifest`) holds; the pass result.
 
     ``workmail`` is a :class:`~workmail.WorkMailClient`, ``s3`` an :class:`~s3.S3Gateway`, ``now`` a callable

@@ -21,9 +21,9 @@ from ansible_collections.mailops.workmail.plugins.module_utils.manifest import P
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import SKIPPED
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import adopt_attempt
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import mailbox_state
+from ansible_collections.mailops.workmail.plugins.module_utils.times import started
 from ansible_collections.mailops.workmail.plugins.module_utils.tokens import campaign_client_token
 from ansible_collections.mailops.workmail.plugins.module_utils.tokens import parse_marker
-from ansible_collections.mailops.workmail.plugins.module_utils.times import started
 
 
 def _jobs_by_token(listing):

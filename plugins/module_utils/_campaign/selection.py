@@ -15,6 +15,7 @@ import fnmatch
 from collections import Counter
 from datetime import timedelta
 
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.liveness import no_heartbeat
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import ParameterError
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import PENDING
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import add_mailboxes
@@ -124,11 +125,7 @@ def select_mailboxes(
     ]
 
 
-def _steady():
-    """The heartbeat of a caller that needs none."""
-
-
-def discover(client, organization_id, selection_options, manifest=None, heartbeat=_steady):
+def discover(client, organization_id, selection_options, manifest=None, heartbeat=no_heartbeat):
     """The mailboxes a campaign exports, with their sizes: ``[{"id", "email", "name", "type", "size_mb"}]``.
 
     ``client`` is a :class:`~workmail.WorkMailClient`. Lists every user and resource (all pages), selects with
@@ -198,7 +195,7 @@ def needs_discovery(manifest, params, moment):
     return moment - to_datetime(last["at"]) >= REDISCOVER_AFTER
 
 
-def discover_into(client, params, manifest, moment, heartbeat=_steady):
+def discover_into(client, params, manifest, moment, heartbeat=no_heartbeat):
     """Read the directory, add the selected mailboxes that are new to ``manifest`` and note when and with what
     selection it was read; the ids added. A ``mailboxes`` entry matching nothing is a ParameterError naming
     ``mailboxes``."""
