@@ -282,6 +282,9 @@ def test_runs_of_one_campaign_at_the_same_time_start_each_job_once(aws, tmp_path
     org, sizes = make_organization(aws, "rivals", users=30, seed=3)
     destination = provision_export_destination(aws.client, org["id"], BUCKET, PREFIX, REGION)
     aws.set_time_scale(seconds_per_mb=0.001, min_seconds=1)
+    # Throttled directory reads make the first passes last seconds, so the runs meet at the lock however busy the
+    # machine is (a fast machine alone could otherwise let them take turns without ever meeting).
+    aws.set_faults(operation="GetMailboxDetails", throttle_rate=0.3, seed=3)
     args = campaign_args(org, destination, "rivals")
     play = until_done_play(args, retries=120, delay=1)
     # A pass refused because another run holds the lock is not the end: keep trying until done.
