@@ -158,9 +158,10 @@ def test_fault_rules_per_operation_and_wildcard(aws):
     snapshot = aws.set_faults(operation="*", throttle_rate=0.5)
     snapshot = aws.set_faults(operation="ListUsers", error_rate=1.0)
     assert snapshot["rules"] == {
-        "*": {"throttle_rate": 0.5, "error_rate": 0.0, "drop_rate": 0.0},
-        "ListUsers": {"throttle_rate": 0.0, "error_rate": 1.0, "drop_rate": 0.0},
+        "*": {"throttle_rate": 0.5, "error_rate": 0.0, "drop_rate": 0.0, "lost_write_rate": 0.0},
+        "ListUsers": {"throttle_rate": 0.0, "error_rate": 1.0, "drop_rate": 0.0, "lost_write_rate": 0.0},
     }
+    assert snapshot["s3_rules"] == {}
     assert aws.set_faults(operation="*")["rules"] == {}
     with pytest.raises(EmulatorError, match="400"):
         aws.set_faults(operation="*", throttle_rate=0.7, error_rate=0.7)

@@ -2,7 +2,8 @@
 calls, jobs, transport.
 
 Every answer is JSON. Errors answer 400 (bad body), 404 (unknown route), 405 (wrong method) or 409 (an
-organization that exists already), with ``{"error": "..."}``. Admin requests are never faulted or counted.
+organization that exists already), with ``{"error": "..."}``. Admin requests are never faulted or counted (faults
+apply to WorkMail and S3 requests only; see faults.py).
 """
 
 import json
@@ -19,6 +20,7 @@ from . import WORKMAIL_REGIONS
 from .backend import backend_for
 from .backend import iter_backends
 from .backend import materialise_all
+from .faults import WORKMAIL
 from .faults import FaultConfigError
 from .fixtures import FixtureError
 from .fixtures import load_file
@@ -162,15 +164,18 @@ def _get_faults(_request):
 
 def _post_faults(request):
     body = _object(request)
-    unknown = sorted(set(body) - {"operation", "throttle_rate", "error_rate", "drop_rate", "seed"})
+    known = {"service", "operation", "throttle_rate", "error_rate", "drop_rate", "lost_write_rate", "seed"}
+    unknown = sorted(set(body) - known)
     if unknown:
-        raise AdminError(400, f"unknown keys {unknown}")
+        raise AdminError(400, f"unknown keys {unknown}; expected {', '.join(sorted(known))}")
     try:
         return STATE.faults.configure(
+            service=body.get("service", WORKMAIL),
             operation=body.get("operation", "*"),
             throttle_rate=body.get("throttle_rate", 0.0),
             error_rate=body.get("error_rate", 0.0),
             drop_rate=body.get("drop_rate", 0.0),
+            lost_write_rate=body.get("lost_write_rate", 0.0),
             seed=body.get("seed"),
         )
     except FaultConfigError as exc:

@@ -126,8 +126,13 @@ class LocalAws:
         return self.admin("POST", "time_scale", body)
 
     def set_faults(self, **rule):
-        """POST /_emulator/faults: operation, throttle_rate, error_rate, drop_rate, seed."""
+        """POST /_emulator/faults: service (``workmail``, the default, or ``s3``), operation (a name of that
+        service or ``*``), throttle_rate, error_rate, drop_rate, lost_write_rate, seed. Returns the rules."""
         return self.admin("POST", "faults", rule)
+
+    def faults(self):
+        """GET /_emulator/faults: seed, rules (WorkMail), s3_rules, injected (per service and kind), requests."""
+        return self.admin("GET", "faults")
 
     def set_secure_transport(self, secure):
         """Make requests count as made over TLS (True, the default) or plain HTTP (aws:SecureTransport)."""

@@ -6,6 +6,8 @@ serves in the foreground until SIGINT or SIGTERM.
 """
 
 import argparse
+import base64
+import hashlib
 import ipaddress
 import json
 import os
@@ -27,9 +29,15 @@ from .backend import materialise_all
 from .faults import FAULT_DROP
 from .faults import FAULT_ERROR_500
 from .faults import FAULT_ERROR_503
+from .faults import FAULT_LOST_WRITE
 from .faults import FAULT_THROTTLE
+from .faults import S3
+from .faults import WORKMAIL
+from .faults import WORKMAIL_WRITES
 from .fixtures import DEFAULT_FIXTURE
 from .fixtures import FixtureError
+from .s3_requests import is_write
+from .s3_requests import s3_operation
 from .state import STATE
 
 DEFAULT_PORT = 5080
@@ -39,13 +47,21 @@ _FAULT_ANSWERS = {
     FAULT_ERROR_500: (500, "InternalFailure", "The request processing has failed because of an unknown error"),
     FAULT_ERROR_503: (503, "ServiceUnavailable", "The service is unavailable. Please try again later"),
 }
+# What S3 answers (REST XML errors): throttling is 503 SlowDown, not a 400.
+_S3_FAULT_ANSWERS = {
+    FAULT_THROTTLE: (503, "SlowDown", "Please reduce your request rate."),
+    FAULT_ERROR_500: (500, "InternalError", "We encountered an internal error. Please try again."),
+    FAULT_ERROR_503: (503, "ServiceUnavailable", "Service is unable to handle request."),
+}
+# moto answers these paths itself, whatever the service (its own API, the instance metadata service).
+_MOTO_OWN_PATHS = ("/moto-api", "/favicon.ico", "/latest/meta-data/", "/latest/api/")
 # Talk to ourselves directly, whatever HTTP(S)_PROXY says.
 _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 _STATUS_TEXT = {400: "400 Bad Request", 500: "500 Internal Server Error", 503: "503 Service Unavailable"}
 
 
 class EmulatorApplication:
-    """Routes /_emulator/ to the admin app, everything else to moto; counts and faults WorkMail calls."""
+    """Routes /_emulator/ to the admin app, everything else to moto; counts WorkMail calls, faults WorkMail and S3."""
 
     def __init__(self):
         # Imported here so that importing this module stays cheap for tools that only need main()'s parser.
@@ -55,11 +71,28 @@ class EmulatorApplication:
         self.moto_app = DomainDispatcherApplication(create_backend_app)
         self._request_ids = 0
         self._lock = threading.Lock()
+        self._backends = {}
 
     def _request_id(self):
         with self._lock:
             self._request_ids += 1
             return f"emulator-{os.getpid()}-{self._request_ids:08d}"
+
+    def moto_service(self, environ):
+        """The backend moto's dispatcher sends this request to (``s3``, ``kms``, ``workmail``, ...), chosen the way
+        DomainDispatcherApplication.get_application chooses it: the SigV4 credential scope's service (S3 Control
+        by its path or host), else what an unsigned request's body or path says, else S3."""
+        path = environ.get("PATH_INFO", "")
+        if isinstance(path, bytes):
+            path = path.decode("utf-8")
+        if path.startswith(_MOTO_OWN_PATHS):
+            return None
+        host = self.moto_app.infer_service_region_host(environ, path) or "s3.us-east-1.amazonaws.com"
+        # The backend depends on the host alone (a scan of moto's URL patterns, about 1 ms): remember it.
+        with self._lock:
+            if host not in self._backends:
+                self._backends[host] = self.moto_app.get_backend_for_host(host)
+            return self._backends[host]
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
@@ -71,23 +104,86 @@ class EmulatorApplication:
         if target.startswith("WorkMailService."):
             operation = target.split(".", 1)[1]
             STATE.count_call(operation)
-            fault = STATE.faults.decide(operation)
-            if fault == FAULT_DROP:
-                _drop_connection(environ)
+            fault = STATE.faults.decide(operation, WORKMAIL, write=operation in WORKMAIL_WRITES)
             if fault in _FAULT_ANSWERS:
-                status, error_type, message = _FAULT_ANSWERS[fault]
-                body = json.dumps({"__type": error_type, "message": message}).encode("utf-8")
-                start_response(
-                    _STATUS_TEXT[status],
-                    [
-                        ("Content-Type", "application/x-amz-json-1.1"),
-                        ("Content-Length", str(len(body))),
-                        ("X-Amzn-ErrorType", error_type),
-                        ("x-amzn-RequestId", self._request_id()),
-                    ],
-                )
-                return [body]
+                return self._workmail_fault(fault, start_response)
+            if fault is not None:
+                return self._lose_connection(fault, environ)
+        elif not target and self.moto_service(environ) == "s3":
+            fault = STATE.faults.decide(s3_operation(environ), S3, write=is_write(environ))
+            if fault in _S3_FAULT_ANSWERS:
+                return self._s3_fault(fault, environ, start_response)
+            if fault is not None:
+                return self._lose_connection(fault, environ)
         return self.moto_app(environ, start_response)
+
+    def _workmail_fault(self, fault, start_response):
+        status, error_type, message = _FAULT_ANSWERS[fault]
+        body = json.dumps({"__type": error_type, "message": message}).encode("utf-8")
+        start_response(
+            _STATUS_TEXT[status],
+            [
+                ("Content-Type", "application/x-amz-json-1.1"),
+                ("Content-Length", str(len(body))),
+                ("X-Amzn-ErrorType", error_type),
+                ("x-amzn-RequestId", self._request_id()),
+            ],
+        )
+        return [body]
+
+    def _s3_fault(self, fault, environ, start_response):
+        """An S3 error answer: REST XML with Code, Message, RequestId and HostId (no body for HEAD, as S3)."""
+        status, code, message = _S3_FAULT_ANSWERS[fault]
+        request_id = self._request_id()
+        host_id = base64.b64encode(hashlib.sha256(request_id.encode("ascii")).digest()).decode("ascii")
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            f"<Error><Code>{code}</Code><Message>{message}</Message>"
+            f"<RequestId>{request_id}</RequestId><HostId>{host_id}</HostId></Error>"
+        ).encode("utf-8")
+        if environ.get("REQUEST_METHOD") == "HEAD":
+            body = b""
+        _drain(environ)
+        start_response(
+            _STATUS_TEXT[status],
+            [
+                ("Content-Type", "application/xml"),
+                ("Content-Length", str(len(body))),
+                ("x-amz-request-id", request_id),
+                ("x-amz-id-2", host_id),
+            ],
+        )
+        return [body]
+
+    def _lose_connection(self, fault, environ):
+        """FAULT_DROP: close the connection without an answer. FAULT_LOST_WRITE: let moto serve the request (so the
+        write takes effect), throw its answer away, then close the connection."""
+        if fault == FAULT_LOST_WRITE:
+            answer = self.moto_app(environ, lambda status, headers, exc_info=None: (lambda data: None))
+            try:
+                for _chunk in answer:
+                    pass
+            finally:
+                if hasattr(answer, "close"):
+                    answer.close()
+        else:
+            _drain(environ)
+        _drop_connection(environ)
+
+
+def _drain(environ):
+    """Read the request's body, so that the client has sent all of it before it sees an answer or a closed
+    connection (an unread body makes the close a reset while the client is still sending)."""
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    stream = environ.get("wsgi.input")
+    while length > 0 and stream is not None:
+        chunk = stream.read(min(length, 1 << 20))
+        if not chunk:
+            break
+        length -= len(chunk)
 
 
 def _drop_connection(environ):
