@@ -5,12 +5,25 @@
 
 """The collection's AnsibleAWSModule: amazon.aws's module class with mailops.workmail in the user agent."""
 
+from urllib.parse import urlsplit
+from urllib.parse import urlunsplit
+
 from ansible_collections.amazon.aws.plugins.module_utils.common import set_collection_info
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.mailops.workmail.plugins.module_utils.common import COLLECTION_NAME
 from ansible_collections.mailops.workmail.plugins.module_utils.common import COLLECTION_VERSION
+from ansible_collections.mailops.workmail.plugins.module_utils.kms import KmsGateway
 from ansible_collections.mailops.workmail.plugins.module_utils.s3 import S3Gateway
 from ansible_collections.mailops.workmail.plugins.module_utils.workmail import WorkMailClient
+
+
+def _address_endpoint_as_given(request, **kwargs):
+    """Remove the ``<account id>.`` that S3 Control puts in front of an endpoint's host name."""
+    account = request.headers.get("x-amz-account-id")
+    account = account.decode("ascii") if isinstance(account, bytes) else account
+    parts = urlsplit(request.url)
+    if account and parts.netloc.startswith(account + "."):
+        request.url = urlunsplit(parts._replace(netloc=parts.netloc[len(account) + 1 :]))
 
 
 class WorkMailAnsibleModule(AnsibleAWSModule):
@@ -28,9 +41,24 @@ class WorkMailAnsibleModule(AnsibleAWSModule):
         """A :class:`WorkMailClient` over a boto3 WorkMail client built from the connection options."""
         return WorkMailClient(self.client("workmail"))
 
-    def s3_gateway(self):
-        """An :class:`~s3.S3Gateway` over a boto3 S3 client built from the connection options."""
-        return S3Gateway(self.client("s3"))
+    def s3_gateway(self, account_settings=False):
+        """An :class:`~s3.S3Gateway` over a boto3 S3 client built from the connection options; with
+        ``account_settings``, also over an S3 Control client (the account's public access block)."""
+        control = self.s3control_client() if account_settings else None
+        return S3Gateway(self.client("s3"), control_client=control)
+
+    def s3control_client(self):
+        """A boto3 S3 Control client. S3 Control puts the account id in front of the host name; an endpoint that is
+        not AWS's (a local AWS, a proxy by IP address) is addressed as given."""
+        client = self.client("s3control")
+        host = urlsplit(client.meta.endpoint_url or "").hostname or ""
+        if not host.endswith((".amazonaws.com", ".amazonaws.com.cn")):
+            client.meta.events.register("before-sign.s3-control", _address_endpoint_as_given)
+        return client
+
+    def kms_gateway(self):
+        """A :class:`~kms.KmsGateway` over a boto3 KMS client built from the connection options."""
+        return KmsGateway(self.client("kms"))
 
     def fail_json_workmail(self, error, **kwargs):
         """fail_json for a :class:`~errors.WorkMailError`: its message and its details.

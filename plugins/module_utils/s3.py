@@ -39,6 +39,7 @@ ARCHIVE = "export archive"
 EXPORT_LOG = "export log"
 EXPORT_FOLDER = "export folder"
 LIFECYCLE = "lifecycle configuration"
+BUCKET = "export bucket"
 
 _MISSING_OBJECT_CODES = ("NoSuchKey", "404", "NotFound")
 _DENIED_CODES = ("AccessDenied", "403", "KMS.AccessDeniedException", "AccessDeniedException")
@@ -52,10 +53,10 @@ class S3Error(WorkMailError):
 
     def __init__(self, operation, what, bucket, key, aws_error):
         code, status, aws_message = error_code(aws_error)
-        location = f"s3://{bucket}/{key}" if key is not None else f"s3://{bucket}"
+        location = f" s3://{bucket}/{key}" if key is not None else f" s3://{bucket}" if bucket else ""
         said = f"{code}: {aws_message}" if code else aws_message
         super().__init__(
-            f"{operation} of the {what} {location} failed: {said}", s3_bucket=bucket, s3_key=key, aws_code=code
+            f"{operation} of the {what}{location} failed: {said}", s3_bucket=bucket, s3_key=key, aws_code=code
         )
         self.operation = operation
         self.what = what
@@ -124,9 +125,10 @@ class S3Gateway:
     """S3 operations of the collection, retried and classified. ``client`` is a boto3 S3 client; ``retry`` a
     :class:`~retries.RetryPolicy` (the default: 10 tries, waiting 3 s growing to at most 60 s, jittered)."""
 
-    def __init__(self, client, retry=None):
+    def __init__(self, client, retry=None, control_client=None):
         self._client = client
         self._retry = retry or RetryPolicy()
+        self._control_client = control_client
 
     def _call(self, operation, what, bucket, key, **kwargs):
         request = dict(kwargs, Bucket=bucket)
@@ -219,6 +221,35 @@ class S3Gateway:
         return list(answer.get("Contents") or []), bool(answer.get("IsTruncated"))
 
     # Bucket configuration
+
+    def bucket_region(self, bucket):
+        """The region of ``bucket`` (GetBucketLocation; its empty answer is us-east-1). :class:`S3BucketMissing`
+        when the bucket does not exist."""
+        answer = self._call("get_bucket_location", BUCKET, bucket, None)
+        return answer.get("LocationConstraint") or "us-east-1"
+
+    def public_access_block(self, bucket):
+        """The bucket's four Block Public Access settings (GetPublicAccessBlock), or None when it has none."""
+        try:
+            answer = self._call("get_public_access_block", BUCKET, bucket, None)
+        except S3Missing:
+            return None
+        return dict(answer.get("PublicAccessBlockConfiguration") or {})
+
+    def account_public_access_block(self, account_id):
+        """The account's four Block Public Access settings (S3 Control's GetPublicAccessBlock), or None when it
+        has none. :class:`S3Error` when the gateway has no S3 Control client or the call failed."""
+        what = f"public access block of account {account_id}"
+        if self._control_client is None:
+            raise S3Error("get_public_access_block", what, None, None, "the run has no S3 Control client")
+        try:
+            answer = self._retry.wrap(self._control_client.get_public_access_block)(AccountId=account_id)
+        except _botocore_errors() as error:
+            found = classify("get_public_access_block", what, None, None, error)
+            if isinstance(found, S3Missing):
+                return None
+            raise found from error
+        return dict(answer.get("PublicAccessBlockConfiguration") or {})
 
     def get_lifecycle(self, bucket):
         """The bucket's lifecycle configuration without ResponseMetadata, or None when it has none."""

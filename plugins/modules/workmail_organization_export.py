@@ -182,6 +182,12 @@ extends_documentation_fragment:
   - amazon.aws.region.modules
   - amazon.aws.boto3
 notes:
+  - B(Destination check.) Before a run starts its first job (and in check mode when it would start one), it asks
+    KMS and S3 what WorkMail would refuse, three cheap calls that export nothing. The key must be enabled, a
+    symmetric encryption key, and in the organization's region (C(DescribeKey)). The bucket must exist in that
+    region (C(GetBucketLocation)) and block public access, on the bucket or on the account
+    (C(GetPublicAccessBlock)). A fault found fails the task at once, naming each fault, before any job is started.
+    A question the caller may not ask is reported in RV(destination_check) and as a warning, never as a fault.
   - B(A broken destination.) When C(StartMailboxExportJob) refuses the destination rather than a mailbox (its
     message names the role, the key, the bucket or the prefix, as for a disabled key or a role whose trust or
     permissions changed), the task fails at once with that cause and the fix, and no mailbox's attempt is used (the
@@ -207,6 +213,9 @@ notes:
     C(iam:PassRole) on O(role_arn), C(s3:GetObject), C(s3:PutObject) and C(s3:DeleteObject) under O(s3_prefix),
     C(s3:ListBucket) on O(s3_bucket) (without it S3 answers a missing manifest or lock with AccessDenied instead of
     NoSuchKey, and the first pass of a campaign fails), and C(kms:GenerateDataKey) and C(kms:Decrypt) on the key.
+    The destination check reads C(kms:DescribeKey) on the key, C(s3:GetBucketLocation) and
+    C(s3:GetBucketPublicAccessBlock) on the bucket and C(s3:GetAccountPublicAccessBlock); without them it is
+    skipped with a warning.
   - B(Manifest object records.) Each COMPLETED mailbox's C(object) record holds C(key), C(size), C(etag), C(sse),
     C(kms_key_id), C(verified), C(problem), C(level) (V(basic) or V(deep)) and C(checked) (when); a deep check adds
     C(sha384) (of the archive), C(archive_entries), C(log_key), C(log_sha384) and C(log_messages) (what the export
@@ -485,6 +494,26 @@ lock_release_error:
   returned: always
   type: str
   sample: null
+destination_check:
+  description:
+    - What the destination check before the pass's first start found, or V(null) when the pass started nothing.
+    - A fault fails the task instead; its message names each fault.
+  returned: always
+  type: dict
+  contains:
+    checked:
+      description: What was checked and found right (V(key), V(bucket region), V(public access block)).
+      type: list
+      elements: str
+    unchecked:
+      description: What could not be checked, and why (the caller lacks a permission, or no answer came).
+      type: list
+      elements: str
+    problems:
+      description: Always empty here (a problem fails the task).
+      type: list
+      elements: str
+  sample: {"checked": ["key", "bucket region", "public access block"], "unchecked": [], "problems": []}
 lock_owner:
   description: The owner of the campaign lock during the pass (V(null) in check mode).
   returned: always
@@ -548,7 +577,12 @@ def main():
     try:
         params = validate_organization_export_params(module.params, module.region)
         result = run_organization_pass(
-            module.workmail_client(), module.s3_gateway(), params, check_mode=module.check_mode, region=module.region
+            module.workmail_client(),
+            module.s3_gateway(account_settings=True),
+            params,
+            check_mode=module.check_mode,
+            region=module.region,
+            kms=module.kms_gateway(),
         )
     except WorkMailError as e:
         module.fail_json_workmail(e)
@@ -557,6 +591,8 @@ def main():
 
     if result.get("lock_release_error"):
         module.warn(result["lock_release_error"])
+    for reason in (result.get("destination_check") or {}).get("unchecked", []):
+        module.warn(f"Before starting jobs, the run could not check {reason}")
     result["passes"] = 1
     module.exit_json(**result)
 

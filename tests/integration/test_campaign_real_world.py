@@ -291,11 +291,21 @@ def _distrust_role(aws, variables):
     aws.client("iam").update_assume_role_policy(RoleName=role_name, PolicyDocument=json.dumps(trust))
 
 
+REFUSED = "the export destination was refused, so the campaign stopped without using any mailbox's attempt"
+CHECKED = "the export destination cannot receive exports, so the campaign started no job and used no mailbox's attempt"
+
+
 @pytest.mark.parametrize(
-    "breakage, fix, named", [(_disable_key, _enable_key, "KmsKeyArn"), (_distrust_role, _trust_role_again, "RoleArn")]
+    "breakage, fix, named, message, starts",
+    [
+        # The check before the first start finds the disabled key: no job is even asked for.
+        (_disable_key, _enable_key, "is Disabled; it must be Enabled", CHECKED, 0),
+        # The role's trust cannot be read by the run: the first start is refused, and the run stops there.
+        (_distrust_role, _trust_role_again, "RoleArn", REFUSED, 1),
+    ],
 )
 def test_a_broken_destination_stops_the_campaign_at_once_and_burns_no_attempt(
-    aws, org, variables, playbook, breakage, fix, named
+    aws, org, variables, playbook, breakage, fix, named, message, starts
 ):
     breakage(aws, variables)
     run = playbook(IMPORT, extra_vars=dict(variables, workmail_wait=True, workmail_poll_interval=5))
@@ -303,18 +313,43 @@ def test_a_broken_destination_stops_the_campaign_at_once_and_burns_no_attempt(
     assert run.failed
     result = run.task(EXPORT_TASK)
     assert result["passes"] == 1  # wait=true does not keep polling a broken destination
-    assert result["msg"].startswith("the export destination was refused, so the campaign stopped without using any")
+    assert result["msg"].startswith(message)
     assert named in result["msg"] and "export_prerequisites role again" in result["msg"]
-    assert aws.calls()["StartMailboxExportJob"] == 1
+    assert aws.calls().get("StartMailboxExportJob", 0) == starts
     manifest = json.loads(aws.client("s3").get_object(Bucket=BUCKET, Key=manifest_key())["Body"].read())
     assert {entry["state"] for entry in manifest["mailboxes"].values()} == {"PENDING"}
     assert all(entry["attempts"] == [] for entry in manifest["mailboxes"].values())
-    assert any(text.startswith("The export task FAILED: the export destination was refused") for text in report(run))
+    assert any(text.startswith(f"The export task FAILED: {message}") for text in report(run))
 
     fix(aws, variables)
     again = playbook(IMPORT, extra_vars=variables)
     assert not again.failed, (again, again.stderr)
     assert len(again.task(EXPORT_TASK)["started"]) == 10
+
+
+def test_a_bucket_that_no_longer_blocks_public_access_is_found_before_any_start(aws, org, variables, playbook):
+    aws.client("s3").delete_public_access_block(Bucket=BUCKET)
+
+    checked = playbook(IMPORT, extra_vars=variables, check=True)
+    run = playbook(IMPORT, extra_vars=variables)
+
+    for failed in (checked, run):
+        assert failed.failed
+        assert failed.task(EXPORT_TASK)["msg"].startswith(CHECKED)
+        assert f"bucket {BUCKET} does not block public access" in failed.task(EXPORT_TASK)["msg"]
+    assert aws.calls().get("StartMailboxExportJob", 0) == 0
+
+    control = aws.client("s3control")
+    # S3 Control addresses <account>.<endpoint>; the local AWS answers on its own address only.
+    control.meta.events.register("before-sign.s3-control", lambda request, **kwargs: setattr(request, "url", request.url.replace("//123456789012.", "//")))
+    control.put_public_access_block(
+        AccountId="123456789012",
+        PublicAccessBlockConfiguration=dict.fromkeys(("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"), True),
+    )
+    again = playbook(IMPORT, extra_vars=variables)
+    assert not again.failed, (again, again.stderr)
+    assert len(again.task(EXPORT_TASK)["started"]) == 10
+    assert again.task(EXPORT_TASK)["destination_check"]["problems"] == []
 
 
 def test_jobs_failed_by_a_key_disabled_mid_campaign_stop_it_and_use_no_attempt(aws, org, variables, playbook):

@@ -12,6 +12,7 @@ starts a second job for an attempt and the token finds a job whose id was never 
 """
 
 from dataclasses import dataclass
+from typing import Callable
 
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.liveness import no_heartbeat
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.planning import DESCRIBE_NOT_LISTED
@@ -92,12 +93,15 @@ def default_description(campaign):
 @dataclass
 class PassSettings:
     """How a pass works: at most ``max_concurrent_jobs`` jobs, ``max_attempts`` per mailbox, the ``verify`` level
-    (``basic``, ``deep`` or ``none``) and the jobs' ``description`` (None: :func:`default_description`)."""
+    (``basic``, ``deep`` or ``none``) and the jobs' ``description`` (None: :func:`default_description`).
+    ``destination_check(manifest)``, when given, runs before the pass's first start (see
+    :func:`preflight.check_destination`); it raises to stop the pass before any job starts."""
 
     max_concurrent_jobs: int = MAX_RUNNING_JOBS_PER_ORGANIZATION
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     verify: str = DEFAULT_VERIFY
     description: str = None
+    destination_check: Callable = None
 
     def job_description(self, manifest):
         """The Description text of the campaign's jobs; ParameterError when it leaves no room for the marker."""
@@ -160,6 +164,7 @@ def _new_result(level):
         "done": False,
         "api_calls": {"list_mailbox_export_jobs": 0, "describe_mailbox_export_job": 0, "start_mailbox_export_job": 0},
         "saves": 0,
+        "destination_check": None,
     }
 
 
@@ -301,6 +306,8 @@ def _start_jobs(workmail, record, the_plan, listing, moment, settings, result, h
     """Start the plan's jobs. The new attempts are saved before the first start and the job ids once after the last
     (or when a start fails with an error that stops the pass): a crash in between loses nothing, the next pass
     finds the started jobs by the token marker and starts the others with the same tokens."""
+    if the_plan.to_start and settings.destination_check is not None:
+        result["destination_check"] = settings.destination_check(record.manifest)
     to_start = _record_attempts(record, the_plan, moment)
     starts = _Starts(workmail, record, listing, moment, settings, result)
     index = 0

@@ -21,6 +21,7 @@ from ansible_collections.mailops.workmail.plugins.module_utils._campaign.livenes
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.planning import eligible_at
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.planning import plan
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.planning import size_order
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.preflight import check_destination
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.repair import repair
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.selection import discover_into
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.selection import needs_discovery
@@ -49,14 +50,31 @@ def default_lock_owner():
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
 
 
-def pass_settings(params):
-    """The :class:`~executor.PassSettings` the module parameters ``params`` ask for."""
+def pass_settings(params, destination_check=None):
+    """The :class:`~executor.PassSettings` the module parameters ``params`` ask for; ``destination_check`` runs
+    before a pass's first start."""
     return PassSettings(
         max_concurrent_jobs=params["max_concurrent_jobs"],
         max_attempts=params["max_attempts"],
         verify=params["verify"],
         description=params.get("description"),
+        destination_check=destination_check,
     )
+
+
+def destination_checker(kms, s3):
+    """The ``destination_check`` of a run: :func:`preflight.check_destination` with ``kms`` and ``s3``, once per
+    run (its first answer is kept), or None without a KMS gateway."""
+    if kms is None:
+        return None
+    found = {}
+
+    def check(manifest):
+        if "report" not in found:
+            found["report"] = check_destination(kms, s3, manifest)
+        return found["report"]
+
+    return check
 
 
 def _new_manifest(params, region, moment):
@@ -150,12 +168,12 @@ def _would_start(manifest, the_plan):
     ]
 
 
-def _check_mode_pass(workmail, params, manifest, now, region):
+def _check_mode_pass(workmail, params, manifest, now, destination_check):
     """What a real pass would do, from the listing and :func:`planning.plan` only: nothing is started, saved or
-    locked."""
+    locked. The destination is checked (``destination_check``) when the pass would start jobs."""
     exists = manifest is not None
     moment = to_datetime(now())
-    manifest = copy.deepcopy(manifest) if exists else _new_manifest(params, region, moment)
+    manifest = copy.deepcopy(manifest) if exists else _new_manifest(params, params["region"], moment)
     added = discover_into(workmail, params, manifest, moment) if needs_discovery(manifest, params, moment) else []
     listing = workmail.list_export_jobs(params["organization_id"])
     moment = service_now(workmail, (), now)
@@ -163,6 +181,7 @@ def _check_mode_pass(workmail, params, manifest, now, region):
     the_plan = plan(manifest, listing, moment, params["max_concurrent_jobs"], params["max_attempts"])
     apply_updates(manifest, the_plan.updates, moment)
     would_start = _would_start(manifest, the_plan)
+    checked = destination_check(manifest) if would_start and destination_check is not None else None
     starting = {item["id"] for item in would_start}
     result = outcome(manifest, moment, the_plan.blocked_24h)
     result["queued"] = [item for item in result["queued"] if item["id"] not in starting]
@@ -173,6 +192,7 @@ def _check_mode_pass(workmail, params, manifest, now, region):
         started=[],
         would_start=would_start,
         manifest_exists=exists,
+        destination_check=checked,
     )
     result["pass"] = {
         "now": the_plan.now,
@@ -189,18 +209,17 @@ def _check_mode_pass(workmail, params, manifest, now, region):
     return result
 
 
-def _reconcile(workmail, s3, record, params, region, now, heartbeat):
-    """Read the directory when due, save, run a pass; the module result (without location and lock owner)."""
+def _reconcile(workmail, s3, record, params, settings, now, heartbeat):
+    """Read the directory when due, save, run a pass (with ``settings``, a :class:`~executor.PassSettings`); the
+    module result (without location and lock owner). ``params`` carry the run's ``region``."""
     moment = to_datetime(now())
     if record.manifest is None:
-        record.manifest = _new_manifest(params, region, moment)
+        record.manifest = _new_manifest(params, params["region"], moment)
     discovered = needs_discovery(record.manifest, params, moment)
     added = discover_into(workmail, params, record.manifest, moment, heartbeat) if discovered else []
     if record.etag is None or discovered:
         record.save()
-    pass_result = run_pass(
-        workmail, s3, record, lambda: service_now(workmail, (), now), pass_settings(params), heartbeat
-    )
+    pass_result = run_pass(workmail, s3, record, lambda: service_now(workmail, (), now), settings, heartbeat)
     manifest = record.manifest
     started = []
     for entity_id in pass_result["started_mailboxes"]:
@@ -212,11 +231,12 @@ def _reconcile(workmail, s3, record, params, region, now, heartbeat):
     result = outcome(manifest, to_datetime(pass_result["now"]), pass_result["blocked_24h"])
     result.update(changed=bool(record.saves), done=is_done(result["summary"]), started=started, manifest_exists=True)
     result["repairs"] = pass_result["repairs"]
+    result["destination_check"] = pass_result.pop("destination_check")
     result["pass"] = pass_result
     return result
 
 
-def _locked_pass(workmail, s3, store, params, region, now):
+def _locked_pass(workmail, s3, store, params, settings, now):
     lock = CampaignLock(
         s3,
         params["s3_bucket"],
@@ -234,7 +254,7 @@ def _locked_pass(workmail, s3, store, params, region, now):
         if manifest is not None:
             _check_destination(manifest, params)
         record = SavedManifest(store, manifest, etag)
-        result = _reconcile(workmail, s3, record, params, region, now, heartbeat)
+        result = _reconcile(workmail, s3, record, params, settings, now, heartbeat)
     except BaseException:
         _release(lock)
         raise
@@ -255,7 +275,7 @@ def _release(lock):
     return None
 
 
-def run_organization_pass(workmail, s3, params, check_mode=False, now=utcnow, region=None):
+def run_organization_pass(workmail, s3, params, check_mode=False, now=utcnow, region=None, kms=None):
     """One reconcile pass of an organization-wide export campaign (the module workmail_organization_export).
 
     ``workmail`` is a :class:`~workmail.WorkMailClient`, ``s3`` an :class:`~s3.S3Gateway`; ``params`` are the
@@ -264,12 +284,13 @@ def run_organization_pass(workmail, s3, params, check_mode=False, now=utcnow, re
     runs :func:`executor.run_pass` (whose heartbeat refreshes the lock once a third of ``lock_ttl`` has passed
     since it was taken or last refreshed) and releases the lock (a release that fails is left to expire). In
     ``check_mode`` nothing is locked, saved or started: the result says which mailboxes a real pass would start
-    (``would_start``).
+    (``would_start``). With ``kms`` (a :class:`~kms.KmsGateway`), the key and the bucket are checked
+    (:func:`preflight.check_destination`) before the first job is started, or in check mode when one would be.
 
     Returns ``{"changed", "done", "summary", "started", "failures", "waiting_24h", "blocked_24h", "queued",
-    "repairs", "pass", "manifest", "manifest_exists", "lock_owner", "lock_released", "lock_release_error"}`` (and
-    ``would_start`` in check mode). A pass whose ansible-playbook is gone stops at its next heartbeat
-    (RunAbandonedError). Raises LockHeldError, ManifestError,
+    "repairs", "pass", "manifest", "manifest_exists", "lock_owner", "lock_released", "lock_release_error",
+    "destination_check"}`` (and ``would_start`` in check mode). A pass whose ansible-playbook is gone stops at its
+    next heartbeat (RunAbandonedError). Raises LockHeldError, ManifestError, DestinationCheckError,
     ParameterError and other WorkMailErrors (S3Errors among them), and botocore errors of WorkMail.
     """
     bucket = params["s3_bucket"]
@@ -277,13 +298,15 @@ def run_organization_pass(workmail, s3, params, check_mode=False, now=utcnow, re
     store = ManifestStore(s3, bucket, key, local_copy=params.get("local_manifest"))
     location = {"s3_uri": f"s3://{bucket}/{key}", "s3_bucket": bucket, "s3_key": key}
     location["local_path"] = params.get("local_manifest")
+    checker = destination_checker(kms, s3)
+    params = dict(params, region=region)
     if check_mode:
         manifest = store.load(params["campaign"], params["organization_id"])[0]
         if manifest is not None:
             _check_destination(manifest, params)
-        result = _check_mode_pass(workmail, params, manifest, now, region)
+        result = _check_mode_pass(workmail, params, manifest, now, checker)
         result.update(lock_owner=None, lock_released=None, lock_release_error=None)
     else:
-        result = _locked_pass(workmail, s3, store, params, region, now)
+        result = _locked_pass(workmail, s3, store, params, pass_settings(params, checker), now)
     result["manifest"] = location
     return result
