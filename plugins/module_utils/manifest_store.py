@@ -38,6 +38,10 @@ from ansible_collections.mailops.workmail.plugins.module_utils.validation import
 
 CAMPAIGN_FOLDER = "mailops-campaigns"
 MANIFEST_NAME = "manifest.json"
+# The manifest as the last pass found it valid: what a lost or damaged manifest is recovered from.
+COPY_NAME = "manifest.previous.json"
+# A damaged manifest is kept aside, under this name and the time it was found, before it is replaced.
+DAMAGED_NAME = "manifest.damaged-{moment}.json"
 LOCK_NAME = "lock.json"
 CONTENT_TYPE = "application/json"
 # What a failed conditional write raises: someone else created, replaced or deleted the object meanwhile.
@@ -114,29 +118,105 @@ def write_local_copy(manifest, path):
             os.unlink(temporary)
 
 
+def _parse(body, where):
+    """The manifest document in ``body``; ManifestError (naming ``where``) when it is not a format-1 manifest."""
+    try:
+        manifest = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as error:
+        raise ManifestError(f"campaign manifest {where} is not JSON: {error}") from error
+    try:
+        return validate_manifest(manifest)
+    except ManifestError as error:
+        raise ManifestError(f"{where}: {error.message}", **error.details) from error
+
+
+def _belongs(manifest, where, campaign, organization_id):
+    """``manifest`` when it is of ``campaign`` and ``organization_id``; ManifestError otherwise (this is not
+    damage: the object belongs to someone else, and nothing is recovered over it)."""
+    try:
+        return validate_manifest(manifest, campaign, organization_id)
+    except ManifestError as error:
+        raise ManifestError(f"{where}: {error.message}", **error.details) from error
+
+
 class ManifestStore:
-    """Loads and saves one campaign manifest in S3 with conditional writes. ``s3`` is an :class:`~s3.S3Gateway`."""
+    """Loads and saves one campaign manifest in S3 with conditional writes. ``s3`` is an :class:`~s3.S3Gateway`.
+
+    :meth:`keep_copy` copies the manifest, once the pass has found it valid, to ``manifest.previous.json`` next to
+    it; :meth:`load` recovers a manifest that is missing, truncated or invalid from that copy (and keeps a damaged
+    one aside), and says so in :attr:`recovery`.
+    """
 
     def __init__(self, s3, bucket, key, local_copy=None):
         self.s3 = s3
         self.bucket = bucket
         self.key = key
         self.local_copy = local_copy
+        self.copy_key = key[: -len(MANIFEST_NAME)] + COPY_NAME
+        self.recovery = None
+
+    def _uri(self, key):
+        return f"s3://{self.bucket}/{key}"
 
     def load(self, campaign=None, organization_id=None):
-        """(manifest, etag), or (None, None) when there is no manifest yet. ManifestError when it is not usable."""
+        """(manifest, etag), or (None, None) when there is neither a manifest nor a copy of it yet.
+
+        A manifest that is missing while its copy exists, or that is not a valid manifest, is recovered from the
+        copy: :attr:`recovery` then says what was wrong and where the manifest came from, and the etag is that of
+        the object the first save replaces (None for a missing one). ManifestError when the manifest is not usable
+        and no copy is, or when it belongs to another campaign or organization.
+        """
         body, etag = self.s3.read_if_exists(MANIFEST, self.bucket, self.key)
         if body is None:
-            return None, None
+            return self._recover(None, "it is missing", campaign, organization_id), None
         try:
-            manifest = json.loads(body.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as error:
-            raise ManifestError(f"campaign manifest s3://{self.bucket}/{self.key} is not JSON: {error}") from error
+            manifest = _parse(body, self._uri(self.key))
+        except ManifestError as damage:
+            return self._recover(damage, f"it is damaged ({damage.message})", campaign, organization_id), etag
+        return _belongs(manifest, self._uri(self.key), campaign, organization_id), etag
+
+    def _recover(self, damage, problem, campaign, organization_id):
+        """The manifest recovered from its copy (recorded in :attr:`recovery`), None when there is no copy and the
+        manifest is merely missing; ManifestError ``damage`` when it is damaged and there is no usable copy."""
+        body = self.s3.read_if_exists(MANIFEST, self.bucket, self.copy_key)[0]
         try:
-            validate_manifest(manifest, campaign, organization_id)
+            manifest = _parse(body, self._uri(self.copy_key)) if body is not None else None
         except ManifestError as error:
-            raise ManifestError(f"s3://{self.bucket}/{self.key}: {error.message}", **error.details) from error
-        return manifest, etag
+            if damage is None:
+                raise
+            raise ManifestError(f"{damage.message}; its copy is not usable either: {error.message}") from damage
+        if manifest is None:
+            if damage is not None:
+                raise ManifestError(f"{damage.message}; there is no copy of it ({self._uri(self.copy_key)})")
+            return None
+        _belongs(manifest, self._uri(self.copy_key), campaign, organization_id)
+        self.recovery = {
+            "problem": f"the campaign manifest {self._uri(self.key)}: {problem}",
+            "recovered_from": self._uri(self.copy_key),
+            "copy_updated": manifest.get("updated"),
+            "damaged": damage is not None,
+            "damaged_kept_at": None,
+        }
+        return manifest
+
+    def keep_damaged(self, moment, kms_key_arn):
+        """Copy a damaged manifest aside, encrypted under ``kms_key_arn`` (before the first save replaces it); its
+        ``s3://`` URI, or None when no damaged manifest was recovered."""
+        if self.recovery is None or not self.recovery["damaged"]:
+            return None
+        key = self.key[: -len(MANIFEST_NAME)] + DAMAGED_NAME.format(moment=moment.strftime("%Y%m%dT%H%M%SZ"))
+        self.s3.copy(MANIFEST, self.bucket, self.key, key, kms_key_arn)
+        self.recovery["damaged_kept_at"] = self._uri(key)
+        return self.recovery["damaged_kept_at"]
+
+    def keep_copy(self, manifest, etag):
+        """Copy the stored manifest (version ``etag``, which the caller found valid) to ``manifest.previous.json``;
+        a copy that fails is left for the next pass (False)."""
+        try:
+            self.s3.copy(MANIFEST, self.bucket, self.key, self.copy_key, manifest.get("kms_key_arn"), etag)
+        except WorkMailError:
+            return False
+        return True
 
     def save(self, manifest, etag):
         """Store ``manifest``, replacing the version ``etag`` (creating it when ``etag`` is None); the new ETag.

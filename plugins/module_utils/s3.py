@@ -209,6 +209,19 @@ class S3Gateway:
                 return current_etag
             raise
 
+    def copy(self, what, bucket, source_key, key, kms_key_arn=None, source_etag=None):
+        """CopyObject of ``source_key`` (only of its version ``source_etag`` when given) to ``key`` in the same
+        bucket (S3 copies; nothing is downloaded), encrypted with SSE-KMS under ``kms_key_arn`` when given; the
+        copy's ETag."""
+        request = {"CopySource": {"Bucket": bucket, "Key": source_key}}
+        if source_etag:
+            request["CopySourceIfMatch"] = source_etag
+        if kms_key_arn:
+            request["ServerSideEncryption"] = "aws:kms"
+            request["SSEKMSKeyId"] = kms_key_arn
+        answer = self._call("copy_object", what, bucket, key, **request)
+        return (answer.get("CopyObjectResult") or {}).get("ETag")
+
     def delete(self, what, bucket, key, if_match=None):
         """DeleteObject, only of version ``if_match`` when it is given."""
         request = {"IfMatch": if_match} if if_match else {}

@@ -449,6 +449,10 @@ repairs:
       from AWS, as C({id, email, problem, repair}). For example a job of this campaign the manifest does not record
       (it is recorded, so the mailbox is not exported again), or an entry marked COMPLETED without a completed job
       (it is exported).
+    - Before a new attempt of a mailbox starts, its folder under O(s3_prefix) is listed (one C(ListObjectsV2)), and
+      the job of each archive there is described. A COMPLETED job of this campaign found this way (older than the
+      job list's 7 days, and missing from the manifest) is recorded and the mailbox is not exported again. Archives
+      of other jobs (by hand, another campaign) do not count.
   returned: always
   type: list
   elements: dict
@@ -494,6 +498,42 @@ lock_release_error:
   returned: always
   type: str
   sample: null
+manifest_recovery:
+  description:
+    - How the run recovered a campaign manifest that was missing, truncated or invalid, or V(null).
+    - Every pass that finds the manifest valid first copies it to C(manifest.previous.json) next to it. A manifest
+      that is missing or damaged is recovered from that copy (a damaged one is first copied aside to
+      C(manifest.damaged-<time>.json)), then repaired from AWS like any manifest. The jobs of this campaign are
+      found in the job list by their client tokens, and its older exports in S3 (see RV(repairs)).
+    - A manifest missing without a copy is rebuilt from AWS alone.
+  returned: always
+  type: dict
+  contains:
+    problem:
+      description: What was wrong with the manifest.
+      type: str
+    recovered_from:
+      description: The copy it was recovered from, or what AWS showed.
+      type: str
+    copy_updated:
+      description: When the copy was last changed.
+      type: str
+    damaged:
+      description: Whether the manifest was there but damaged.
+      type: bool
+    damaged_kept_at:
+      description: Where the damaged manifest was kept.
+      type: str
+    rebuilt_from_aws:
+      description: How many mailboxes were then repaired from AWS.
+      type: int
+  sample:
+    problem: the campaign manifest s3://exports/workmail/mailops-campaigns/eos/manifest.json is missing
+    recovered_from: s3://exports/workmail/mailops-campaigns/eos/manifest.previous.json
+    copy_updated: "2026-11-30T09:15:02Z"
+    damaged: false
+    damaged_kept_at: null
+    rebuilt_from_aws: 2
 destination_check:
   description:
     - What the destination check before the pass's first start found, or V(null) when the pass started nothing.
@@ -591,6 +631,12 @@ def main():
 
     if result.get("lock_release_error"):
         module.warn(result["lock_release_error"])
+    recovery = result.get("manifest_recovery")
+    if recovery:
+        module.warn(
+            f"{recovery['problem']}; it was recovered from {recovery['recovered_from']} and repaired from AWS "
+            f"({recovery['rebuilt_from_aws']} mailbox(es)); see manifest_recovery"
+        )
     for reason in (result.get("destination_check") or {}).get("unchecked", []):
         module.warn(f"Before starting jobs, the run could not check {reason}")
     result["passes"] = 1

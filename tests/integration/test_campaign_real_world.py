@@ -222,6 +222,54 @@ def test_a_manifest_edited_by_hand_is_repaired_from_aws_and_nothing_is_exported_
     assert campaign_jobs(aws, org, "eos") == Counter({mailbox["id"]: 1 for mailbox in users})
 
 
+def all_campaign_jobs(aws, campaign):
+    """Every export job a campaign ever started (however old), counted by mailbox."""
+    return Counter(job["EntityId"] for job in aws.jobs() if f"campaign {campaign} [mailops:client_token=" in job.get("Description", ""))
+
+
+def test_a_lost_or_damaged_manifest_is_recovered_and_no_mailbox_is_exported_twice(aws, org, variables, playbook):
+    users = org["users"]
+    s3 = aws.client("s3")
+    folder = manifest_key()[: -len("manifest.json")]
+    assert len(playbook(IMPORT, extra_vars=variables).task(EXPORT_TASK)["started"]) == 10
+    aws.advance_clock(60)
+    assert len(playbook(IMPORT, extra_vars=variables).task(EXPORT_TASK)["started"]) == 3
+
+    # Someone deletes the manifest.
+    s3.delete_object(Bucket=BUCKET, Key=manifest_key())
+    aws.advance_clock(60)
+    run = playbook(IMPORT, extra_vars=variables)
+    assert not run.failed, (run, run.stderr)
+    result = run.task(EXPORT_TASK)
+    assert result["manifest_recovery"]["problem"].endswith("manifest.json: it is missing")
+    assert result["manifest_recovery"]["recovered_from"] == f"s3://{BUCKET}/{folder}manifest.previous.json"
+    assert any("it was recovered from" in warning for warning in result["warnings"])
+    assert result["done"] is True and result["started"] == []
+
+    # A broken tool truncates it.
+    body = s3.get_object(Bucket=BUCKET, Key=manifest_key())["Body"].read()
+    s3.put_object(Bucket=BUCKET, Key=manifest_key(), Body=body[:200])
+    run = playbook(IMPORT, extra_vars=variables)
+    recovery = run.task(EXPORT_TASK)["manifest_recovery"]
+    assert recovery["damaged"] is True and "is not JSON" in recovery["problem"]
+    kept = recovery["damaged_kept_at"][len(f"s3://{BUCKET}/") :]
+    assert s3.get_object(Bucket=BUCKET, Key=kept)["Body"].read() == body[:200]
+    assert run.task(EXPORT_TASK)["done"] is True and run.task(EXPORT_TASK)["started"] == []
+
+    # Eight days later the manifest and its copy are both gone, and the job list no longer shows the campaign's jobs.
+    aws.advance_clock(8 * DAY)
+    for name in ("manifest.json", "manifest.previous.json"):
+        s3.delete_object(Bucket=BUCKET, Key=folder + name)
+    run = playbook(IMPORT, extra_vars=variables)
+    assert not run.failed, (run, run.stderr)
+    result = run.task(EXPORT_TASK)
+    assert result["manifest_recovery"]["recovered_from"] == "the jobs of this campaign (the last 7 days) and its exports in S3"
+    assert result["manifest_recovery"]["rebuilt_from_aws"] == 13
+    assert all("of this campaign (attempt 1)" in item["problem"] for item in result["repairs"])
+    assert result["started"] == [] and result["done"] is True
+    assert all_campaign_jobs(aws, "eos") == Counter({mailbox["id"]: 1 for mailbox in users})
+
+
 def _module_processes():
     """Pids of running workmail_organization_export module processes."""
     found = []

@@ -14,6 +14,7 @@ starts a second job for an attempt and the token finds a job whose id was never 
 from dataclasses import dataclass
 from typing import Callable
 
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.evidence import find_campaign_export
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.liveness import no_heartbeat
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.planning import DESCRIBE_NOT_LISTED
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.planning import plan
@@ -165,6 +166,7 @@ def _new_result(level):
         "api_calls": {"list_mailbox_export_jobs": 0, "describe_mailbox_export_job": 0, "start_mailbox_export_job": 0},
         "saves": 0,
         "destination_check": None,
+        "looked_in_s3": 0,
     }
 
 
@@ -215,6 +217,28 @@ def _describe(workmail, record, the_plan, moment, settings, result, heartbeat):
             [each for each, dummy in faults],
         )
     return ended
+
+
+def _skip_campaign_exports(workmail, s3, record, the_plan, listing, moment, settings, result, heartbeat):
+    """Before a new attempt of a mailbox starts, look in S3 for this campaign's export of it
+    (:func:`evidence.find_campaign_export`); record those found (``repairs``) and plan again, so their slots go to
+    the next mailboxes. The plan whose new attempts were all looked for."""
+    looked = set()
+    while True:
+        new = [item for item in the_plan.to_start if not item["resume"] and item["id"] not in looked]
+        found = []
+        for item in new:
+            heartbeat()
+            looked.add(item["id"])
+            result["looked_in_s3"] += 1
+            repair_done = find_campaign_export(workmail, s3, record.manifest, item["id"], moment, settings.max_attempts)
+            if repair_done is not None:
+                found.append(repair_done)
+        if not found:
+            return the_plan
+        result["repairs"].extend(found)
+        record.save()
+        the_plan = _plan_and_apply(record, listing, moment, settings, result)
 
 
 def _record_attempts(record, the_plan, moment):
@@ -401,12 +425,15 @@ def run_pass(workmail, s3, record, now, settings, heartbeat=no_heartbeat):
        (:func:`repair.repair`: ``repairs``) and saved; then :func:`plan`, whose updates are applied and saved;
     2. each job of ``to_describe`` is described once and recorded; saved after each. When a described job ended,
        the pass plans again with the same listing, so its slot fills in this pass;
-    3. the plan's ``to_start`` is started in order (before the checks: starts depend only on the listing, and deep
+    3. before a new attempt starts, S3 is asked whether this campaign exported the mailbox already
+       (:func:`_skip_campaign_exports`: one ListObjectsV2 of its folder, ``looked_in_s3``); such an export is recorded
+       (``repairs``) and the slot goes to the next mailbox;
+    4. the plan's ``to_start`` is started in order (before the checks: starts depend only on the listing, and deep
        checks may take long); see :func:`_start_jobs`. LimitExceededException forgets the new attempt (a resumed
        one is kept); it stops the starts of this pass, and forgets the new attempts not started yet, unless it was
        the mailbox's 24-hour limit. EntityNotFoundException (the mailbox was deleted) marks the mailbox SKIPPED. An
        error of :data:`MAILBOX_START_ERRORS` fails that attempt (``start_errors``) and the other starts go on;
-    4. unless ``settings.verify`` is ``none``, every COMPLETED mailbox that needs it (:func:`needs_check`) is
+    5. unless ``settings.verify`` is ``none``, every COMPLETED mailbox that needs it (:func:`needs_check`) is
        checked with :func:`export_verify.check_object` and recorded. A failed check is reported in
        ``verification_problems`` and not repeated by later passes, unless S3 refused it.
 
@@ -414,7 +441,7 @@ def run_pass(workmail, s3, record, now, settings, heartbeat=no_heartbeat):
     what the step recorded so far. ``heartbeat()`` (a refresh of the campaign lock, which may also end the pass by
     raising) is called before every describe, start and object check, and after every chunk a deep verification
     downloads. WorkMail calls: one listing, the describes and
-    the starts, nothing else.
+    the starts, and a describe of each archive S3 shows in the folder of a mailbox about to start.
     """
     manifest = record.manifest
     settings.job_description(manifest)
@@ -431,6 +458,7 @@ def run_pass(workmail, s3, record, now, settings, heartbeat=no_heartbeat):
     the_plan = _plan_and_apply(record, listing, moment, settings, result)
     if _describe(workmail, record, the_plan, moment, settings, result, heartbeat):
         the_plan = _plan_and_apply(record, listing, moment, settings, result)
+    the_plan = _skip_campaign_exports(workmail, s3, record, the_plan, listing, moment, settings, result, heartbeat)
     _start_jobs(workmail, record, the_plan, listing, moment, settings, result, heartbeat)
     if settings.verify != VERIFY_NONE:
         _verify_completed(s3, record, moment, settings.verify, heartbeat, result)

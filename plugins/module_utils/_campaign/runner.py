@@ -236,6 +236,38 @@ def _reconcile(workmail, s3, record, params, settings, now, heartbeat):
     return result
 
 
+def _load_record(store, params, now):
+    """The campaign's :class:`~executor.SavedManifest`. A manifest found valid is copied first (the copy a lost or
+    damaged manifest is recovered from); a recovered one is saved at once (a damaged one kept aside before)."""
+    manifest, etag = store.load(params["campaign"], params["organization_id"])
+    if manifest is not None:
+        _check_destination(manifest, params)
+    record = SavedManifest(store, manifest, etag)
+    if manifest is not None and store.recovery is None:
+        store.keep_copy(manifest, etag)
+    elif store.recovery is not None:
+        store.keep_damaged(to_datetime(now()), params["kms_key_arn"])
+        record.save()
+    return record
+
+
+def _recovery(store, created, result):
+    """What the run recovered the manifest from, or None: its copy (:attr:`ManifestStore.recovery`), or, for a
+    manifest this run ``created`` although AWS still shows jobs or exports of this campaign (the repairs), those."""
+    if store.recovery is not None:
+        return dict(store.recovery, rebuilt_from_aws=len(result["repairs"]))
+    if created and result["repairs"]:
+        return {
+            "problem": f"the campaign manifest s3://{store.bucket}/{store.key} was missing and had no copy",
+            "recovered_from": "the jobs of this campaign (the last 7 days) and its exports in S3",
+            "copy_updated": None,
+            "damaged": False,
+            "damaged_kept_at": None,
+            "rebuilt_from_aws": len(result["repairs"]),
+        }
+    return None
+
+
 def _locked_pass(workmail, s3, store, params, settings, now):
     lock = CampaignLock(
         s3,
@@ -250,11 +282,10 @@ def _locked_pass(workmail, s3, store, params, settings, now):
     # The pass keeps its lock (refreshed a third of its TTL after the last) and stops when its starter is gone.
     heartbeat = LockHeartbeat(lock, lock.ttl_seconds / 3.0, watch=ParentWatch())
     try:
-        manifest, etag = store.load(params["campaign"], params["organization_id"])
-        if manifest is not None:
-            _check_destination(manifest, params)
-        record = SavedManifest(store, manifest, etag)
+        record = _load_record(store, params, now)
+        created = record.manifest is None
         result = _reconcile(workmail, s3, record, params, settings, now, heartbeat)
+        result["manifest_recovery"] = _recovery(store, created, result)
     except BaseException:
         _release(lock)
         raise
@@ -280,7 +311,8 @@ def run_organization_pass(workmail, s3, params, check_mode=False, now=utcnow, re
 
     ``workmail`` is a :class:`~workmail.WorkMailClient`, ``s3`` an :class:`~s3.S3Gateway`; ``params`` are the
     module's parameters as :func:`validation.validate_organization_export_params` returns them. Takes the campaign
-    lock (``lock_owner``, or a new owner), loads or creates the manifest, adds the mailboxes the selection finds,
+    lock (``lock_owner``, or a new owner), loads the manifest (recovering a lost or damaged one from its copy,
+    ``manifest_recovery``) or creates it, adds the mailboxes the selection finds,
     runs :func:`executor.run_pass` (whose heartbeat refreshes the lock once a third of ``lock_ttl`` has passed
     since it was taken or last refreshed) and releases the lock (a release that fails is left to expire). In
     ``check_mode`` nothing is locked, saved or started: the result says which mailboxes a real pass would start
@@ -288,8 +320,8 @@ def run_organization_pass(workmail, s3, params, check_mode=False, now=utcnow, re
     (:func:`preflight.check_destination`) before the first job is started, or in check mode when one would be.
 
     Returns ``{"changed", "done", "summary", "started", "failures", "waiting_24h", "blocked_24h", "queued",
-    "repairs", "pass", "manifest", "manifest_exists", "lock_owner", "lock_released", "lock_release_error",
-    "destination_check"}`` (and ``would_start`` in check mode). A pass whose ansible-playbook is gone stops at its
+    "repairs", "pass", "manifest", "manifest_exists", "manifest_recovery", "lock_owner", "lock_released",
+    "lock_release_error", "destination_check"}`` (and ``would_start`` in check mode). A pass whose ansible-playbook is gone stops at its
     next heartbeat (RunAbandonedError). Raises LockHeldError, ManifestError, DestinationCheckError,
     ParameterError and other WorkMailErrors (S3Errors among them), and botocore errors of WorkMail.
     """
@@ -306,6 +338,7 @@ def run_organization_pass(workmail, s3, params, check_mode=False, now=utcnow, re
             _check_destination(manifest, params)
         result = _check_mode_pass(workmail, params, manifest, now, checker)
         result.update(lock_owner=None, lock_released=None, lock_release_error=None)
+        result["manifest_recovery"] = _recovery(store, manifest is None, result)
     else:
         result = _locked_pass(workmail, s3, store, params, pass_settings(params, checker), now)
     result["manifest"] = location

@@ -128,6 +128,31 @@ class FakeS3:
         answer["ContentLength"] = len(current["Body"])
         return answer
 
+    def list_objects_v2(self, **kwargs):
+        self._enter("list_objects_v2", kwargs)
+        prefix = kwargs.get("Prefix", "")
+        contents = []
+        for (bucket, key), stored in sorted(self.objects.items()):
+            rest = key[len(prefix) :] if key.startswith(prefix) else None
+            if bucket == kwargs["Bucket"] and rest is not None and "/" not in rest:
+                contents.append({"Key": key, "Size": len(stored["Body"]), "ETag": stored["ETag"]})
+        return {"Contents": contents, "IsTruncated": False, "KeyCount": len(contents)}
+
+    def copy_object(self, **kwargs):
+        self._enter("copy_object", kwargs)
+        source = self.objects.get((kwargs["CopySource"]["Bucket"], kwargs["CopySource"]["Key"]))
+        if source is None:
+            raise s3_error("NoSuchKey", 404, "CopyObject", "The specified key does not exist.")
+        if_match = kwargs.get("CopySourceIfMatch")
+        if if_match is not None and if_match.strip('"') != source["ETag"].strip('"'):
+            raise s3_error("PreconditionFailed", 412, "CopyObject")
+        etag = self.raw_put(kwargs["Bucket"], kwargs["Key"], source["Body"])
+        stored = self.objects[(kwargs["Bucket"], kwargs["Key"])]
+        for name in ("ServerSideEncryption", "SSEKMSKeyId"):
+            if name in kwargs:
+                stored[name] = kwargs[name]
+        return {"CopyObjectResult": {"ETag": etag}}
+
     def delete_object(self, **kwargs):
         self._enter("delete_object", kwargs)
         location = (kwargs["Bucket"], kwargs["Key"])

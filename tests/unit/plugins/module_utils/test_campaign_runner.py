@@ -13,6 +13,7 @@ from datetime import timezone
 import pytest
 from ansible_collections.mailops.workmail.plugins.module_utils.campaign import run_organization_pass
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import ParameterError
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import ManifestError
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest_store import LockHeldError
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest_store import lock_key
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest_store import manifest_key
@@ -187,3 +188,96 @@ def test_a_selection_of_no_mailbox_fails_naming_the_options(options, parameter, 
         assert "it has 2 users and 1 resources" in caught.value.rule
     assert (BUCKET, MANIFEST) not in org.s3.objects and (BUCKET, LOCK) not in org.s3.objects
     assert org.fake.count("start_mailbox_export_job") == 0
+
+
+def _exported_and_checked():
+    """A campaign whose three mailboxes were exported and verified, and a pass made since (so the manifest's copy
+    holds the exports)."""
+    org = Organization()
+    org.run()
+    org.complete_running()
+    org.fake.clock.advance(minutes=5)
+    org.run()
+    org.fake.clock.advance(minutes=5)
+    assert org.run()["done"] is True
+    return org
+
+
+def test_a_deleted_manifest_is_recovered_from_its_copy_and_nothing_is_exported_again():
+    org = _exported_and_checked()
+    starts = org.fake.count("start_mailbox_export_job")
+    del org.s3.objects[(BUCKET, MANIFEST)]
+
+    result = org.run()
+
+    assert result["manifest_recovery"]["problem"] == f"the campaign manifest s3://{BUCKET}/{MANIFEST}: it is missing"
+    assert result["manifest_recovery"]["recovered_from"].endswith("/mailops-campaigns/runner-1/manifest.previous.json")
+    assert result["done"] is True and result["summary"]["completed"] == 3 and result["started"] == []
+    assert org.fake.count("start_mailbox_export_job") == starts
+    assert {entry["state"] for entry in org.manifest()["mailboxes"].values()} == {"COMPLETED"}
+
+
+def test_a_truncated_manifest_is_kept_aside_and_recovered_from_its_copy():
+    org = _exported_and_checked()
+    damaged = org.s3.objects[(BUCKET, MANIFEST)]["Body"][:100]
+    org.s3.raw_put(BUCKET, MANIFEST, damaged)
+
+    result = org.run()
+
+    recovery = result["manifest_recovery"]
+    assert recovery["damaged"] is True and "is not JSON" in recovery["problem"]
+    kept = recovery["damaged_kept_at"][len(f"s3://{BUCKET}/") :]
+    assert kept.startswith(MANIFEST[: -len("manifest.json")] + "manifest.damaged-")
+    assert org.s3.objects[(BUCKET, kept)]["Body"] == damaged
+    assert result["done"] is True and len(org.manifest()["mailboxes"]) == 3
+
+
+def test_a_damaged_manifest_without_a_copy_stops_the_campaign_and_names_both():
+    org = Organization()
+    org.s3.raw_put(BUCKET, MANIFEST, b'{"format": 1, "campaign"')
+
+    with pytest.raises(ManifestError, match="is not JSON.*there is no copy of it"):
+        org.run()
+    assert org.fake.count("start_mailbox_export_job") == 0
+
+
+def test_a_manifest_lost_with_its_copy_is_rebuilt_from_the_jobs_and_says_so():
+    org = _exported_and_checked()
+    starts = org.fake.count("start_mailbox_export_job")
+    for name in ("manifest.json", "manifest.previous.json"):
+        del org.s3.objects[(BUCKET, MANIFEST[: -len("manifest.json")] + name)]
+
+    result = org.run()
+
+    assert result["manifest_recovery"]["recovered_from"].startswith("the jobs of this campaign")
+    assert result["manifest_recovery"]["rebuilt_from_aws"] == 3
+    assert result["summary"]["completed"] == 3 and org.fake.count("start_mailbox_export_job") == starts
+
+
+def test_an_export_older_than_the_job_list_is_found_in_s3_and_not_made_again():
+    org = _exported_and_checked()
+    org.fake.clock.advance(days=8)  # the job list no longer shows the campaign's jobs
+    manifest = org.manifest()
+    entry = manifest["mailboxes"][ALICE_ID]
+    entry.update(state="PENDING", attempts=[], object=None)  # edited by hand
+    org.s3.raw_put(BUCKET, MANIFEST, json.dumps(manifest).encode("utf-8"))
+    starts = org.fake.count("start_mailbox_export_job")
+
+    result = org.run()
+
+    assert org.fake.count("start_mailbox_export_job") == starts
+    assert [item["id"] for item in result["repairs"]] == [ALICE_ID]
+    assert "of this campaign (attempt 1)" in result["repairs"][0]["problem"]
+    assert result["pass"]["looked_in_s3"] == 1
+    assert org.manifest()["mailboxes"][ALICE_ID]["state"] == "COMPLETED"
+    assert org.manifest()["mailboxes"][ALICE_ID]["object"]["verified"] is True
+
+
+def test_an_archive_of_a_job_by_hand_does_not_count_as_the_campaigns_export():
+    org = Organization(mailboxes=["alice@example.com"])
+    job = org.fake.add_job(ALICE_ID, state="COMPLETED", description="by hand", age=timedelta(days=9))
+    org.s3.put_export(BUCKET, f"{PREFIX}/{ALICE_ID}/{job}.zip", kms_key_id=KEY_ARN)
+
+    result = org.run()
+
+    assert [item["id"] for item in result["started"]] == [ALICE_ID] and result["repairs"] == []
