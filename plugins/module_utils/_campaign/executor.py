@@ -113,6 +113,17 @@ class PassSettings:
         )
 
 
+class UnsavedManifest:
+    """A manifest that is never saved (check mode): what a pass would record stays in memory."""
+
+    def __init__(self, manifest):
+        self.manifest = manifest
+        self.saves = 0
+
+    def save(self):
+        """Nothing is written."""
+
+
 class SavedManifest:
     """A manifest, the ETag of its stored version and the :class:`~manifest_store.ManifestStore` that saves it;
     ``on_change(manifest, etag)`` is called after every save, ``saves`` counts them."""
@@ -219,7 +230,7 @@ def _describe(workmail, record, the_plan, moment, settings, result, heartbeat):
     return ended
 
 
-def _skip_campaign_exports(workmail, s3, record, the_plan, listing, moment, settings, result, heartbeat):
+def skip_campaign_exports(workmail, s3, record, the_plan, listing, moment, settings, result, heartbeat=no_heartbeat):
     """Before a new attempt of a mailbox starts, look in S3 for this campaign's export of it
     (:func:`evidence.find_campaign_export`); record those found (``repairs``) and plan again, so their slots go to
     the next mailboxes. The plan whose new attempts were all looked for."""
@@ -426,7 +437,7 @@ def run_pass(workmail, s3, record, now, settings, heartbeat=no_heartbeat):
     2. each job of ``to_describe`` is described once and recorded; saved after each. When a described job ended,
        the pass plans again with the same listing, so its slot fills in this pass;
     3. before a new attempt starts, S3 is asked whether this campaign exported the mailbox already
-       (:func:`_skip_campaign_exports`: one ListObjectsV2 of its folder, ``looked_in_s3``); such an export is recorded
+       (:func:`skip_campaign_exports`: one ListObjectsV2 of its folder, ``looked_in_s3``); such an export is recorded
        (``repairs``) and the slot goes to the next mailbox;
     4. the plan's ``to_start`` is started in order (before the checks: starts depend only on the listing, and deep
        checks may take long); see :func:`_start_jobs`. LimitExceededException forgets the new attempt (a resumed
@@ -458,7 +469,7 @@ def run_pass(workmail, s3, record, now, settings, heartbeat=no_heartbeat):
     the_plan = _plan_and_apply(record, listing, moment, settings, result)
     if _describe(workmail, record, the_plan, moment, settings, result, heartbeat):
         the_plan = _plan_and_apply(record, listing, moment, settings, result)
-    the_plan = _skip_campaign_exports(workmail, s3, record, the_plan, listing, moment, settings, result, heartbeat)
+    the_plan = skip_campaign_exports(workmail, s3, record, the_plan, listing, moment, settings, result, heartbeat)
     _start_jobs(workmail, record, the_plan, listing, moment, settings, result, heartbeat)
     if settings.verify != VERIFY_NONE:
         _verify_completed(s3, record, moment, settings.verify, heartbeat, result)

@@ -15,7 +15,9 @@ import uuid
 
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.executor import PassSettings
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.executor import SavedManifest
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.executor import UnsavedManifest
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.executor import run_pass
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.executor import skip_campaign_exports
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.liveness import LockHeartbeat
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.liveness import ParentWatch
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.planning import eligible_at
@@ -168,9 +170,10 @@ def _would_start(manifest, the_plan):
     ]
 
 
-def _check_mode_pass(workmail, params, manifest, now, destination_check):
-    """What a real pass would do, from the listing and :func:`planning.plan` only: nothing is started, saved or
-    locked. The destination is checked (``destination_check``) when the pass would start jobs."""
+def _check_mode_pass(workmail, s3, params, manifest, now, destination_check):
+    """What a real pass would do, from the listing, :func:`planning.plan` and the look in S3 for exports of the
+    mailboxes it would start (:func:`executor.skip_campaign_exports`): nothing is started, saved or locked. The
+    destination is checked (``destination_check``) when the pass would start jobs."""
     exists = manifest is not None
     moment = to_datetime(now())
     manifest = copy.deepcopy(manifest) if exists else _new_manifest(params, params["region"], moment)
@@ -180,6 +183,11 @@ def _check_mode_pass(workmail, params, manifest, now, destination_check):
     repairs = repair(manifest, listing, moment, params["max_attempts"])
     the_plan = plan(manifest, listing, moment, params["max_concurrent_jobs"], params["max_attempts"])
     apply_updates(manifest, the_plan.updates, moment)
+    looked = {"repairs": repairs, "looked_in_s3": 0}
+    settings = pass_settings(params)
+    the_plan = skip_campaign_exports(
+        workmail, s3, UnsavedManifest(manifest), the_plan, listing, moment, settings, looked
+    )
     would_start = _would_start(manifest, the_plan)
     checked = destination_check(manifest) if would_start and destination_check is not None else None
     starting = {item["id"] for item in would_start}
@@ -336,7 +344,7 @@ def run_organization_pass(workmail, s3, params, check_mode=False, now=utcnow, re
         manifest = store.load(params["campaign"], params["organization_id"])[0]
         if manifest is not None:
             _check_destination(manifest, params)
-        result = _check_mode_pass(workmail, params, manifest, now, checker)
+        result = _check_mode_pass(workmail, s3, params, manifest, now, checker)
         result.update(lock_owner=None, lock_released=None, lock_release_error=None)
         result["manifest_recovery"] = _recovery(store, manifest is None, result)
     else:

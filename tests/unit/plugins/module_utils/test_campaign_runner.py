@@ -281,3 +281,17 @@ def test_an_archive_of_a_job_by_hand_does_not_count_as_the_campaigns_export():
     result = org.run()
 
     assert [item["id"] for item in result["started"]] == [ALICE_ID] and result["repairs"] == []
+
+
+def test_check_mode_does_not_offer_to_export_again_what_s3_shows_this_campaign_exported():
+    org = _exported_and_checked()
+    org.fake.clock.advance(days=8)
+    manifest = org.manifest()
+    manifest["mailboxes"][BOB_ID].update(state="PENDING", attempts=[], object=None)
+    org.s3.raw_put(BUCKET, MANIFEST, json.dumps(manifest).encode("utf-8"))
+    stored = org.s3.objects[(BUCKET, MANIFEST)]["Body"]
+
+    result = org.run(check_mode=True)
+
+    assert result["would_start"] == [] and [item["id"] for item in result["repairs"]] == [BOB_ID]
+    assert org.s3.objects[(BUCKET, MANIFEST)]["Body"] == stored
