@@ -13,17 +13,20 @@ turn a guard off. Every rule is the collection's own (:mod:`validation`); a prob
 from ansible_collections.mailops.workmail.plugins.module_utils.common import MIN_POLL_INTERVAL
 from ansible_collections.mailops.workmail.plugins.module_utils.common import ORGANIZATION_EXPORT_DEFAULTS
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import ParameterError
+from ansible_collections.mailops.workmail.plugins.module_utils.validation import boolean_value
 from ansible_collections.mailops.workmail.plugins.module_utils.validation import integer_value
 from ansible_collections.mailops.workmail.plugins.module_utils.validation import parse_kms_key_arn
 from ansible_collections.mailops.workmail.plugins.module_utils.validation import parse_role_arn
 from ansible_collections.mailops.workmail.plugins.module_utils.validation import validate_bucket_name
 from ansible_collections.mailops.workmail.plugins.module_utils.validation import validate_campaign
 from ansible_collections.mailops.workmail.plugins.module_utils.validation import validate_integer
+from ansible_collections.mailops.workmail.plugins.module_utils.validation import validate_kms_alias
 from ansible_collections.mailops.workmail.plugins.module_utils.validation import validate_max_concurrent_jobs
 from ansible_collections.mailops.workmail.plugins.module_utils.validation import validate_organization_id
 from ansible_collections.mailops.workmail.plugins.module_utils.validation import validate_prefix
 from ansible_collections.mailops.workmail.plugins.module_utils.validation import validate_provisioned_prefix
 from ansible_collections.mailops.workmail.plugins.module_utils.validation import validate_region
+from ansible_collections.mailops.workmail.plugins.module_utils.validation import validate_role_name
 from ansible_collections.mailops.workmail.plugins.module_utils.validation import validate_selection
 from ansible_collections.mailops.workmail.plugins.module_utils.validation import validate_verify
 
@@ -32,8 +35,6 @@ TEXT = "text"
 BOOLEAN = "boolean"
 INTEGER = "integer"
 LIST = "list"
-TRUE_WORDS = ("true", "yes")
-FALSE_WORDS = ("false", "no")
 
 # Playbook variable (without workmail_): (kind, default). The defaults of the destination's names are those of the
 # export_prerequisites role (a unit test compares them).
@@ -71,14 +72,6 @@ def _text(value):
     return value.strip() if isinstance(value, str) else str(value).strip()
 
 
-def _boolean(value):
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in TRUE_WORDS + FALSE_WORDS:
-        return value.strip().lower() in TRUE_WORDS
-    raise ValueError(f"must be true or false (or the text true, false, yes, no), got {value!r}")
-
-
 def _list(value):
     if isinstance(value, str):
         value = value.replace("\r", "\n").replace("\n", ",").split(",")
@@ -87,7 +80,7 @@ def _list(value):
     return [_text(item) for item in value if _text(item)]
 
 
-_READERS = {TEXT: _text, BOOLEAN: _boolean, INTEGER: integer_value, LIST: _list}
+_READERS = {TEXT: _text, BOOLEAN: boolean_value, INTEGER: integer_value, LIST: _list}
 
 
 def _given(value):
@@ -133,6 +126,8 @@ def _rule_checks(values):
     ]
     if values["provision"]:
         checks.append(("prefix", lambda: validate_provisioned_prefix(values["prefix"])))
+        checks.append(("kms_alias", lambda: values["kms_alias"] == "" or validate_kms_alias(values["kms_alias"])))
+        checks.append(("role_name", lambda: values["role_name"] == "" or validate_role_name(values["role_name"])))
     else:
         checks.append(("role_arn", lambda: parse_role_arn(_given_destination(values, "role_arn"))))
         checks.append(("kms_key_arn", lambda: parse_kms_key_arn(_given_destination(values, "kms_key_arn"), region)))

@@ -447,3 +447,46 @@ def validate_organization_export_params(params, region):
         raise ParameterError("lock_owner", "must not be empty")
     validate_selection(params.get("include"), params.get("exclude"), params.get("mailboxes"))
     return params
+
+
+# Names and values the export_prerequisites role reads (its filter export_prerequisites_plan)
+
+TRUE_WORDS = ("true", "yes")
+FALSE_WORDS = ("false", "no")
+IAM_ROLE_NAME_RE = re.compile(r"^[A-Za-z0-9_+=,.@-]{1,64}\Z")
+KMS_ALIAS_RE = re.compile(r"^alias/[A-Za-z0-9/_-]{1,250}\Z")
+
+
+def boolean_value(value):
+    """A boolean given as one or as the text ``true``, ``false``, ``yes`` or ``no`` in any case (what templates and
+    AWX surveys send); ValueError otherwise, so that no other text can turn a guard on or off."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in TRUE_WORDS + FALSE_WORDS:
+        return value.strip().lower() in TRUE_WORDS
+    raise ValueError(f"must be true or false (or the text true, false, yes, no), got {value!r}")
+
+
+def validate_role_name(value, parameter="role_name"):
+    """An IAM role name: 1 to 64 of ``A-Z a-z 0-9 _ + = , . @ -``."""
+    if not isinstance(value, str) or not IAM_ROLE_NAME_RE.match(value):
+        raise ParameterError(
+            parameter, f"must be an IAM role name, 1 to 64 of A-Z a-z 0-9 and _ + = , . @ -, got {_shown(value)}"
+        )
+    return value
+
+
+def validate_kms_alias(value, parameter="kms_alias"):
+    """A customer KMS alias, ``alias/`` followed by 1 to 250 of ``A-Z a-z 0-9 / _ -`` (``alias/`` may be left out),
+    not one of the ``alias/aws/`` aliases AWS reserves for its own keys. Returns it with ``alias/``."""
+    alias = value if not isinstance(value, str) or value.startswith("alias/") else "alias/" + value
+    if not isinstance(alias, str) or not KMS_ALIAS_RE.match(alias):
+        raise ParameterError(
+            parameter,
+            f"must be a KMS alias, alias/ and 1 to 250 of A-Z a-z 0-9 / _ - (alias/ may be left out), got {_shown(value)}",
+        )
+    if alias.startswith("alias/aws/"):
+        raise ParameterError(
+            parameter, f"must not be an alias/aws/ alias (AWS keeps those for its keys), got {_shown(value)}"
+        )
+    return alias
