@@ -1,5 +1,5 @@
 """The admin endpoint under ``/_emulator/``: health, reset, organizations, clock, time scale, faults, job failures,
-calls, jobs, transport.
+calls, jobs, transport, dialects.
 
 Every answer is JSON. Errors answer 400 (bad body), 404 (unknown route), 405 (wrong method) or 409 (an
 organization that exists already), with ``{"error": "..."}``. Admin requests are never faulted or counted (faults
@@ -20,11 +20,13 @@ from . import WORKMAIL_REGIONS
 from .backend import backend_for
 from .backend import iter_backends
 from .backend import materialise_all
+from .dialects import DialectError
 from .faults import WORKMAIL
 from .faults import FaultConfigError
 from .fixtures import FixtureError
-from .fixtures import load_file
+from .fixtures import dialects_of
 from .fixtures import normalise
+from .fixtures import read_file
 from .state import STATE
 
 PREFIX = "/_emulator/"
@@ -55,10 +57,14 @@ def add_organizations(organizations):
 
 
 def load_startup_fixture():
-    """(Re)load the fixture the server was started with, if any."""
-    if STATE.fixture_path:
-        return add_organizations(load_file(STATE.fixture_path))
-    return []
+    """(Re)load the fixture the server was started with, if any: its organizations and its dialects."""
+    if not STATE.fixture_path:
+        return []
+    data = read_file(STATE.fixture_path)
+    organizations, dialects = normalise(data), dialects_of(data)
+    added = add_organizations(organizations)
+    STATE.set_dialects(dialects)
+    return added
 
 
 def reset_all():
@@ -115,11 +121,14 @@ def _get_organizations(_request):
 
 
 def _post_organizations(request):
+    body = _body(request)
     try:
-        organizations = normalise(_body(request))
+        organizations, dialects = normalise(body), dialects_of(body)
     except FixtureError as exc:
         raise AdminError(400, str(exc)) from exc
-    return {"organizations": add_organizations(organizations)}
+    added = add_organizations(organizations)
+    STATE.set_dialects(dialects)
+    return {"organizations": added}
 
 
 def _clock_view():
@@ -210,6 +219,18 @@ def _post_job_failures(request):
         raise AdminError(400, str(exc)) from exc
 
 
+def _get_dialects(_request):
+    with STATE.lock:
+        return dict(STATE.dialects)
+
+
+def _post_dialects(request):
+    try:
+        return STATE.set_dialects(_object(request))
+    except DialectError as exc:
+        raise AdminError(400, str(exc)) from exc
+
+
 def _get_calls(_request):
     with STATE.lock:
         return dict(sorted(STATE.calls.items()))
@@ -234,6 +255,7 @@ ROUTES = {
     "faults": {"GET": _get_faults, "POST": _post_faults},
     "transport": {"GET": _get_transport, "POST": _post_transport},
     "job_failures": {"GET": _get_job_failures, "POST": _post_job_failures},
+    "dialects": {"GET": _get_dialects, "POST": _post_dialects},
     "calls": {"GET": _get_calls},
     "jobs": {"GET": _get_jobs},
 }

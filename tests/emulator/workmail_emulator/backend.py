@@ -20,8 +20,13 @@ from moto.core.exceptions import JsonRESTError
 from . import DEFAULT_ACCOUNT_ID
 from .destination import DestinationError
 from .destination import check_destination
-from .exporter import export_object_keys
+from .dialects import DAY
+from .dialects import TOKEN_MEMORY_SECONDS
+from .dialects import TOKEN_MISMATCH_STATUS
+from .exporter import archive_key
 from .exporter import iso8601
+from .exporter import log_key
+from .exporter import s3_path
 from .exporter import write_export
 from .state import STATE
 
@@ -33,7 +38,6 @@ CANCELLED = "CANCELLED"
 MAX_RUNNING_JOBS_PER_ORGANIZATION = 10
 MAILBOX_EXPORT_INTERVAL = 24 * 3600
 LIST_WINDOW = 7 * 24 * 3600
-TOKEN_MEMORY = LIST_WINDOW
 NEAR_COMPLETION_PERCENT = 95
 DEFAULT_PAGE_SIZE = 100
 URL_BASES = [r"https?://workmail\.(.+)\.amazonaws\.com"]
@@ -46,14 +50,21 @@ class WorkMailError(JsonRESTError):
 
     code = 400
 
-    def __init__(self, error_type, message):
+    def __init__(self, error_type, message, status=400):
         super().__init__(error_type, message)
+        self.code = status
         self.content_type = "application/x-amz-json-1.1"
 
 
 def invalid_parameter(message):
     """InvalidParameterException."""
     return WorkMailError("InvalidParameterException", message)
+
+
+def token_mismatch(message):
+    """The error of a ClientToken reused with other parameters, as the ``token_mismatch_error`` dialect says."""
+    error_type = STATE.dialect("token_mismatch_error")
+    return WorkMailError(error_type, message, status=TOKEN_MISMATCH_STATUS[error_type])
 
 
 class Entity:
@@ -249,6 +260,8 @@ class ExportJob:
         self.prefix = fields["prefix"]
         self.zip_key = fields["zip_key"]
         self.log_key = fields["log_key"]
+        # The dialects at the start: they decide the job's S3Path, its output and its log for good.
+        self.dialects = dict(fields["dialects"])
         self.client_token = fields["client_token"]
         self.request = fields["request"]
         self.start_time = fields["start_time"]
@@ -262,8 +275,17 @@ class ExportJob:
 
     @property
     def s3_path(self):
-        """Where the archive goes: ``<bucket>/<key of the zip>``."""
-        return f"{self.bucket}/{self.zip_key}"
+        """Where the archive goes, in the form of the ``s3_path`` dialect (by default ``<bucket>/<key of the zip>``)."""
+        return s3_path(self.dialects["s3_path"], self.bucket, self.zip_key)
+
+    @property
+    def object_keys(self):
+        """The keys the job writes: the archive, and the log unless the job's dialect writes none."""
+        return tuple(key for key in (self.zip_key, self.log_key) if key is not None)
+
+    def counts_for_daily_limit(self, counted_states):
+        """Does this job hold its mailbox under the once-per-24-hours rule (``mailbox_24h_counts``)?"""
+        return counted_states == "all" or self.state in (RUNNING, COMPLETED)
 
     def progress(self, now):
         """EstimatedProgress: 0-99 while running, 100 when completed, frozen otherwise."""
@@ -544,66 +566,50 @@ class WorkMailBackend(BaseBackend):
             for name in ("EntityId", "Description", "RoleArn", "KmsKeyArn", "S3BucketName", "S3Prefix")
         }
         token_key = (organization.id, params["ClientToken"])
-        previous = self.jobs.get(self.start_tokens.get(token_key, ""))
-        if previous is not None and now - previous.start_time < TOKEN_MEMORY:
+        previous = self._remembered_start(token_key, now)
+        if previous is not None:
             if previous.request == request:
                 return {"JobId": previous.id}
-            raise invalid_parameter(
+            raise token_mismatch(
                 f"ClientToken {params['ClientToken']} was already used with different parameters "
                 f"(by job {previous.id}); use a new token for a different request"
             )
         self._require_active(organization)
+        entity = self._exportable_entity(organization, params["EntityId"])
+        job = self._new_job(organization, entity, params, request, now)
+        self._check_job_destination(organization, job)
+        self._check_limits(organization, entity, now)
+        self.jobs[job.id] = job
+        self.start_tokens[token_key] = job.id
+        return {"JobId": job.id}
 
-        entity = organization.resolve(params["EntityId"])
+    def _remembered_start(self, token_key, now):
+        """The job a ClientToken started within the ``client_token_memory`` dialect's window, or None."""
+        previous = self.jobs.get(self.start_tokens.get(token_key, ""))
+        memory = TOKEN_MEMORY_SECONDS[STATE.dialect("client_token_memory")]
+        if previous is not None and now - previous.start_time < memory:
+            return previous
+        return None
+
+    def _exportable_entity(self, organization, identifier):
+        entity = organization.resolve(identifier)
         if entity is None:
-            raise self._entity_not_found(organization, params["EntityId"])
+            raise self._entity_not_found(organization, identifier)
         if entity.type == "GROUP":
-            raise invalid_parameter(
-                f"EntityId: {params['EntityId']} is a group; only users and resources have mailboxes"
-            )
+            raise invalid_parameter(f"EntityId: {identifier} is a group; only users and resources have mailboxes")
         if not entity.mailbox:
             raise invalid_parameter(
                 f"EntityId: {entity.type.lower()} {entity.id} ({entity.state}) has no mailbox to export"
             )
+        return entity
 
+    @staticmethod
+    def _new_job(organization, entity, params, request, now):
+        """The job a Start would create, its object keys laid out by the current dialects."""
+        dialects = dict(STATE.dialects)
         job_id = str(uuid.uuid4())
-        zip_key, log_key = export_object_keys(params["S3Prefix"], entity.id, job_id)
-        if len(f"{params['S3BucketName']}/{zip_key}") > 1023:
-            raise invalid_parameter("S3Prefix: the prefix is too long for the export's S3 path (1023 characters)")
-        try:
-            check_destination(
-                self.account_id,
-                organization,
-                params["RoleArn"],
-                params["KmsKeyArn"],
-                params["S3BucketName"],
-                (zip_key, log_key),
-            )
-        except DestinationError as exc:
-            raise invalid_parameter(str(exc)) from exc
-
-        org_jobs = [job for job in self.jobs.values() if job.organization_id == organization.id]
-        running = [job for job in org_jobs if job.state == RUNNING]
-        if len(running) >= MAX_RUNNING_JOBS_PER_ORGANIZATION:
-            raise WorkMailError(
-                "LimitExceededException",
-                f"Organization {organization.id} already has {len(running)} running mailbox export jobs, the "
-                f"maximum of {MAX_RUNNING_JOBS_PER_ORGANIZATION} concurrent export jobs per organization; start "
-                "this one when a running job has ended",
-            )
-        recent = [
-            job for job in org_jobs if job.entity_id == entity.id and now - job.start_time < MAILBOX_EXPORT_INTERVAL
-        ]
-        if recent:
-            latest = max(recent, key=lambda job: job.start_time)
-            raise WorkMailError(
-                "LimitExceededException",
-                f"Mailbox {entity.id} was already exported by job {latest.id}, started at "
-                f"{iso8601(latest.start_time)} ({latest.state}); a mailbox can be exported once every 24 hours, "
-                f"so it can be exported again after {iso8601(latest.start_time + MAILBOX_EXPORT_INTERVAL)}",
-            )
-
-        job = ExportJob(
+        zip_key = archive_key(params["S3Prefix"], dialects["archive_layout"], entity, job_id, now)
+        return ExportJob(
             job_id=job_id,
             organization_id=organization.id,
             entity_id=entity.id,
@@ -613,15 +619,48 @@ class WorkMailBackend(BaseBackend):
             bucket=params["S3BucketName"],
             prefix=params["S3Prefix"],
             zip_key=zip_key,
-            log_key=log_key,
+            log_key=log_key(params["S3Prefix"], zip_key, job_id, dialects["export_log"]),
+            dialects=dialects,
             client_token=params["ClientToken"],
             request=request,
             start_time=now,
             duration=STATE.duration_for(entity.size_mb),
         )
-        self.jobs[job.id] = job
-        self.start_tokens[token_key] = job.id
-        return {"JobId": job.id}
+
+    def _check_job_destination(self, organization, job):
+        if len(job.s3_path) > 1023:
+            raise invalid_parameter("S3Prefix: the prefix is too long for the export's S3 path (1023 characters)")
+        try:
+            check_destination(self.account_id, organization, job.role_arn, job.kms_key_arn, job.bucket, job.object_keys)
+        except DestinationError as exc:
+            raise invalid_parameter(str(exc)) from exc
+
+    def _check_limits(self, organization, entity, now):
+        org_jobs = [job for job in self.jobs.values() if job.organization_id == organization.id]
+        running = [job for job in org_jobs if job.state == RUNNING]
+        if len(running) >= MAX_RUNNING_JOBS_PER_ORGANIZATION:
+            raise WorkMailError(
+                "LimitExceededException",
+                f"Organization {organization.id} already has {len(running)} running mailbox export jobs, the "
+                f"maximum of {MAX_RUNNING_JOBS_PER_ORGANIZATION} concurrent export jobs per organization; start "
+                "this one when a running job has ended",
+            )
+        counted = STATE.dialect("mailbox_24h_counts")
+        recent = [
+            job
+            for job in org_jobs
+            if job.entity_id == entity.id
+            and now - job.start_time < MAILBOX_EXPORT_INTERVAL
+            and job.counts_for_daily_limit(counted)
+        ]
+        if recent:
+            latest = max(recent, key=lambda job: job.start_time)
+            raise WorkMailError(
+                STATE.dialect("mailbox_24h_error"),
+                f"Mailbox {entity.id} was already exported by job {latest.id}, started at "
+                f"{iso8601(latest.start_time)} ({latest.state}); a mailbox can be exported once every 24 hours, "
+                f"so it can be exported again after {iso8601(latest.start_time + MAILBOX_EXPORT_INTERVAL)}",
+            )
 
     def _job(self, organization, job_id):
         job = self.jobs.get(job_id)
@@ -630,9 +669,13 @@ class WorkMailBackend(BaseBackend):
         return job
 
     def describe_mailbox_export_job(self, params, now):
-        """DescribeMailboxExportJob."""
+        """DescribeMailboxExportJob: any job of the organization, unless ``describe_retention_days`` forgets it."""
         organization = self._organization(params["OrganizationId"])
-        return self._job(organization, params["JobId"]).describe(now)
+        job = self._job(organization, params["JobId"])
+        retention_days = STATE.dialect("describe_retention_days")
+        if retention_days is not None and now - job.start_time > retention_days * DAY:
+            raise self._entity_not_found(organization, params["JobId"], "mailbox export job")
+        return job.describe(now)
 
     def list_mailbox_export_jobs(self, params, now):
         """ListMailboxExportJobs: jobs started in the last 7 days, newest first."""
@@ -670,7 +713,7 @@ class WorkMailBackend(BaseBackend):
         if token_key in self.cancel_tokens:
             if self.cancel_tokens[token_key] == job.id:
                 return {}
-            raise invalid_parameter(
+            raise token_mismatch(
                 f"ClientToken {params['ClientToken']} was already used to cancel job {self.cancel_tokens[token_key]}"
             )
         if job.state != RUNNING:
@@ -712,12 +755,7 @@ class WorkMailBackend(BaseBackend):
             return
         try:
             destination = check_destination(
-                self.account_id,
-                organization,
-                job.role_arn,
-                job.kms_key_arn,
-                job.bucket,
-                (job.zip_key, job.log_key),
+                self.account_id, organization, job.role_arn, job.kms_key_arn, job.bucket, job.object_keys
             )
         except DestinationError as exc:
             job.state = FAILED

@@ -41,11 +41,48 @@ _SUBJECTS = (
 _PEOPLE = ("dana", "erik", "fatima", "goran", "hana", "ivan", "julia", "kofi", "lena", "mateo")
 
 
-def export_object_keys(prefix, entity_id, job_id):
-    """(zip key, log key) for a job: ``<prefix>/<entityId>/<jobId>.zip`` and ``.../<jobId>.log.json``."""
+def _under_prefix(prefix, relative):
     base = prefix.rstrip("/")
-    stem = f"{base}/{entity_id}/{job_id}" if base else f"{entity_id}/{job_id}"
-    return f"{stem}.zip", f"{stem}.log.json"
+    return f"{base}/{relative}" if base else relative
+
+
+def compact_time(epoch):
+    """Epoch seconds as ``yyyymmddThhmmssZ`` (UTC)."""
+    return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+
+def archive_key(prefix, layout, entity, job_id, start_time):
+    """The archive's key under the prefix, by the ``archive_layout`` dialect: ``entity_job``
+    (``<prefix>/<entityId>/<jobId>.zip``), ``job`` (``<prefix>/<jobId>.zip``) or ``email_time``
+    (``<prefix>/<email>/<yyyymmddThhmmssZ>.zip``, the entity id for a mailbox without an email address)."""
+    if layout == "job":
+        return _under_prefix(prefix, f"{job_id}.zip")
+    if layout == "email_time":
+        return _under_prefix(prefix, f"{entity.email or entity.id}/{compact_time(start_time)}.zip")
+    return _under_prefix(prefix, f"{entity.id}/{job_id}.zip")
+
+
+def log_key(prefix, zip_key, job_id, export_log):
+    """The export log's key by the ``export_log`` dialect: next to the archive as ``<stem>.log.json`` (``json``,
+    ``guide``), ``<prefix>/logs/<jobId>.json`` (``elsewhere``), or None (``none``: no log)."""
+    if export_log == "none":
+        return None
+    if export_log == "elsewhere":
+        return _under_prefix(prefix, f"logs/{job_id}.json")
+    return zip_key[: -len(".zip")] + ".log.json"
+
+
+def s3_path(form, bucket, zip_key):
+    """S3Path by the ``s3_path`` dialect: ``bucket_key`` (``<bucket>/<key>``), ``key``, ``s3_uri``
+    (``s3://<bucket>/<key>``) or ``folder`` (``<bucket>/<the key's folder>/``)."""
+    if form == "key":
+        return zip_key
+    if form == "s3_uri":
+        return f"s3://{bucket}/{zip_key}"
+    if form == "folder":
+        folder = zip_key.rsplit("/", 1)[0] + "/" if "/" in zip_key else ""
+        return f"{bucket}/{folder}"
+    return f"{bucket}/{zip_key}"
 
 
 def _rng(entity_id):
@@ -164,10 +201,19 @@ def iso8601(epoch):
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-def write_export(account_id, job, entity, key_arn, bucket_key_enabled):
-    """Write the archive and the export log of a finished job into moto S3; return the log dict."""
-    body, stats = build_archive(entity.id, entity.type, entity.size_mb, entity.email, entity.display_name)
-    log = {
+def message_entries(body):
+    """How many ``.eml`` entries (messages, not calendar items) an archive holds."""
+    with zipfile.ZipFile(io.BytesIO(body)) as archive:
+        return sum(1 for name in archive.namelist() if name.endswith(".eml"))
+
+
+def _epoch_millis(epoch):
+    return str(int(round(epoch * 1000)))
+
+
+def json_log(job, entity, stats):
+    """The ``json`` export log: numbers as JSON numbers, ISO 8601 times, with jobId, entityId and s3Path."""
+    return {
         "jobId": job.id,
         "entityId": entity.id,
         "s3Path": job.s3_path,
@@ -175,11 +221,43 @@ def write_export(account_id, job, entity, key_arn, bucket_key_enabled):
         "startTime": iso8601(job.start_time),
         "endTime": iso8601(job.end_time),
     }
+
+
+def guide_log(job, stats):
+    """The ``guide`` export log, in the Administrator Guide example's form: the seven documented fields, every
+    value a JSON string, times as epoch milliseconds."""
+    fields = ("totalMessages", "totalBytes", "totalFolders", "totalNonExportableItems", "sha384Hash")
+    log = {name: str(stats[name]) for name in fields}
+    log.update({"startTime": _epoch_millis(job.start_time), "endTime": _epoch_millis(job.end_time)})
+    return log
+
+
+def _log_bytes(export_log, log):
+    if export_log == "guide":
+        return (json.dumps(log, indent=2, separators=(",", " : ")) + "\n").encode("utf-8")
+    return (json.dumps(log, indent=2, sort_keys=True) + "\n").encode("utf-8")
+
+
+def export_log_of(job, entity, body, stats):
+    """The log a finished job writes, in the form of the job's ``export_log`` dialect (None for ``none``)."""
+    if job.dialects["total_messages"] == "messages_only":
+        stats = dict(stats, totalMessages=message_entries(body))
+    export_log = job.dialects["export_log"]
+    if export_log == "none":
+        return None
+    return guide_log(job, stats) if export_log == "guide" else json_log(job, entity, stats)
+
+
+def write_export(account_id, job, entity, key_arn, bucket_key_enabled):
+    """Write the archive and the export log of a finished job into moto S3; return the log dict (None if the
+    job's dialect writes no log)."""
+    body, stats = build_archive(entity.id, entity.type, entity.size_mb, entity.email, entity.display_name)
+    log = export_log_of(job, entity, body, stats)
+    objects = [(job.zip_key, body, "application/zip")]
+    if log is not None:
+        objects.append((job.log_key, _log_bytes(job.dialects["export_log"], log), "application/json"))
     backend = s3_backends[account_id]["aws"]
-    for key, data, content_type in (
-        (job.zip_key, body, "application/zip"),
-        (job.log_key, (json.dumps(log, indent=2, sort_keys=True) + "\n").encode("utf-8"), "application/json"),
-    ):
+    for key, data, content_type in objects:
         stored = backend.put_object(
             job.bucket,
             key,

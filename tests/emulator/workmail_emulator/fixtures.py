@@ -10,6 +10,8 @@ Shape (every id optional; absent ids are derived deterministically from the alia
         users:     [{name: alice, email: alice@example.com, size_mb: 120, state: ENABLED, role: USER}]
         resources: [{name: room1, email: room1@example.com, type: ROOM, size_mb: 5}]
         groups:    [{name: staff, email: staff@example.com}]
+    dialects:                  # optional: switches of dialects.py, e.g.
+      s3_path: s3_uri
 """
 
 import hashlib
@@ -20,6 +22,8 @@ import uuid
 import yaml
 
 from . import WORKMAIL_REGIONS
+from .dialects import DialectError
+from .dialects import checked
 
 DEFAULT_FIXTURE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fixtures", "default.yml")
 DEFAULT_QUOTA_MB = 51200
@@ -78,8 +82,8 @@ def resource_id_for(org_id, name):
     return "r-" + hashlib.sha256(f"{org_id}/resource/{name.lower()}".encode("utf-8")).hexdigest()[:32]
 
 
-def load_file(path):
-    """Read a YAML (or JSON) fixture file and return the normalised organizations."""
+def read_file(path):
+    """The data of a YAML (or JSON) fixture file, not yet validated."""
     try:
         with open(path, encoding="utf-8") as handle:
             data = yaml.safe_load(handle)
@@ -87,7 +91,22 @@ def load_file(path):
         raise FixtureError(f"cannot read fixture {path}: {exc}") from exc
     except yaml.YAMLError as exc:
         raise FixtureError(f"fixture {path} is not valid YAML: {exc}") from exc
-    return normalise(data if data is not None else {"organizations": []})
+    return data if data is not None else {"organizations": []}
+
+
+def load_file(path):
+    """Read a YAML (or JSON) fixture file and return the normalised organizations."""
+    return normalise(read_file(path))
+
+
+def dialects_of(data):
+    """The fixture's ``dialects:`` mapping, validated ({} when it has none)."""
+    if not isinstance(data, dict) or data.get("dialects") is None:
+        return {}
+    try:
+        return checked(data["dialects"])
+    except DialectError as exc:
+        raise FixtureError(f"dialects: {exc}") from exc
 
 
 def _check_keys(kind, item, allowed):
@@ -254,11 +273,12 @@ def _organization(item):
 
 
 def normalise(data):
-    """Validate fixture data (``{"organizations": [...]}`` or a bare list) and fill in defaults and ids."""
+    """Validate fixture data (``{"organizations": [...]}`` or a bare list) and fill in defaults and ids; a mapping
+    may also hold ``dialects`` (read by ``dialects_of``)."""
     if isinstance(data, dict):
-        unknown = sorted(set(data) - {"organizations"})
+        unknown = sorted(set(data) - {"organizations", "dialects"})
         if unknown:
-            raise FixtureError(f"unknown top-level keys {unknown}; expected 'organizations'")
+            raise FixtureError(f"unknown top-level keys {unknown}; expected 'organizations' and 'dialects'")
         data = data.get("organizations") or []
     if not isinstance(data, list):
         raise FixtureError("expected a list of organizations or a mapping with an 'organizations' list")

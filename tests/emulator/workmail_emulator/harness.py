@@ -145,6 +145,14 @@ class LocalAws:
             body["error_info"] = error_info
         return self.admin("POST", "job_failures", body)
 
+    def set_dialects(self, **switches):
+        """POST /_emulator/dialects: set some dialect switches (``s3_path="s3_uri"``, ...); return every switch."""
+        return self.admin("POST", "dialects", switches)
+
+    def dialects(self):
+        """GET /_emulator/dialects: every dialect switch and its value."""
+        return self.admin("GET", "dialects")
+
     def calls(self):
         """WorkMail calls per operation since the last reset."""
         return self.admin("GET", "calls")

@@ -1,8 +1,9 @@
-"""Process-wide emulator state that is not per account/region: clock, time scale, faults, call counts."""
+"""Process-wide emulator state that is not per account/region: clock, time scale, faults, call counts, dialects."""
 
 import threading
 from collections import Counter
 
+from . import dialects
 from .clock import SimClock
 from .faults import FaultInjector
 
@@ -29,9 +30,11 @@ class EmulatorState:
         self.secure_transport = True
         # Entity id (lower case) -> ErrorInfo texts: the next jobs of that entity to finish FAILED, in order.
         self.job_failures = {}
+        # The answer each undocumented behaviour gives (see dialects.py).
+        self.dialects = dialects.defaults()
 
     def reset(self):
-        """Clock back to real time, faults off, counters zero, default time scale."""
+        """Clock back to real time, faults off, counters zero, default time scale, every dialect at its default."""
         with self.lock:
             self.clock.reset()
             self.faults.reset()
@@ -40,6 +43,19 @@ class EmulatorState:
             self.min_seconds = DEFAULT_MIN_SECONDS
             self.secure_transport = True
             self.job_failures = {}
+            self.dialects = dialects.defaults()
+
+    def set_dialects(self, switches):
+        """Set some dialect switches (all or none: a bad one changes nothing); return every switch."""
+        changes = dialects.checked(switches)
+        with self.lock:
+            self.dialects.update(changes)
+            return dict(self.dialects)
+
+    def dialect(self, name):
+        """The current value of one dialect switch."""
+        with self.lock:
+            return self.dialects[name]
 
     def set_time_scale(self, seconds_per_mb=None, min_seconds=None):
         """Change the duration model for jobs started afterwards."""

@@ -1,0 +1,74 @@
+"""Dialects: one switch for each question about mailbox export that AWS leaves unanswered.
+
+Nobody has published what a real export writes, how long a ClientToken is remembered or which error the
+once-per-24-hours rule answers. Each switch picks one answer; its default is the emulator's long-standing choice
+Code under test should work whatever the switches say.
+
+Set them in the fixture (a top-level ``dialects:`` mapping), with ``POST /_emulator/dialects`` or with
+``LocalAws.set_dialects(**switches)``; ``POST /_emulator/reset`` puts them back to their defaults (and then to what
+the start-up fixture says, as it does with the fixture's organizations).
+"""
+
+import math
+
+HOUR = 3600
+DAY = 24 * HOUR
+
+# name -> (default, allowed values); describe_retention_days takes a number of days instead (None: forever).
+SWITCHES = {
+    "s3_path": ("bucket_key", ("bucket_key", "key", "s3_uri", "folder")),
+    "archive_layout": ("entity_job", ("entity_job", "job", "email_time")),
+    "export_log": ("json", ("json", "guide", "elsewhere", "none")),
+    "total_messages": ("all_entries", ("all_entries", "messages_only")),
+    "client_token_memory": ("7d", ("8h", "7d", "none")),
+    "token_mismatch_error": (
+        "InvalidParameterException",
+        ("InvalidParameterException", "ConflictException", "IdempotentParameterMismatchException"),
+    ),
+    "mailbox_24h_error": ("LimitExceededException", ("LimitExceededException", "InvalidParameterException")),
+    "mailbox_24h_counts": ("all", ("all", "successful")),
+    "describe_retention_days": (None, None),
+}
+TOKEN_MEMORY_SECONDS = {"8h": 8 * HOUR, "7d": 7 * DAY, "none": 0}
+# The HTTP status of each error a token reused with other parameters can answer.
+TOKEN_MISMATCH_STATUS = {
+    "InvalidParameterException": 400,
+    "ConflictException": 409,
+    "IdempotentParameterMismatchException": 400,
+}
+
+
+class DialectError(ValueError):
+    """An unknown switch or a value the switch does not take."""
+
+
+def defaults():
+    """Every switch at its default (the emulator's long-standing behaviour)."""
+    return {name: default for name, (default, _values) in SWITCHES.items()}
+
+
+def _retention_days(value):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise DialectError(f"describe_retention_days must be a number of days > 0 or null (forever), got {value!r}")
+    return value
+
+
+def _checked_value(name, value):
+    if name == "describe_retention_days":
+        return _retention_days(value)
+    allowed = SWITCHES[name][1]
+    if value not in allowed:
+        raise DialectError(f"dialect {name} must be one of {', '.join(allowed)}; got {value!r}")
+    return value
+
+
+def checked(switches):
+    """Validate a mapping of some switches to values; return it normalised (or raise DialectError)."""
+    if not isinstance(switches, dict):
+        raise DialectError("dialects must be a mapping of switch names to values")
+    unknown = sorted(set(switches) - set(SWITCHES))
+    if unknown:
+        raise DialectError(f"unknown dialects {unknown}; the switches are {', '.join(SWITCHES)}")
+    return {name: _checked_value(name, value) for name, value in switches.items()}
