@@ -300,9 +300,15 @@ def test_client_token_idempotency(aws, workmail, org_id, destination):
     assert len(aws.jobs()) == 1
 
 
-def test_client_tokens_are_remembered_for_seven_days(aws, workmail, org_id, destination):
-    job_id = start(workmail, org_id, destination, "bob", token="weekly")
-    aws.advance_clock(7 * DAY + 1)
-    again = start(workmail, org_id, destination, "bob", token="weekly")
-    assert again != job_id
+def test_client_tokens_are_remembered_for_eight_hours(aws, workmail, org_id, destination):
+    job_id = start(workmail, org_id, destination, "bob", token="daily")
+    aws.advance_clock(8 * 3600 - 60)
+    assert start(workmail, org_id, destination, "bob", token="daily") == job_id
+    aws.advance_clock(61)
+    # Forgotten: the start is a new request, which the 24-hour rule refuses.
+    with pytest.raises(ClientError) as excinfo:
+        start(workmail, org_id, destination, "bob", token="daily")
+    assert error_of(excinfo)[0] == "LimitExceededException" and job_id in error_of(excinfo)[1]
+    aws.advance_clock(DAY)
+    assert start(workmail, org_id, destination, "bob", token="daily") != job_id
     assert len(aws.jobs()) == 2

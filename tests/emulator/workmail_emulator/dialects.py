@@ -2,7 +2,7 @@
 
 Nobody has published what a real export writes, how long a ClientToken is remembered or which error the
 once-per-24-hours rule answers. Each switch picks one answer; its default is the emulator's long-standing choice
-Code under test should work whatever the switches say.
+(only ``client_token_memory`` changed: 8 hours). Code under test should work whatever the switches say.
 
 Set them in the fixture (a top-level ``dialects:`` mapping), with ``POST /_emulator/dialects`` or with
 ``LocalAws.set_dialects(**switches)``; ``POST /_emulator/reset`` puts them back to their defaults (and then to what
@@ -20,7 +20,7 @@ SWITCHES = {
     "archive_layout": ("entity_job", ("entity_job", "job", "email_time")),
     "export_log": ("json", ("json", "guide", "elsewhere", "none")),
     "total_messages": ("all_entries", ("all_entries", "messages_only")),
-    "client_token_memory": ("7d", ("8h", "7d", "none")),
+    "client_token_memory": ("8h", ("8h", "7d", "none")),
     "token_mismatch_error": (
         "InvalidParameterException",
         ("InvalidParameterException", "ConflictException", "IdempotentParameterMismatchException"),
