@@ -289,3 +289,24 @@ def test_organization_key_and_bucket_share_one_region(aws, workmail, org_id, des
     assert message.startswith("KmsKeyArn:") and "us-west-2" in message and "same region" in message
     code, message = _fails(workmail, org_id, destination, S3BucketName="west-bucket")
     assert message.startswith("S3BucketName:") and "us-west-2" in message and "same region" in message
+
+
+def _use_key(aws, destination, key_arn):
+    document = export_role_policy("export-bucket", "exports/example", key_arn, "us-east-1")
+    _put_role_policy(aws, destination, document)
+    return dict(destination, kms_key_arn=key_arn)
+
+
+def test_a_key_created_without_key_spec_or_usage_is_a_symmetric_encryption_key(aws, workmail, org_id, destination):
+    # AWS makes such a key SYMMETRIC_DEFAULT / ENCRYPT_DECRYPT; moto 5.2.5 stores no KeyUsage for it.
+    key = aws.client("kms").create_key()["KeyMetadata"]
+    assert key.get("KeyUsage") is None
+    assert start(workmail, org_id, _use_key(aws, destination, key["Arn"]), "alice")
+
+
+def test_a_key_for_imported_key_material_is_pending_import(aws, workmail, org_id, destination):
+    # moto 5.2.5 calls such a key Enabled, but it has no key material until some is imported, which moto cannot do.
+    key = aws.client("kms").create_key(Origin="EXTERNAL")["KeyMetadata"]
+    code, message = _fails(workmail, org_id, _use_key(aws, destination, key["Arn"]))
+    assert code == "InvalidParameterException"
+    assert message.startswith("KmsKeyArn:") and "not enabled (KeyState PendingImport)" in message

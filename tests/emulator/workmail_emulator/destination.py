@@ -25,6 +25,9 @@ PARTITION = "aws"
 _ROLE_ARN = re.compile(r"^arn:aws:iam::(\d{12}):role/(?:[\x21-\x7e]*/)?([\w+=,.@-]+)$")
 _KMS_ARN = re.compile(r"^arn:aws:kms:([a-z0-9-]+):(\d{12}):(key|alias)/(.+)$")
 _BLOCK_FLAGS = ("block_public_acls", "ignore_public_acls", "block_public_policy", "restrict_public_buckets")
+# What AWS makes of a key created without KeySpec or KeyUsage; moto 5.2.5 stores KeyUsage None for it.
+DEFAULT_KEY_SPEC = "SYMMETRIC_DEFAULT"
+DEFAULT_KEY_USAGE = "ENCRYPT_DECRYPT"
 
 
 class DestinationError(Exception):
@@ -94,6 +97,20 @@ def find_key(account_id, kms_key_arn):
             return None, region
         key_id = backend.get_key_id(key_id)
     return backend.keys.get(key_id), region
+
+
+def key_state(key):
+    """The KeyState AWS would report. moto 5.2.5 makes every new key Enabled, but a key created with Origin EXTERNAL
+    stays PendingImport until its key material is imported, which moto cannot do."""
+    state = getattr(key, "key_state", None) or ("Enabled" if getattr(key, "enabled", True) else "Disabled")
+    if getattr(key, "origin", "AWS_KMS") == "EXTERNAL" and state == "Enabled":
+        return "PendingImport"
+    return state
+
+
+def key_spec_and_usage(key):
+    """(KeySpec, KeyUsage) as AWS reports them, with AWS's defaults where moto stored none."""
+    return (getattr(key, "key_spec", None) or DEFAULT_KEY_SPEC, getattr(key, "key_usage", None) or DEFAULT_KEY_USAGE)
 
 
 def find_bucket(account_id, bucket_name):
@@ -172,13 +189,15 @@ def check_destination(account_id, organization, role_arn, kms_key_arn, bucket_na
     key, key_region = find_key(account_id, kms_key_arn)
     if key is None:
         raise DestinationError("KmsKeyArn", f"key {kms_key_arn} does not exist")
-    if key.key_state != "Enabled":
-        raise DestinationError("KmsKeyArn", f"key {kms_key_arn} is not enabled (KeyState {key.key_state})")
-    if key.key_spec != "SYMMETRIC_DEFAULT" or key.key_usage != "ENCRYPT_DECRYPT":
+    state = key_state(key)
+    if state != "Enabled":
+        raise DestinationError("KmsKeyArn", f"key {kms_key_arn} is not enabled (KeyState {state})")
+    spec, usage = key_spec_and_usage(key)
+    if (spec, usage) != (DEFAULT_KEY_SPEC, DEFAULT_KEY_USAGE):
         raise DestinationError(
             "KmsKeyArn",
-            f"key {kms_key_arn} is not a symmetric encryption key (KeySpec {key.key_spec}, "
-            f"KeyUsage {key.key_usage}); use SYMMETRIC_DEFAULT with ENCRYPT_DECRYPT",
+            f"key {kms_key_arn} is not a symmetric encryption key (KeySpec {spec}, "
+            f"KeyUsage {usage}); use SYMMETRIC_DEFAULT with ENCRYPT_DECRYPT",
         )
 
     # --- the bucket
