@@ -310,3 +310,24 @@ def test_a_key_for_imported_key_material_is_pending_import(aws, workmail, org_id
     code, message = _fails(workmail, org_id, _use_key(aws, destination, key["Arn"]))
     assert code == "InvalidParameterException"
     assert message.startswith("KmsKeyArn:") and "not enabled (KeyState PendingImport)" in message
+
+
+def test_a_new_bucket_blocks_public_access_as_s3_makes_it(aws, workmail, org_id, destination):
+    # Since April 2023 S3 turns the four settings on for a new bucket; moto 5.2.5 would leave them out.
+    s3 = aws.client("s3")
+    s3.create_bucket(Bucket="fresh-bucket")
+    assert s3.get_public_access_block(Bucket="fresh-bucket")["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "IgnorePublicAcls": True,
+        "BlockPublicPolicy": True,
+        "RestrictPublicBuckets": True,
+    }
+    document = export_role_policy("fresh-bucket", "exports/example", destination["kms_key_arn"], "us-east-1")
+    _put_role_policy(aws, destination, document)
+    fresh = dict(destination, s3_bucket="fresh-bucket")
+    assert start(workmail, org_id, fresh, "alice")
+    # Creating it again (us-east-1 answers 200 to its owner) keeps what the owner set.
+    s3.delete_public_access_block(Bucket="fresh-bucket")
+    s3.create_bucket(Bucket="fresh-bucket")
+    code, message = _fails(workmail, org_id, fresh, "bob")
+    assert code == "InvalidParameterException" and message.startswith("S3BucketName:") and "public access" in message

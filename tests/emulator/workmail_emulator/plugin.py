@@ -101,9 +101,33 @@ def _patch_s3_bucket_policy():
         FakeBucket.get_permission = _bucket_permission
 
 
+def _blocking_public_access(create_bucket):
+    @functools.wraps(create_bucket)
+    def wrapper(self, *args, **kwargs):
+        from moto.s3.models import PublicAccessBlock  # pylint: disable=import-outside-toplevel
+
+        bucket = create_bucket(self, *args, **kwargs)
+        bucket.public_access_block = PublicAccessBlock("true", "true", "true", "true")
+        return bucket
+
+    wrapper.workmail_emulator_patched = True
+    return wrapper
+
+
+def _patch_s3_new_bucket_defaults():
+    # Since April 2023 S3 turns all four Block Public Access settings on for every new bucket (GetPublicAccessBlock
+    # answers them); moto 5.2.5 creates buckets without any, so a bucket nobody configured looked public. Give new
+    # buckets S3's settings. DeletePublicAccessBlock still removes them, and then the bucket does not block.
+    from moto.s3.models import S3Backend  # pylint: disable=import-outside-toplevel
+
+    if not getattr(S3Backend.create_bucket, "workmail_emulator_patched", False):
+        S3Backend.create_bucket = _blocking_public_access(S3Backend.create_bucket)
+
+
 def install():
     """Make moto's server (in this process) serve WorkMail; safe to call more than once."""
     _register_url_pattern()
     _register_module()
     _patch_kms()
     _patch_s3_bucket_policy()
+    _patch_s3_new_bucket_defaults()
