@@ -331,3 +331,16 @@ def test_a_new_bucket_blocks_public_access_as_s3_makes_it(aws, workmail, org_id,
     s3.create_bucket(Bucket="fresh-bucket")
     code, message = _fails(workmail, org_id, fresh, "bob")
     assert code == "InvalidParameterException" and message.startswith("S3BucketName:") and "public access" in message
+
+
+def test_a_bucket_without_default_encryption_has_no_bucket_keys(aws, workmail, org_id, destination):
+    # A bucket nobody configured encrypts with SSE-S3 by default in S3, Bucket Keys off; moto keeps no configuration.
+    s3 = aws.client("s3")
+    s3.delete_bucket_encryption(Bucket="export-bucket")
+    job_id = start(workmail, org_id, destination, "dave")
+    aws.advance_clock(3600)
+    job = workmail.describe_mailbox_export_job(OrganizationId=org_id, JobId=job_id)
+    assert job["State"] == "COMPLETED"
+    written = s3.head_object(Bucket="export-bucket", Key=job["S3Path"].split("/", 1)[1])
+    assert (written["ServerSideEncryption"], written["SSEKMSKeyId"]) == ("aws:kms", destination["kms_key_arn"])
+    assert not written.get("BucketKeyEnabled", False)
