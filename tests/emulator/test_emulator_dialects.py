@@ -224,10 +224,11 @@ def test_client_token_memory_none_makes_every_start_a_new_one(aws, plain, org_id
 
 
 @pytest.mark.parametrize(
-    "error_type, status",
+    "answer",
     [("InvalidParameterException", 400), ("ConflictException", 409), ("IdempotentParameterMismatchException", 400)],
 )
-def test_token_mismatch_error(aws, plain, org_id, destination, error_type, status):
+def test_token_mismatch_error(aws, plain, org_id, destination, answer):
+    error_type, status = answer
     aws.set_dialects(token_mismatch_error=error_type)
     job_id = start(plain, org_id, destination, "bob", token="same")
     with pytest.raises(ClientError) as excinfo:
