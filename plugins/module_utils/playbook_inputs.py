@@ -37,7 +37,8 @@ INTEGER = "integer"
 LIST = "list"
 
 # Playbook variable (without workmail_): (kind, default). The defaults of the destination's names are those of the
-# export_prerequisites role (a unit test compares them).
+# export_prerequisites role (a unit test compares them): empty, the role derives the key's alias from the bucket and
+# the role's name from the bucket and the prefix.
 VARIABLES = {
     "organization_id": (TEXT, None),
     "region": (TEXT, None),
@@ -45,8 +46,8 @@ VARIABLES = {
     "campaign": (TEXT, None),
     "prefix": (TEXT, "workmail-exports/"),
     "provision": (BOOLEAN, True),
-    "kms_alias": (TEXT, "alias/workmail-export"),
-    "role_name": (TEXT, "WorkMailMailboxExport"),
+    "kms_alias": (TEXT, ""),
+    "role_name": (TEXT, ""),
     "role_arn": (TEXT, None),
     "kms_key_arn": (TEXT, None),
     "wait": (BOOLEAN, ORGANIZATION_EXPORT_DEFAULTS["wait"]),

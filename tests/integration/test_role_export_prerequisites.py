@@ -1,6 +1,7 @@
 """mailops.workmail.export_prerequisites, run by ansible-playbook against the local AWS."""
 
 import copy
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -8,11 +9,24 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-ORG = "m-0123456789abcdef0123456789abcdef"
+# The organization "example" of the local AWS's start-up fixture (its id derives from its alias), in us-east-1.
+ORG = "m-45ae4b4c332ce333df01b42b08b73797"
+# An organization that exists nowhere (as after WorkMail's end of support).
+GONE_ORG = "m-0123456789abcdef0123456789abcdef"
 ACCOUNT = "123456789012"
 BUCKET = "example-workmail-exports"
 PREFIX = "workmail-exports/"
-ROLE = "WorkMailMailboxExport"
+
+
+def destination_id(bucket, prefix):
+    return hashlib.sha256(f"{bucket}/{prefix}".encode()).hexdigest()[:8]
+
+
+# The names the role derives for BUCKET and PREFIX: the key belongs to the bucket, the role and its policy to the
+# destination (bucket and prefix).
+ROLE = f"WorkMailMailboxExport-{destination_id(BUCKET, PREFIX)}"
+POLICY = f"workmail-mailbox-export-{destination_id(BUCKET, PREFIX)}"
+KEY_ALIAS = f"alias/workmail-export/{BUCKET}"
 
 PLAY = """
 - name: Provision or remove the export destination
@@ -46,7 +60,7 @@ def provisioned(aws, playbook):
     return result
 
 
-def key_arn(aws, alias="alias/workmail-export"):
+def key_arn(aws, alias=KEY_ALIAS):
     return aws.client("kms").describe_key(KeyId=alias)["KeyMetadata"]["Arn"]
 
 
@@ -115,10 +129,10 @@ def test_provisions_key_bucket_and_role_with_the_exact_policies(aws, provisioned
             }
         ],
     }
-    assert iam.list_role_policies(RoleName=ROLE)["PolicyNames"] == ["workmail-mailbox-export"]
+    assert iam.list_role_policies(RoleName=ROLE)["PolicyNames"] == [POLICY]
     assert iam.list_attached_role_policies(RoleName=ROLE)["AttachedPolicies"] == []
     objects = f"arn:aws:s3:::{BUCKET}/{PREFIX}*"
-    assert iam.get_role_policy(RoleName=ROLE, PolicyName="workmail-mailbox-export")["PolicyDocument"] == {
+    assert iam.get_role_policy(RoleName=ROLE, PolicyName=POLICY)["PolicyDocument"] == {
         "Version": "2012-10-17",
         "Statement": [
             {
@@ -194,12 +208,43 @@ def test_check_mode_reports_a_drifted_bucket(aws, playbook, provisioned):
     assert report["changed"] is True and "policy" in report["msg"]
 
 
-def test_bad_input_fails_before_anything_is_created(aws, playbook):
-    result = playbook(PLAY, role_vars(bucket="Not_A_Bucket"))
+BOOLEAN_RULE = "must be true or false (or the text true, false, yes, no)"
+
+
+@pytest.mark.parametrize(
+    "inputs, problems",
+    [
+        ({"force": "flase"}, [f"export_prerequisites_force: {BOOLEAN_RULE}, got 'flase'"]),
+        (
+            {"versioning": "on", "lifecycle_days": "1e9"},
+            [
+                f"export_prerequisites_versioning: {BOOLEAN_RULE}, got 'on'",
+                "export_prerequisites_lifecycle_days: must be an integer, got '1e9'",
+            ],
+        ),
+        ({"lifecycle_days": "3.5"}, ["export_prerequisites_lifecycle_days: must be an integer, got '3.5'"]),
+        ({"lifecycle_days": ""}, ["export_prerequisites_lifecycle_days: must be an integer, got ''"]),
+        (
+            {"bucket": "Not_A_Bucket", "prefix": "/exports/", "all_organizations": "maybe"},
+            [
+                "export_prerequisites_bucket: an S3 bucket name may contain only lowercase letters",
+                "export_prerequisites_prefix: must not start with /",
+                f"export_prerequisites_all_organizations: {BOOLEAN_RULE}, got 'maybe'",
+            ],
+        ),
+    ],
+)
+def test_each_wrong_input_is_named_with_its_value_before_any_aws_call(aws, playbook, inputs, problems):
+    result = playbook(PLAY, role_vars(**inputs))
     assert result.failed
-    assert "export_prerequisites_bucket" in json.dumps(result.failures())
+    [(name, failure)] = result.failures()
+    assert name == "Check the inputs - every rule, before any AWS call", name
+    message = failure["msg"]
+    assert all(problem in message for problem in problems), message
+    named = re.findall(r"(?:\. |; )(export_prerequisites_[a-z_]+): ", message)
+    assert named == [problem.split(":", 1)[0] for problem in problems], message
+    assert "Find the account the resources belong to" not in [task for task, _result in result.tasks]
     assert aws.client("s3").list_buckets()["Buckets"] == []
-    assert aws.client("iam").list_roles()["Roles"] == []
 
 
 def test_removal_keeps_everything_while_the_bucket_holds_exports(aws, playbook, provisioned):
@@ -208,9 +253,12 @@ def test_removal_keeps_everything_while_the_bucket_holds_exports(aws, playbook, 
     assert result.failed
     message = json.dumps(result.failures())
     assert f"{PREFIX}alice.zip" in message and "Nothing was removed" in message
+    # The text an AWX survey sends for "no" keeps the guard too.
+    result = playbook(PLAY, role_vars(state="absent", force="False"))
+    assert result.failed and "Nothing was removed" in json.dumps(result.failures())
     assert aws.client("iam").get_role(RoleName=ROLE)
     assert aws.client("s3").head_bucket(Bucket=BUCKET)
-    assert aws.client("kms").describe_key(KeyId="alias/workmail-export")["KeyMetadata"]["KeyState"] == "Enabled"
+    assert aws.client("kms").describe_key(KeyId=KEY_ALIAS)["KeyMetadata"]["KeyState"] == "Enabled"
 
 
 def test_forced_removal_deletes_everything(aws, playbook, provisioned):
@@ -245,13 +293,13 @@ def readme_play():
 def test_the_readme_play_starts_an_export_that_completes(aws, playbook):
     organization_id = next(org["id"] for org in aws.organizations() if org["alias"] == "example")
     aws.set_time_scale(seconds_per_mb=0.0, min_seconds=2)
-    play = readme_play().replace(ORG, organization_id)
+    play = readme_play().replace(GONE_ORG, organization_id)
     result = playbook(play)
     assert not result.failed, result
     job = result.task("Start the export of alice's mailbox")["mailbox_export_job"]
     assert job["state"] == "RUNNING"
     assert job["s3_bucket_name"] == "example-corp-workmail-exports"
-    assert job["kms_key_arn"] == key_arn(aws)
+    assert job["kms_key_arn"] == key_arn(aws, "alias/workmail-export/example-corp-workmail-exports")
 
     aws.advance_clock(10)
     described = aws.client("workmail").describe_mailbox_export_job(OrganizationId=organization_id, JobId=job["job_id"])
@@ -301,7 +349,7 @@ def test_a_role_missing_a_permission_or_condition_stops_the_export(aws, playbook
     assert not provisioned.failed, provisioned
     destination = provisioned.task("Show the destination")["workmail_export_destination"]
     iam = aws.client("iam")
-    policy = iam.get_role_policy(RoleName=ROLE, PolicyName="workmail-mailbox-export")["PolicyDocument"]
+    policy = iam.get_role_policy(RoleName=ROLE, PolicyName=POLICY)["PolicyDocument"]
     trust = iam.get_role(RoleName=ROLE)["Role"]["AssumeRolePolicyDocument"]
     args = dict(destination, organization_id=organization_id, entity="alice@example.com")
 
@@ -309,13 +357,13 @@ def test_a_role_missing_a_permission_or_condition_stops_the_export(aws, playbook
         broken = copy.deepcopy(policy if document == "policy" else trust)
         change(next(statement for statement in broken["Statement"] if statement["Sid"] == sid))
         if document == "policy":
-            iam.put_role_policy(RoleName=ROLE, PolicyName="workmail-mailbox-export", PolicyDocument=json.dumps(broken))
+            iam.put_role_policy(RoleName=ROLE, PolicyName=POLICY, PolicyDocument=json.dumps(broken))
         else:
             iam.update_assume_role_policy(RoleName=ROLE, PolicyDocument=json.dumps(broken))
         result = module("workmail_mailbox_export", dict(args, client_token=f"defect-{index}"))
         assert result.get("failed"), (sid, complaint)
         assert complaint in result["msg"] and ROLE in result["msg"], result["msg"]
-        iam.put_role_policy(RoleName=ROLE, PolicyName="workmail-mailbox-export", PolicyDocument=json.dumps(policy))
+        iam.put_role_policy(RoleName=ROLE, PolicyName=POLICY, PolicyDocument=json.dumps(policy))
         iam.update_assume_role_policy(RoleName=ROLE, PolicyDocument=json.dumps(trust))
 
     assert aws.client("workmail").list_mailbox_export_jobs(OrganizationId=organization_id)["Jobs"] == []
@@ -333,16 +381,19 @@ def test_a_prefix_that_would_widen_the_permissions_is_refused(aws, playbook, pre
     assert aws.client("iam").list_roles()["Roles"] == []
 
 
-def test_a_second_destination_cannot_take_over_the_first_ones_role_and_key(aws, playbook, provisioned):
+def test_another_bucket_given_the_same_role_and_key_names_is_refused(aws, playbook, provisioned):
+    # The operator copies the first destination's role and key names into the variables of a second bucket.
     iam = aws.client("iam")
     trust_before = iam.get_role(RoleName=ROLE)["Role"]["AssumeRolePolicyDocument"]
     for state in ("present", "absent"):
-        result = playbook(PLAY, role_vars(bucket="another-bucket", state=state))
+        result = playbook(PLAY, role_vars(bucket="another-bucket", role_name=ROLE, kms_alias=KEY_ALIAS, state=state))
         assert result.failed, state
         message = json.dumps(result.failures())
-        assert "made for another bucket" in message and BUCKET in message, message
+        assert f"key {KEY_ALIAS} was made for bucket {BUCKET}" in message, message
+        assert f"role {ROLE} " in message and f"s3://{BUCKET}/{PREFIX}" in message, message
     assert iam.get_role(RoleName=ROLE)["Role"]["AssumeRolePolicyDocument"] == trust_before
-    assert aws.client("kms").describe_key(KeyId="alias/workmail-export")["KeyMetadata"]["KeyState"] == "Enabled"
+    assert iam.list_role_policies(RoleName=ROLE)["PolicyNames"] == [POLICY]
+    assert aws.client("kms").describe_key(KeyId=KEY_ALIAS)["KeyMetadata"]["KeyState"] == "Enabled"
     assert [b["Name"] for b in aws.client("s3").list_buckets()["Buckets"]] == [BUCKET]
 
 
@@ -357,7 +408,7 @@ def test_removal_keeps_role_and_key_while_old_versions_remain(aws, playbook):
     message = json.dumps(result.failures())
     assert "did not delete bucket" in message and "kept" in message, message
     assert aws.client("iam").get_role(RoleName=ROLE)
-    assert aws.client("kms").describe_key(KeyId="alias/workmail-export")["KeyMetadata"]["KeyState"] == "Enabled"
+    assert aws.client("kms").describe_key(KeyId=KEY_ALIAS)["KeyMetadata"]["KeyState"] == "Enabled"
 
     forced = playbook(PLAY, role_vars(state="absent", force=True))
     assert not forced.failed, forced
@@ -389,8 +440,8 @@ def test_removal_waits_for_running_export_jobs(aws, playbook):
 
 
 def test_removal_works_when_the_organization_is_gone(aws, playbook, provisioned):
-    # ORG does not exist in the local AWS: as after WorkMail's end of support.
-    result = playbook(PLAY, role_vars(state="absent"))
+    # GONE_ORG exists in no region of the local AWS: as after WorkMail's end of support.
+    result = playbook(PLAY, role_vars(state="absent", organization_id=GONE_ORG))
     assert not result.failed, result
     assert aws.client("iam").list_roles()["Roles"] == []
 
@@ -400,7 +451,7 @@ def test_lifecycle_days_expire_the_exports_and_zero_removes_the_rule(aws, playbo
     result = playbook(PLAY, role_vars(lifecycle_days=90))
     assert not result.failed, result
     rules = s3.get_bucket_lifecycle_configuration(Bucket=BUCKET)["Rules"]
-    assert [rule["ID"] for rule in rules] == ["mailops-workmail-expiration"]
+    assert [rule["ID"] for rule in rules] == [f"mailops-workmail-expiration-{destination_id(BUCKET, PREFIX)}"]
     assert rules[0]["Expiration"] == {"Days": 90}
     assert rules[0]["Filter"] == {"Prefix": PREFIX}
     assert rules[0]["Status"] == "Enabled"
@@ -423,7 +474,7 @@ def test_extra_permissions_on_the_role_are_removed(aws, playbook, provisioned):
     result = playbook(PLAY, role_vars())
     assert not result.failed, result
     assert iam.list_attached_role_policies(RoleName=ROLE)["AttachedPolicies"] == []
-    assert iam.list_role_policies(RoleName=ROLE)["PolicyNames"] == ["workmail-mailbox-export"]
+    assert iam.list_role_policies(RoleName=ROLE)["PolicyNames"] == [POLICY]
 
 
 def test_check_mode_predicts_the_removal_and_removes_nothing(aws, playbook, provisioned):
@@ -432,9 +483,115 @@ def test_check_mode_predicts_the_removal_and_removes_nothing(aws, playbook, prov
     changed = {name for name, task in result.tasks if task.get("changed")}
     assert {
         "Report the bucket's removal (check mode)",
-        "Remove the role",
+        "Remove the role (with its inline policies)",
         "Schedule the KMS key for deletion (only with the bucket whose exports it decrypts)",
     } <= changed, changed
     assert aws.client("iam").get_role(RoleName=ROLE)
     assert [b["Name"] for b in aws.client("s3").list_buckets()["Buckets"]] == [BUCKET]
-    assert aws.client("kms").describe_key(KeyId="alias/workmail-export")["KeyMetadata"]["KeyState"] == "Enabled"
+    assert aws.client("kms").describe_key(KeyId=KEY_ALIAS)["KeyMetadata"]["KeyState"] == "Enabled"
+
+
+SECOND = "second-exports/"
+SECOND_ROLE = f"WorkMailMailboxExport-{destination_id(BUCKET, SECOND)}"
+SECOND_POLICY = f"workmail-mailbox-export-{destination_id(BUCKET, SECOND)}"
+SHARED_ROLE = "CorpWorkMailExport"
+
+
+def destination_tags(aws):
+    """The bucket's tags that say which destinations (prefixes) use it."""
+    tags = aws.client("s3").get_bucket_tagging(Bucket=BUCKET)["TagSet"]
+    return {tag["Key"]: tag["Value"] for tag in tags if tag["Key"].startswith("mailops-workmail-destination-")}
+
+
+def said(result):
+    """What the role printed about the destination and what it keeps or shares."""
+    return result.task("Say what this run works on")["msg"]
+
+
+def test_a_second_prefix_gets_its_own_role_and_the_first_one_keeps_exporting(aws, playbook, module, provisioned):
+    # A campaign exports into PREFIX; the operator provisions a second prefix of the same bucket, with the defaults.
+    iam = aws.client("iam")
+    first = provisioned.task("Show the destination")["workmail_export_destination"]
+    first_policy = iam.get_role_policy(RoleName=ROLE, PolicyName=POLICY)["PolicyDocument"]
+    first_trust = iam.get_role(RoleName=ROLE)["Role"]["AssumeRolePolicyDocument"]
+
+    second = playbook(PLAY, role_vars(prefix=SECOND))
+    assert not second.failed, second
+    assert second.changed == 3  # the bucket's tag for the second prefix, the second role and its policy
+    second_arn = iam.get_role(RoleName=SECOND_ROLE)["Role"]["Arn"]
+    assert second.task("Show the destination")["workmail_export_destination"] == dict(first, role_arn=second_arn, s3_prefix=SECOND)
+    assert iam.get_role_policy(RoleName=ROLE, PolicyName=POLICY)["PolicyDocument"] == first_policy
+    assert iam.get_role(RoleName=ROLE)["Role"]["AssumeRolePolicyDocument"] == first_trust
+    assert iam.list_role_policies(RoleName=SECOND_ROLE)["PolicyNames"] == [SECOND_POLICY]
+    granted = json.dumps(iam.get_role_policy(RoleName=SECOND_ROLE, PolicyName=SECOND_POLICY)["PolicyDocument"])
+    assert granted.count(f"arn:aws:s3:::{BUCKET}/{SECOND}*") == 2 and f"{BUCKET}/{PREFIX}" not in granted
+    assert sorted(destination_tags(aws).values()) == sorted([PREFIX, SECOND])
+
+    # An export into the first prefix, with the first destination's role, still completes.
+    aws.set_time_scale(seconds_per_mb=0.0, min_seconds=2)
+    job = module("workmail_mailbox_export", dict(first, organization_id=ORG, entity="alice@example.com", wait=True, wait_timeout=60))
+    assert not job.get("failed"), job
+    assert job["mailbox_export_job"]["state"] == "COMPLETED"
+
+    # Removing the second prefix leaves the bucket, its key, the first role and the first prefix's exports alone.
+    removed = playbook(PLAY, role_vars(prefix=SECOND, state="absent", force=True))
+    assert not removed.failed, removed
+    assert f"s3://{BUCKET}/{PREFIX} still uses them" in said(removed)[-1]
+    assert [role["RoleName"] for role in iam.list_roles()["Roles"]] == [ROLE]
+    assert aws.client("kms").describe_key(KeyId=KEY_ALIAS)["KeyMetadata"]["KeyState"] == "Enabled"
+    assert aws.client("s3").list_objects_v2(Bucket=BUCKET, Prefix=PREFIX)["KeyCount"] > 0
+    assert list(destination_tags(aws).values()) == [PREFIX]
+
+
+def test_one_role_serves_two_prefixes_only_when_asked_and_says_so(aws, playbook):
+    iam = aws.client("iam")
+    assert not playbook(PLAY, role_vars(role_name=SHARED_ROLE)).failed
+    first_policy = iam.get_role_policy(RoleName=SHARED_ROLE, PolicyName=POLICY)["PolicyDocument"]
+
+    # The same role for a second prefix, without saying it may serve both: refused, nothing changed.
+    refused = playbook(PLAY, role_vars(role_name=SHARED_ROLE, prefix=SECOND))
+    assert refused.failed
+    message = json.dumps(refused.failures())
+    assert f"role {SHARED_ROLE} already serves s3://{BUCKET}/{PREFIX}" in message, message
+    assert "export_prerequisites_share_role=true" in message and "nothing was changed" in message
+    assert iam.list_role_policies(RoleName=SHARED_ROLE)["PolicyNames"] == [POLICY]
+    assert list(destination_tags(aws).values()) == [PREFIX]
+
+    shared = playbook(PLAY, role_vars(role_name=SHARED_ROLE, prefix=SECOND, share_role="yes"))
+    assert not shared.failed, shared
+    assert said(shared)[1] == (
+        f"role {SHARED_ROLE} now serves s3://{BUCKET}/{SECOND} as well as s3://{BUCKET}/{PREFIX} (export_prerequisites_share_role)"
+    )
+    assert sorted(iam.list_role_policies(RoleName=SHARED_ROLE)["PolicyNames"]) == sorted([POLICY, SECOND_POLICY])
+    assert iam.get_role_policy(RoleName=SHARED_ROLE, PolicyName=POLICY)["PolicyDocument"] == first_policy
+
+    # Nor may a run for another organization take the role away from the first one.
+    other = aws.add_organizations([{"alias": "other", "region": "us-east-1", "users": []}])[0]
+    refused = playbook(PLAY, role_vars(role_name=SHARED_ROLE, prefix=SECOND, organization_id=other["id"]))
+    assert refused.failed and f"trusts organization {ORG} in us-east-1" in json.dumps(refused.failures())
+
+    # Removing the first prefix takes only its policy from the shared role, and keeps the bucket for the second.
+    removed = playbook(PLAY, role_vars(role_name=SHARED_ROLE, state="absent"))
+    assert not removed.failed, removed
+    assert said(removed)[1] == f"role {SHARED_ROLE} is kept: it still serves s3://{BUCKET}/{SECOND}"
+    assert iam.list_role_policies(RoleName=SHARED_ROLE)["PolicyNames"] == [SECOND_POLICY]
+    assert list(destination_tags(aws).values()) == [SECOND]
+
+
+@pytest.mark.parametrize(
+    "region, organization_id, problem",
+    [
+        ("eu-west-1", ORG, f"export_prerequisites_region: organization {ORG} is in us-east-1, not in eu-west-1"),
+        ("us-east-1", GONE_ORG, f"export_prerequisites_organization_id: organization {GONE_ORG} does not exist in any region"),
+    ],
+)
+def test_the_organizations_region_is_checked_before_anything_is_created(aws, playbook, region, organization_id, problem):
+    result = playbook(PLAY, role_vars(region=region, organization_id=organization_id))
+    assert result.failed
+    [(_name, failure)] = result.failures()
+    assert problem in failure["msg"] and "nothing was changed" in failure["msg"], failure["msg"]
+    assert aws.client("kms", region=region).list_aliases()["Aliases"] == [] or all(
+        not alias["AliasName"].startswith("alias/workmail") for alias in aws.client("kms", region=region).list_aliases()["Aliases"]
+    )
+    assert aws.client("s3").list_buckets()["Buckets"] == []
+    assert aws.client("iam").list_roles()["Roles"] == []
