@@ -38,6 +38,11 @@ VERIFY_NONE = "none"
 VERIFY_LEVELS = (VERIFY_BASIC, VERIFY_DEEP)
 VERIFY_CHOICES = VERIFY_LEVELS + (VERIFY_NONE,)
 DEFAULT_VERIFY = VERIFY_BASIC
+# What a check of an export found: it passed; what it saw contradicts the export (missing, empty, wrong key, hash or
+# count mismatch); or it could not tell (no log found, layout not recognised, S3 refused): tried again later.
+OUTCOME_VERIFIED = "verified"
+OUTCOME_CONTRADICTED = "contradicted"
+OUTCOME_UNCHECKED = "unchecked"
 # The organization export's parameters that have a default, with it.
 ORGANIZATION_EXPORT_DEFAULTS = {
     "max_concurrent_jobs": MAX_RUNNING_JOBS_PER_ORGANIZATION,

@@ -29,6 +29,9 @@ import json
 import struct
 import zipfile
 
+from ansible_collections.mailops.workmail.plugins.module_utils.common import OUTCOME_CONTRADICTED
+from ansible_collections.mailops.workmail.plugins.module_utils.common import OUTCOME_UNCHECKED
+from ansible_collections.mailops.workmail.plugins.module_utils.common import OUTCOME_VERIFIED
 from ansible_collections.mailops.workmail.plugins.module_utils.common import VERIFY_DEEP
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import WorkMailError
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import OBJECT_FIELDS
@@ -80,13 +83,35 @@ def _describe(error):
 
 
 class VerificationProblem(Exception):
-    """Why an object cannot be verified (S3 refused it, it vanished or changed); ``str()`` is the problem text and
-    ``refused`` is True when S3 refused the caller (a permission may be granted later: the check is worth
-    repeating)."""
+    """Why an object could not be checked (S3 refused it, it vanished or changed while it was read): the check is
+    worth repeating. ``str()`` is the problem text; ``refused`` is True when S3 refused the caller."""
 
     def __init__(self, text, refused=False):
         super().__init__(text)
         self.refused = refused
+
+
+class Findings:
+    """What a check found wrong: ``contradicted`` (the export is not what the job said) and ``unchecked`` (what could
+    not be told); :meth:`decide` writes ``outcome``, ``verified`` and ``problem`` into a check's result."""
+
+    def __init__(self):
+        self.contradicted = []
+        self.unchecked = []
+
+    def add(self, other):
+        self.contradicted.extend(other.contradicted)
+        self.unchecked.extend(other.unchecked)
+        return self
+
+    def decide(self, result):
+        if self.contradicted:
+            result["outcome"] = OUTCOME_CONTRADICTED
+        else:
+            result["outcome"] = OUTCOME_UNCHECKED if self.unchecked else OUTCOME_VERIFIED
+        result["verified"] = result["outcome"] == OUTCOME_VERIFIED
+        result["problem"] = "; ".join(self.contradicted + self.unchecked) or None
+        return result
 
 
 def _object_problem(error, operation, bucket, key, permissions):
@@ -335,8 +360,9 @@ def _central_directory(fileobj, size):
     return start, length, entries
 
 
-def count_archive_entries(fileobj, size=None, block_size=CENTRAL_DIRECTORY_BLOCK):
-    """How many file entries (not directories: names ending with ``/``) the zip archive ``fileobj`` lists.
+def archive_counts(fileobj, size=None, block_size=CENTRAL_DIRECTORY_BLOCK):
+    """``{"entries", "messages"}``: how many file entries (not directories: names ending with ``/``) the zip archive
+    ``fileobj`` lists, and how many of them are messages (names ending with ``.eml``).
 
     Reads the end records, then walks the central directory in ``block_size`` pieces, so memory stays bounded
     however many messages an archive holds (zipfile would build an object per entry). ``fileobj`` is seekable
@@ -349,7 +375,7 @@ def count_archive_entries(fileobj, size=None, block_size=CENTRAL_DIRECTORY_BLOCK
     remaining = length
     buffer = bytearray()
     offset = 0
-    entries = files = 0
+    entries = files = messages = 0
     while True:
         if len(buffer) - offset < _CENTRAL_RECORD_SIZE or not _record_complete(buffer, offset):
             if not remaining:
@@ -369,12 +395,18 @@ def count_archive_entries(fileobj, size=None, block_size=CENTRAL_DIRECTORY_BLOCK
         entries += 1
         if name_length == 0 or buffer[name_end - 1] != ord("/"):
             files += 1
+            messages += bytes(buffer[max(offset + _CENTRAL_RECORD_SIZE, name_end - 4) : name_end]).lower() == b".eml"
         offset = name_end + extra_length + comment_length
     if len(buffer) != offset:
         raise zipfile.BadZipFile(f"{len(buffer) - offset} stray bytes at the end of the central directory")
     if entries != announced:
         raise zipfile.BadZipFile(f"the central directory holds {entries} entries, its end record says {announced}")
-    return files
+    return {"entries": files, "messages": messages}
+
+
+def count_archive_entries(fileobj, size=None, block_size=CENTRAL_DIRECTORY_BLOCK):
+    """How many file entries the zip archive ``fileobj`` lists (see :func:`archive_counts`)."""
+    return archive_counts(fileobj, size, block_size)["entries"]
 
 
 def _record_complete(buffer, offset):
@@ -519,13 +551,20 @@ def find_export_log(s3, bucket, zip_key, job_id=None):
     return {"key": None, "document": None, "problem": search.problem(candidates), "looked_for": search.looked_for}
 
 
-def _log_count(value):
+def log_count(value):
+    """A count of an export log as a number, whether the log writes it as a JSON number or as text (``"76"``);
+    None when it is neither."""
     if isinstance(value, bool):
         return None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
+    text = value.strip() if isinstance(value, str) else ""
+    if text.isdigit():
+        return int(text)
+    if text.endswith(".0") and text[:-2].isdigit():
+        return int(text[:-2])
     return None
 
 
@@ -533,59 +572,72 @@ def _log_count(value):
 
 
 def _archive_problems(result, s3, bucket, key, size, etag, block_size):
-    """Count the archive's entries into ``result``; the problems found on the way."""
+    """Count the archive's entries and messages into ``result``; the :class:`Findings` on the way."""
     uri = f"s3://{bucket}/{key}"
-    problems = []
+    found = Findings()
     if size is not None and result["downloaded_bytes"] != size:
-        problems.append(f"{result['downloaded_bytes']} bytes of {uri} were read, HeadObject said {size}")
+        found.unchecked.append(f"{result['downloaded_bytes']} bytes of {uri} were read, HeadObject said {size}")
     reader = S3RangeReader(s3, bucket, key, size=result["downloaded_bytes"], etag=etag, block_size=block_size)
     try:
-        result["archive_entries"] = count_archive_entries(reader)
+        counts = archive_counts(reader)
+        result.update(archive_entries=counts["entries"], archive_messages=counts["messages"])
     except S3Error as error:
         problem = _object_problem(error, "a ranged GetObject", bucket, key, GET_PERMISSIONS)
         if problem is None:
             raise
         result["refused"] = problem.refused
-        problems.append(str(problem))
+        found.unchecked.append(str(problem))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, struct.error) as error:
-        problems.append(f"{uri} is not a readable zip archive ({error})")
+        found.contradicted.append(f"{uri} is not a readable zip archive ({error})")
     finally:
         result["range_requests"] = reader.requests
         reader.close()
-    return problems
+    return found
 
 
-def _log_problems(result, bucket, key, job_id, found):
-    """Compare the export log ``found`` (of :func:`find_export_log`) with ``result``; the problems."""
-    if found["document"] is None:
-        return [found["problem"]]
+def _count_findings(result, uri, log_uri):
+    """Compare the log's ``totalMessages`` with the archive: all its file entries, or its messages only (AWS does not
+    say which it counts); the :class:`Findings`."""
+    found = Findings()
+    if result["log_messages"] is None:
+        found.unchecked.append(f"the export log {log_uri} has no totalMessages count")
+    elif result["archive_entries"] is not None and result["log_messages"] not in (
+        result["archive_entries"],
+        result["archive_messages"],
+    ):
+        found.contradicted.append(
+            f"entry count mismatch: {uri} holds {result['archive_entries']} files, {result['archive_messages']} of "
+            f"them messages, its export log {log_uri} says totalMessages {result['log_messages']}"
+        )
+    return found
+
+
+def _log_problems(result, bucket, key, job_id, log):
+    """Compare the export log ``log`` (of :func:`find_export_log`) with ``result``; the :class:`Findings`."""
+    found = Findings()
+    if log["document"] is None:
+        found.unchecked.append(log["problem"])
+        return found
     uri = f"s3://{bucket}/{key}"
-    problems = []
-    result["log_key"] = found["key"]
-    fields = log_fields(found["document"])
-    log_uri = f"s3://{bucket}/{found['key']}"
+    result["log_key"] = log["key"]
+    fields = log_fields(log["document"])
+    log_uri = f"s3://{bucket}/{log['key']}"
     log_job_id = fields.get("jobid")
     if job_id and isinstance(log_job_id, str) and log_job_id and log_job_id.lower() != job_id.lower():
-        problems.append(f"the export log {log_uri} is the log of job {log_job_id}, not of job {job_id}")
+        found.unchecked.append(f"the export log {log_uri} is the log of job {log_job_id}, not of job {job_id}")
+        return found
     log_sha384 = fields.get(LOG_SHA384_FIELD)
     if isinstance(log_sha384, str) and log_sha384.strip():
         result["log_sha384"] = log_sha384.strip().lower()
         if result["log_sha384"] != result["sha384"]:
-            problems.append(
+            found.contradicted.append(
                 f"sha384 mismatch: {uri} has SHA-384 {result['sha384']}, its export log {log_uri} says "
                 f"{result['log_sha384']}"
             )
     else:
-        problems.append(f"the export log {log_uri} has no sha384Hash")
-    result["log_messages"] = _log_count(fields.get(LOG_MESSAGES_FIELD))
-    if result["log_messages"] is None:
-        problems.append(f"the export log {log_uri} has no totalMessages count")
-    elif result["archive_entries"] is not None and result["archive_entries"] != result["log_messages"]:
-        problems.append(
-            f"entry count mismatch: {uri} holds {result['archive_entries']} files, its export log {log_uri} "
-            f"says totalMessages {result['log_messages']}"
-        )
-    return problems
+        found.unchecked.append(f"the export log {log_uri} has no sha384Hash")
+    result["log_messages"] = log_count(fields.get(LOG_MESSAGES_FIELD))
+    return found.add(_count_findings(result, uri, log_uri))
 
 
 def deep_verify(
@@ -601,17 +653,23 @@ def deep_verify(
 ):
     """Deep verification of the archive ``s3://bucket/key`` (which exists, ``size`` bytes, version ``etag``).
 
-    Returns ``{"verified", "problem", "refused", "sha384", "archive_entries", "log_key", "log_sha384",
-    "log_messages", "downloaded_bytes", "range_requests"}``: the hex SHA-384 of the object
-    (:func:`sha384_of_object`), its number of file entries (:func:`count_archive_entries` over an
-    :class:`S3RangeReader`), the export log's key (:func:`find_export_log`), ``sha384Hash`` and ``totalMessages``.
-    ``verified`` is True when the log was found and both agree; ``problem`` says what does not (several problems
-    are separated by ``; ``). An archive S3 refuses to give (no s3:GetObject, or no kms:Decrypt on its key:
-    ``refused``), that vanished or changed meanwhile, or that is not a zip is a problem too. ``progress()`` is
-    called after every chunk downloaded. Other S3 errors propagate.
+    Returns ``{"outcome", "verified", "problem", "refused", "sha384", "archive_entries", "archive_messages",
+    "log_key", "log_sha384", "log_messages", "downloaded_bytes", "range_requests"}``: the hex SHA-384 of the object
+    (:func:`sha384_of_object`), its numbers of file entries and of messages (``.eml`` entries;
+    :func:`archive_counts` over an :class:`S3RangeReader`), the export log's key (:func:`find_export_log`),
+    ``sha384Hash`` and ``totalMessages`` (a number, whether the log writes it as one or as text).
+
+    ``outcome`` is ``verified`` when the log was found and agrees: the hash, and ``totalMessages`` equal to either
+    count (AWS does not say whether calendar items count). It is ``contradicted`` when the archive is not a zip or
+    the log disagrees, and ``unchecked`` when the check could not tell: no log found, the log of another job, a log
+    without the field, an archive S3 refuses to give (no s3:GetObject, or no kms:Decrypt on its key: ``refused``)
+    or that vanished or changed meanwhile. ``problem`` says what (several problems separated by ``; ``).
+    ``progress()`` is called after every chunk downloaded. Other S3 errors propagate.
     """
-    result = dict.fromkeys(("problem", "sha384", "archive_entries", "log_key", "log_sha384", "log_messages"))
-    result.update(verified=False, refused=False, downloaded_bytes=0, range_requests=0)
+    result = dict.fromkeys(
+        ("problem", "sha384", "archive_entries", "archive_messages", "log_key", "log_sha384", "log_messages")
+    )
+    result.update(verified=False, outcome=None, refused=False, downloaded_bytes=0, range_requests=0)
     try:
         result["sha384"], result["downloaded_bytes"] = sha384_of_object(
             s3, bucket, key, size=size, etag=etag, chunk_size=chunk_size, progress=progress
@@ -620,13 +678,13 @@ def deep_verify(
         problem = _object_problem(error, "GetObject", bucket, key, GET_PERMISSIONS)
         if problem is None:
             raise
-        result.update(problem=str(problem), refused=problem.refused)
-        return result
-    problems = _archive_problems(result, s3, bucket, key, size, etag, block_size)
-    problems += _log_problems(result, bucket, key, job_id, find_export_log(s3, bucket, key, job_id))
-    result["problem"] = "; ".join(problems) or None
-    result["verified"] = not problems
-    return result
+        result["refused"] = problem.refused
+        found = Findings()
+        found.unchecked.append(str(problem))
+        return found.decide(result)
+    found = _archive_problems(result, s3, bucket, key, size, etag, block_size)
+    found.add(_log_problems(result, bucket, key, job_id, find_export_log(s3, bucket, key, job_id)))
+    return found.decide(result)
 
 
 # The basic check
@@ -698,41 +756,42 @@ def _encryption_problems(result, expected_kms_key_arn):
 
 def verify_object(s3, s3_path, bucket, expected_kms_key_arn, prefix=None):
     """What HeadObject shows of a COMPLETED export: ``{"bucket", "key", "size", "etag", "sse", "kms_key_id",
-    "verified", "refused", "problem"}``.
+    "outcome", "verified", "refused", "problem"}``.
 
-    ``s3_path`` is the job's S3Path, ``bucket`` its bucket. ``verified`` is True when the object exists, is not
-    empty and is SSE-KMS (``aws:kms``) under ``expected_kms_key_arn``; otherwise ``problem`` says what is wrong. An
-    object S3 refuses to show (403) is a problem too (``refused``); other S3 errors propagate. The content is not
-    read (no download, no sha384).
+    ``s3_path`` is the job's S3Path, ``bucket`` its bucket. ``outcome`` is ``verified`` when the object exists, is
+    not empty and is SSE-KMS (``aws:kms``) under ``expected_kms_key_arn``; ``contradicted`` when it is missing,
+    empty or encrypted otherwise; ``unchecked`` when the S3Path is not usable or S3 refuses to show the object
+    (403, ``refused``). ``problem`` says what; other S3 errors propagate. The content is not read.
     """
     result = dict.fromkeys(("bucket", "key", "size", "etag", "sse", "kms_key_id", "problem"))
-    result.update(verified=False, refused=False)
+    result.update(verified=False, outcome=None, refused=False)
+    found = Findings()
     locations = export_object_keys(s3_path, bucket, prefix)
     if not locations or not locations[0][0]:
-        result["problem"] = f"the job reported no usable S3Path ({s3_path!r} in bucket {bucket!r})"
-        return result
+        found.unchecked.append(f"the job reported no usable S3Path ({s3_path!r} in bucket {bucket!r})")
+        return found.decide(result)
     result["key"] = locations[0][1]
     answer = _find_object(s3, locations, result)
     if answer is None:
-        if not result["refused"]:
+        if result["refused"]:
+            found.unchecked.append(result["problem"])
+        else:
             looked_for = ", ".join(key for dummy, key in locations)
-            result["problem"] = f"no object at S3Path {s3_path} (looked for {looked_for})"
-        return result
+            found.contradicted.append(f"no object at S3Path {s3_path} (looked for {looked_for})")
+        return found.decide(result)
     result.update(
         size=answer.get("ContentLength"),
         etag=answer.get("ETag"),
         sse=answer.get("ServerSideEncryption"),
         kms_key_id=answer.get("SSEKMSKeyId"),
     )
-    problems = _encryption_problems(result, expected_kms_key_arn)
-    result["problem"] = "; ".join(problems) or None
-    result["verified"] = not problems
-    return result
+    found.contradicted.extend(_encryption_problems(result, expected_kms_key_arn))
+    return found.decide(result)
 
 
 # What a deep check adds to a basic one, and what it decides.
-_DEEP_ONLY_FIELDS = ("sha384", "log_key", "log_sha384", "log_messages", "archive_entries")
-_DEEP_FIELDS = ("verified", "problem", "refused") + _DEEP_ONLY_FIELDS
+_DEEP_ONLY_FIELDS = ("sha384", "log_key", "log_sha384", "log_messages", "archive_entries", "archive_messages")
+_DEEP_FIELDS = ("outcome", "verified", "problem", "refused") + _DEEP_ONLY_FIELDS
 
 
 def check_object(s3, manifest, entity_id, level, moment, progress=None):

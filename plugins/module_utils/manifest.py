@@ -12,16 +12,18 @@ Shape (``format`` 1)::
      "mailboxes": {<entity id>: {"id", "email", "name", "type", "size_mb", "state",
                                  "attempts": [{"attempt", "client_token", "job_id", "state", "start_time",
                                                "end_time", "error_info", "s3_path", "destination_fault"?}],
-                                 "object": {"key", "size", "etag", "sse", "kms_key_id", "verified", "refused", "sha384",
-                                            "problem", "level", "checked", "log_key", "log_sha384",
-                                            "log_messages", "archive_entries"} or None}}}
+                                 "object": {"key", "size", "etag", "sse", "kms_key_id", "outcome", "verified",
+                                            "refused", "sha384", "problem", "level", "checked", "log_key",
+                                            "log_sha384", "log_messages", "archive_entries",
+                                            "archive_messages"} or None}}}
 
 ``object`` is what the verification of a COMPLETED mailbox's export found: ``level`` is the verify level of that
 check (``basic``: what HeadObject showed; ``deep``: also the SHA-384 of the downloaded archive (``sha384``), its
 number of file entries (``archive_entries``) and what its export log (``log_key``) says, ``log_sha384`` and
-``log_messages``); ``checked`` is when. ``verified`` is True when the checks of that level passed, otherwise
-``problem`` says why, and ``refused`` is True when S3 refused the check (AccessDenied: a later pass checks it
-again, since a permission may have been granted meanwhile). All times are ISO 8601 text in UTC.
+``log_messages``); ``checked`` is when. ``outcome`` is ``verified`` (``verified`` True) when the checks of that
+level passed, ``contradicted`` when what they saw contradicts the export (missing, empty, wrong key, hash or count
+mismatch) and ``unchecked`` when they could not tell (no export log found, S3 refused: ``refused``); ``problem``
+says why. Later passes check ``unchecked`` exports again. All times are ISO 8601 text in UTC.
 
 The functions below change a manifest dict in place (it stays JSON-serialisable); :mod:`manifest_store` reads
 and writes it in the bucket. Plain Python: no Ansible or AWS imports.
@@ -34,6 +36,9 @@ from ansible_collections.mailops.workmail.plugins.module_utils.common import JOB
 from ansible_collections.mailops.workmail.plugins.module_utils.common import JOB_COMPLETED
 from ansible_collections.mailops.workmail.plugins.module_utils.common import JOB_FAILED
 from ansible_collections.mailops.workmail.plugins.module_utils.common import JOB_RUNNING
+from ansible_collections.mailops.workmail.plugins.module_utils.common import OUTCOME_CONTRADICTED
+from ansible_collections.mailops.workmail.plugins.module_utils.common import OUTCOME_UNCHECKED
+from ansible_collections.mailops.workmail.plugins.module_utils.common import OUTCOME_VERIFIED
 from ansible_collections.mailops.workmail.plugins.module_utils.common import VERIFY_LEVELS
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import WorkMailError
 from ansible_collections.mailops.workmail.plugins.module_utils.times import iso8601
@@ -59,6 +64,7 @@ OBJECT_FIELDS = (
     "etag",
     "sse",
     "kms_key_id",
+    "outcome",
     "verified",
     "refused",
     "sha384",
@@ -69,6 +75,7 @@ OBJECT_FIELDS = (
     "log_sha384",
     "log_messages",
     "archive_entries",
+    "archive_messages",
 )
 
 
@@ -189,6 +196,18 @@ def _validate_object(entity_id, record):
 def object_level(record):
     """The verify level of an ``object`` record, or None for no record."""
     return record["level"] if record is not None else None
+
+
+def object_outcome(record):
+    """What the last check of an ``object`` record found (``verified``, ``contradicted`` or ``unchecked``), or None
+    for no record. Records written before checks had outcomes tell it by ``verified`` and ``refused``."""
+    if record is None:
+        return None
+    if record.get("outcome"):
+        return record["outcome"]
+    if record.get("verified"):
+        return OUTCOME_VERIFIED
+    return OUTCOME_UNCHECKED if record.get("refused") else OUTCOME_CONTRADICTED
 
 
 def dumps(manifest):
@@ -328,6 +347,7 @@ def record_object(manifest, entity_id, now, **fields):
     current.update(fields)
     current["verified"] = bool(current.get("verified"))
     current["refused"] = bool(current.get("refused"))
+    current["outcome"] = object_outcome(current)
     entry["object"] = current
     manifest["updated"] = iso8601(now)
     return current
@@ -337,13 +357,17 @@ def record_object(manifest, entity_id, now, **fields):
 
 
 def summary(manifest):
-    """Counts of the campaign's mailboxes by state, and how many exported objects were verified."""
-    counts = dict.fromkeys(("total", "verified") + tuple(state.lower() for state in MAILBOX_STATES), 0)
+    """Counts of the campaign's mailboxes by state, and how many exported objects were ``verified``, and how many
+    COMPLETED ones could not be checked (``unchecked``)."""
+    counts = dict.fromkeys(("total", "verified", "unchecked") + tuple(state.lower() for state in MAILBOX_STATES), 0)
     for entry in manifest["mailboxes"].values():
         counts["total"] += 1
         counts[entry["state"].lower()] += 1
-        if entry.get("object") and entry["object"].get("verified"):
+        outcome = object_outcome(entry.get("object"))
+        if outcome == OUTCOME_VERIFIED:
             counts["verified"] += 1
+        elif outcome == OUTCOME_UNCHECKED and entry["state"] == COMPLETED:
+            counts["unchecked"] += 1
     return counts
 
 
@@ -352,15 +376,34 @@ def is_done(counts):
     return counts["pending"] == 0 and counts["running"] == 0 and counts["failed"] == 0
 
 
-def verification_problems(manifest):
-    """``[{"id", "email", "level", "problem"}]``: the COMPLETED mailboxes whose object failed its last check."""
-    problems = []
+def _checks(manifest, outcome):
+    """``[{"id", "email", "level", "problem", "checked"}]``: the COMPLETED mailboxes whose last check found
+    ``outcome``."""
+    found = []
     for entity_id in sorted(manifest["mailboxes"]):
         entry = manifest["mailboxes"][entity_id]
         record = entry.get("object")
-        if entry["state"] != COMPLETED or not record or record.get("verified"):
+        if entry["state"] != COMPLETED or object_outcome(record) != outcome:
             continue
-        problems.append(
-            {"id": entity_id, "email": entry["email"], "level": object_level(record), "problem": record.get("problem")}
+        found.append(
+            {
+                "id": entity_id,
+                "email": entry["email"],
+                "level": object_level(record),
+                "problem": record.get("problem"),
+                "checked": record.get("checked"),
+            }
         )
-    return problems
+    return found
+
+
+def verification_problems(manifest):
+    """The COMPLETED mailboxes whose export the last check contradicted (missing, empty, wrong key, hash or count
+    mismatch): ``[{"id", "email", "level", "problem", "checked"}]``."""
+    return _checks(manifest, OUTCOME_CONTRADICTED)
+
+
+def unchecked_exports(manifest):
+    """The COMPLETED mailboxes whose export the last check could not tell (no export log, S3 refused, layout not
+    recognised): ``[{"id", "email", "level", "problem", "checked"}]``. Later passes check them again."""
+    return _checks(manifest, OUTCOME_UNCHECKED)

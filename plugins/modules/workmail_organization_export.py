@@ -121,22 +121,27 @@ options:
         directory with a few ranged C(GetObject) requests to count its file entries (directories are not
         counted; read in 8 MiB blocks, so memory stays bounded for any number of messages), and reads the job's
         export log. It passes when the log's C(sha384Hash) is the archive's SHA-384 and its C(totalMessages) is
-        the number of file entries. The data downloaded is about the size of the
-        exports.
+        the number of file entries or the number of messages (C(.eml) entries; AWS does not say whether calendar
+        items count), whether the log writes it as a number or as text. The data downloaded is about the size of
+        the exports.
       - Where the export log is stored is not documented by AWS. It is looked for next to the archive, first as
         C(<name>.log.json), C(<name>.json), C(<name>.zip.log), C(<name>.zip.log.json) and C(<name>.log) for an
         archive C(<name>.zip), then with one C(ListObjectsV2) of the archive's folder (its key up to the last
         C(/)), among the objects that are not C(.zip) and whose name contains the job id. Its field names are
-        matched case-insensitively. No log found is a verification problem.
+        matched case-insensitively.
+      - A check has one of three outcomes. V(verified). V(contradicted), a problem: the object is missing where
+        the job says it wrote it, empty, encrypted under another key, not a zip, or its hash or count disagrees
+        with its log. V(unchecked), when the check could not tell (no export log found, a log without the field,
+        S3 refused). Unchecked exports are reported apart (RV(unchecked)) and checked again by later passes.
       - V(deep) needs C(s3:GetObject) on the exports and their logs, C(s3:ListBucket) on O(s3_bucket) and
-        C(kms:Decrypt) on O(kms_key_arn). S3 refusing the download (for example without C(kms:Decrypt)) is
-        reported as a verification problem naming these permissions.
+        C(kms:Decrypt) on O(kms_key_arn). S3 refusing the download (for example without C(kms:Decrypt)) leaves the
+        export unchecked, with a problem naming these permissions.
       - Each mailbox is checked once per level. Changing V(basic) to V(deep) for a campaign deep-checks the
         mailboxes checked at the basic level once, in the next pass; V(deep) to V(basic) checks nothing again.
-        A failed check is reported (C(verification_problems) of RV(pass), the C(problem) of the mailbox's C(object)
-        record in the manifest) and not repeated; the mailbox stays COMPLETED and is not exported again. A check S3
-        refused (AccessDenied, for example without C(kms:Decrypt)) is the exception; every pass tries it again, so
-        granting the permission is enough.
+        A contradicted check is reported (RV(verification_problems), the C(problem) of the mailbox's C(object)
+        record in the manifest) and not repeated; the mailbox stays COMPLETED and is not exported again. An
+        unchecked one is checked again 15 minutes after its last check or later, at most 10 a pass, so granting
+        a permission is enough.
       - V(none) does not check.
       - A pass holding the campaign lock for long (deep checks of large archives) refreshes the lock as it goes.
     type: str
@@ -352,7 +357,12 @@ summary:
       type: int
       returned: always
       sample: 37
-  sample: {total: 150, completed: 37, running: 10, pending: 103, failed: 0, failed_permanently: 0, skipped: 0,
+    unchecked:
+      description: Completed mailboxes whose object the last check could not tell (see RV(unchecked)).
+      type: int
+      returned: always
+      sample: 0
+  sample: {total: 150, completed: 37, running: 10, pending: 103, failed: 0, failed_permanently: 0, skipped: 0, unchecked: 0,
            verified: 37}
 manifest:
   description: Where the campaign manifest is.
@@ -429,14 +439,24 @@ failures:
             job_id: 4e1b3a38-7a8f-4c9b-9a5e-2a64f0b4c0d1, error_info: "Access denied"}]
 verification_problems:
   description:
-    - Every COMPLETED mailbox of the campaign whose exported object failed its check (in this pass or an earlier
-      one), with the C(level) of the check and what is wrong. These mailboxes are not exported again; look at the
-      object, and export the mailbox with M(mailops.workmail.workmail_mailbox_export) or a new campaign if needed.
+    - Every COMPLETED mailbox of the campaign whose export its last check contradicted (in this pass or an earlier
+      one), with the C(level) of the check, what is wrong and when it was C(checked). These mailboxes are not
+      exported again; look at the object, and export the mailbox with M(mailops.workmail.workmail_mailbox_export)
+      or a new campaign if needed.
   returned: always
   type: list
   elements: dict
-  sample: [{id: 12345678-1234-1234-1234-123456789012, email: bob@example.com, level: deep,
+  sample: [{id: 12345678-1234-1234-1234-123456789012, email: bob@example.com, level: deep, checked: "2026-11-30T10:00:00Z",
             problem: "sha384 mismatch: s3://example-exports/workmail/... has SHA-384 ..., its export log ... says ..."}]
+unchecked:
+  description:
+    - Every COMPLETED mailbox whose export its last check could not tell (no export log found, S3 refused, ...),
+      with the C(level), why and when it was C(checked). Not a problem by itself; later passes check them again.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{id: 12345678-1234-1234-1234-123456789012, email: bob@example.com, level: deep, checked: "2026-11-30T10:00:00Z",
+            problem: "no export log found next to s3://example-exports/workmail/.../job.zip; looked for ..."}]
 waiting_24h:
   description: FAILED mailboxes whose retry waits for AWS's one-export-per-24-hours rule, with when it may start.
   returned: always
@@ -477,8 +497,10 @@ pass:
       refused, for example a mailbox disabled since the directory was read, as C({id, code, message}); their
       attempt failed and is retried like a failed job).
     - C(verify) is the O(verify) level, C(checked_now) how many objects this pass checked, C(downloaded_bytes) how
-      many archive bytes deep checks downloaded, and C(verification_problems) the checks of this pass that failed,
-      as a list of C({id, level, problem}) (for example a C(sha384 mismatch) or C(no export log found)).
+      many archive bytes deep checks downloaded, C(verification_problems) the checks of this pass that contradicted
+      an export (for example a C(sha384 mismatch)) and C(unchecked_now) those that could not tell (for example
+      C(no export log found)), each a list of C({id, level, problem}). C(looked_in_s3) is how many mailboxes
+      about to start were looked for in S3 first.
     - In check mode, C(now), C(listed), C(added), C(updates), C(free_slots), C(foreign_running), C(own_running),
       C(would_start), C(waiting_24h) and C(blocked_24h) (counts).
   returned: always

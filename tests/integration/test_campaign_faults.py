@@ -70,6 +70,7 @@ def test_one_waiting_run_exports_each_of_200_mailboxes_once_while_workmail_and_s
         "failed_permanently": 0,
         "skipped": 0,
         "verified": MAILBOXES,
+        "unchecked": 0,
     }
     assert result["failures"] == [] and result["verification_problems"] == []
     assert result["lock_released"] is True

@@ -160,6 +160,7 @@ def test_150_mailboxes_of_mixed_sizes_are_each_exported_once(aws, playbook):
         "failed_permanently": 0,
         "skipped": 0,
         "verified": 150,
+        "unchecked": 0,
     }
     jobs, dummy = assert_exported_once(aws, org, sizes, "all-150")
     assert max_running_at_once(jobs) <= 10

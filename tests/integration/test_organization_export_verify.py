@@ -143,14 +143,17 @@ def test_tampered_archive_and_missing_log_are_reported(aws, org, destination, mo
         ServerSideEncryption="aws:kms",
         SSEKMSKeyId=destination["kms_key_arn"],
     )
+    log_body = s3.get_object(Bucket=BUCKET, Key=jobs[unlogged]["LogKey"])["Body"].read()
     s3.delete_object(Bucket=BUCKET, Key=jobs[unlogged]["LogKey"])
 
     second = run_pass(module, org, destination, "deep")
     assert second["summary"]["completed"] == TOTAL
     assert second["summary"]["verified"] == TOTAL - 2
     assert second["done"] is True
-    problems = {item["id"]: item for item in second["pass"]["verification_problems"]}
-    assert set(problems) == {tampered, unlogged}
+    # The tampered archive contradicts its log; the one without a log could not be checked, and is not a problem.
+    problems = {item["id"]: item for item in second["pass"]["verification_problems"] + second["pass"]["unchecked_now"]}
+    assert [item["id"] for item in second["verification_problems"]] == [tampered]
+    assert [item["id"] for item in second["unchecked"]] == [unlogged] and second["summary"]["unchecked"] == 1
     assert all(item["level"] == "deep" for item in problems.values())
     assert "sha384 mismatch" in problems[tampered]["problem"]
     assert jobs[tampered]["ZipKey"] in problems[tampered]["problem"]
@@ -165,20 +168,31 @@ def test_tampered_archive_and_missing_log_are_reported(aws, org, destination, mo
         assert len(entry["attempts"]) == 1
         assert entry["object"]["verified"] is False
         assert entry["object"]["problem"] == problems[entity_id]["problem"]
+    assert manifest["mailboxes"][tampered]["object"]["outcome"] == "contradicted"
+    assert manifest["mailboxes"][unlogged]["object"]["outcome"] == "unchecked"
     record = manifest["mailboxes"][tampered]["object"]
     assert record["sha384"] == hashlib.sha384(b"PK\x03\x04 these are not the exported bytes").hexdigest()
     assert record["log_sha384"] == read_json(aws, jobs[tampered]["LogKey"])["sha384Hash"]
     assert manifest["mailboxes"][unlogged]["object"]["log_key"] is None
 
-    # Reported once: a later pass neither downloads them again nor starts another export.
+    # Reported once: a later pass (within 15 minutes of the unchecked one) neither downloads them again nor starts
+    # another export.
     third = run_pass(module, org, destination, "deep")
     assert third["changed"] is False
     assert third["pass"]["verification_problems"] == []
-    # The result still lists them: every failed check of the campaign, not only this pass's.
-    assert {item["id"]: item["problem"] for item in third["verification_problems"]} == {
+    # The result still lists them: every check of the campaign that contradicted an export, or could not tell.
+    assert {item["id"]: item["problem"] for item in third["verification_problems"] + third["unchecked"]} == {
         entity_id: problems[entity_id]["problem"] for entity_id in (tampered, unlogged)
     }
     assert third["pass"]["checked_now"] == 0
     assert third["started"] == []
     assert third["summary"]["verified"] == TOTAL - 2
     assert aws.calls()["StartMailboxExportJob"] == TOTAL
+
+    # The log turns up (written late, or restored): the unchecked export is checked again and verified.
+    s3.put_object(Bucket=BUCKET, Key=jobs[unlogged]["LogKey"], Body=log_body, ServerSideEncryption="aws:kms", SSEKMSKeyId=destination["kms_key_arn"])
+    aws.advance_clock(900)
+    fourth = run_pass(module, org, destination, "deep")
+    assert fourth["pass"]["checked_now"] == 1 and fourth["pass"]["verified_now"] == 1
+    assert fourth["unchecked"] == [] and fourth["summary"]["verified"] == TOTAL - 1
+    assert [item["id"] for item in fourth["verification_problems"]] == [tampered]

@@ -171,6 +171,52 @@ def test_matching_archive_and_log_verify(s3):
     assert [call["key"] for call in counter.calls].count(LOG_KEY) == 1
 
 
+def test_a_log_of_the_administrator_guide_form_with_text_values_verifies(s3):
+    body = make_zip(messages(76))
+    guide = {
+        "sha384Hash": hashlib.sha384(body).hexdigest(),
+        "totalMessages": "76",
+        "totalBytes": str(len(body)),
+        "startTime": "1637105423000",
+    }
+    put_export(s3, body, None, log=json.dumps(guide).encode())
+
+    found = verify(s3, body)
+
+    assert found["outcome"] == "verified" and found["log_messages"] == 76, found
+
+
+@pytest.mark.parametrize("total, outcome", [(12, "verified"), (9, "verified"), (10, "contradicted")])
+def test_total_messages_may_count_calendar_items_or_messages_only(s3, total, outcome):
+    files = dict(
+        messages(9), **{"Calendar/00001.ics": b"BEGIN:VEVENT", "Calendar/00002.ics": b"x", "Notes/a.txt": b"y"}
+    )
+    body = make_zip(files)
+    put_export(s3, body, total)
+
+    found = verify(s3, body)
+
+    assert (found["archive_entries"], found["archive_messages"]) == (12, 9)
+    assert found["outcome"] == outcome, found
+    if outcome == "contradicted":
+        assert "holds 12 files, 9 of them messages, its export log" in found["problem"]
+        assert "says totalMessages 10" in found["problem"]
+
+
+def test_what_could_not_be_told_is_unchecked_and_what_disagrees_is_contradicted(s3):
+    body = make_zip(messages(3))
+    put_export(s3, body, 3, log_key=None)
+    assert verify(s3, body)["outcome"] == "unchecked"  # no export log anywhere
+
+    put(s3, LOG_KEY, json.dumps({"totalMessages": 3}).encode())
+    found = verify(s3, body)
+    assert found["outcome"] == "unchecked" and "has no sha384Hash" in found["problem"]
+
+    put(s3, LOG_KEY, export_log(body, 3, sha384Hash="00" * 48))
+    found = verify(s3, body)
+    assert found["outcome"] == "contradicted" and found["verified"] is False
+
+
 def test_tampered_archive_is_a_sha384_mismatch(s3):
     body = make_zip(messages(10))
     tampered = bytearray(body)

@@ -23,6 +23,8 @@ from ansible_collections.mailops.workmail.plugins.module_utils.common import DEF
 from ansible_collections.mailops.workmail.plugins.module_utils.common import DEFAULT_VERIFY
 from ansible_collections.mailops.workmail.plugins.module_utils.common import JOB_FAILED
 from ansible_collections.mailops.workmail.plugins.module_utils.common import MAX_RUNNING_JOBS_PER_ORGANIZATION
+from ansible_collections.mailops.workmail.plugins.module_utils.common import OUTCOME_UNCHECKED
+from ansible_collections.mailops.workmail.plugins.module_utils.common import OUTCOME_VERIFIED
 from ansible_collections.mailops.workmail.plugins.module_utils.common import VERIFY_DEEP
 from ansible_collections.mailops.workmail.plugins.module_utils.common import VERIFY_LEVELS
 from ansible_collections.mailops.workmail.plugins.module_utils.common import VERIFY_NONE
@@ -42,6 +44,7 @@ from ansible_collections.mailops.workmail.plugins.module_utils.manifest import f
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import is_done
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import mark_destination_fault
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import object_level
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import object_outcome
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import record_job
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import record_object
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import record_start
@@ -61,6 +64,10 @@ except ImportError:
 
 # StartMailboxExportJob errors that concern one mailbox, not the campaign: its attempt fails, the others go on.
 MAILBOX_START_ERRORS = ("InvalidParameterException", "EntityStateException", "MailboxNotFoundException")
+# An export whose check could not tell (no export log, S3 refused, ...) is checked again this many seconds after
+# its last check, at most this many per pass (a deep check downloads the archive again).
+RECHECK_AFTER = 900
+RECHECKS_PER_PASS = 10
 # The request members that name the destination (compared without case and spaces). AWS does not document the
 # messages of its refusals; one that names the role, the key, the bucket or the prefix concerns the campaign.
 DESTINATION_MEMBERS = ("rolearn", "kmskeyarn", "s3bucketname", "s3prefix")
@@ -160,6 +167,7 @@ def _new_result(level):
         "failed_now": 0,
         "verified_now": 0,
         "verification_problems": [],
+        "unchecked_now": [],
         "verify": level,
         "checked_now": 0,
         "downloaded_bytes": 0,
@@ -367,15 +375,36 @@ def _start_jobs(workmail, record, the_plan, listing, moment, settings, result, h
 
 
 def needs_check(entry, level):
-    """Check this mailbox's object? When it is COMPLETED and was not checked at ``level`` yet, or its last check
-    was refused by S3 (the caller lacked a permission, which may have been granted since)."""
+    """Check this mailbox's object for the first time? When it is COMPLETED and was not checked at ``level`` yet."""
     if entry["state"] != COMPLETED or not entry["attempts"]:
         return False
+    current = object_level(entry.get("object"))
+    return current is None or VERIFY_LEVELS.index(current) < VERIFY_LEVELS.index(level)
+
+
+def needs_recheck(entry, moment):
+    """Check this mailbox's object again? When its last check could not tell (``unchecked``: no export log, S3
+    refused, ...) and was made :data:`RECHECK_AFTER` seconds or more before ``moment``."""
     record = entry.get("object")
-    current = object_level(record)
-    if current is None or VERIFY_LEVELS.index(current) < VERIFY_LEVELS.index(level):
-        return True
-    return not record.get("verified") and bool(record.get("refused"))
+    if entry["state"] != COMPLETED or object_outcome(record) != OUTCOME_UNCHECKED:
+        return False
+    checked = to_datetime(record.get("checked"))
+    return checked is None or (moment - checked).total_seconds() >= RECHECK_AFTER
+
+
+def _to_check(manifest, level, moment):
+    """The mailboxes whose objects this pass checks: every one never checked at ``level``, and at most
+    :data:`RECHECKS_PER_PASS` of those to check again, the longest unchecked first."""
+    first = [
+        entity_id for entity_id in sorted(manifest["mailboxes"]) if needs_check(manifest["mailboxes"][entity_id], level)
+    ]
+    again = [
+        entity_id
+        for entity_id in sorted(manifest["mailboxes"])
+        if entity_id not in first and needs_recheck(manifest["mailboxes"][entity_id], moment)
+    ]
+    again.sort(key=lambda entity_id: manifest["mailboxes"][entity_id]["object"].get("checked") or "")
+    return first + again[:RECHECKS_PER_PASS]
 
 
 def _check(s3, manifest, entity_id, moment, level, heartbeat, result):
@@ -383,22 +412,23 @@ def _check(s3, manifest, entity_id, moment, level, heartbeat, result):
     found = record_object(manifest, entity_id, moment, **fields)
     result["checked_now"] += 1
     result["downloaded_bytes"] += downloaded
-    if found["verified"]:
+    item = {"id": entity_id, "level": level, "problem": found["problem"]}
+    if found["outcome"] == OUTCOME_VERIFIED:
         result["verified_now"] += 1
+    elif found["outcome"] == OUTCOME_UNCHECKED:
+        result["unchecked_now"].append(item)
     else:
-        result["verification_problems"].append({"id": entity_id, "level": level, "problem": found["problem"]})
+        result["verification_problems"].append(item)
 
 
 def _verify_completed(s3, record, moment, level, heartbeat, result):
-    """Check the objects of the COMPLETED mailboxes that need it. Basic checks (one HeadObject each) are saved
-    together at the end; a deep check (a download) is saved as soon as it is done, so a long pass that dies keeps
-    the checks it made. An S3 error that stops the pass still saves the checks made before it."""
+    """Check the objects of the COMPLETED mailboxes that need it (:func:`_to_check`). Basic checks (one HeadObject
+    each) are saved together at the end; a deep check (a download) is saved as soon as it is done, so a long pass
+    that dies keeps the checks it made. An S3 error that stops the pass still saves the checks made before it."""
     manifest = record.manifest
     unsaved = False
     try:
-        for entity_id in sorted(manifest["mailboxes"]):
-            if not needs_check(manifest["mailboxes"][entity_id], level):
-                continue
+        for entity_id in _to_check(manifest, level, moment):
             heartbeat()
             _check(s3, manifest, entity_id, moment, level, heartbeat, result)
             unsaved = level != VERIFY_DEEP
@@ -445,8 +475,10 @@ def run_pass(workmail, s3, record, now, settings, heartbeat=no_heartbeat):
        the mailbox's 24-hour limit. EntityNotFoundException (the mailbox was deleted) marks the mailbox SKIPPED. An
        error of :data:`MAILBOX_START_ERRORS` fails that attempt (``start_errors``) and the other starts go on;
     5. unless ``settings.verify`` is ``none``, every COMPLETED mailbox that needs it (:func:`needs_check`) is
-       checked with :func:`export_verify.check_object` and recorded. A failed check is reported in
-       ``verification_problems`` and not repeated by later passes, unless S3 refused it.
+       checked with :func:`export_verify.check_object` and recorded. A check that contradicts the export is
+       reported in ``verification_problems`` and not repeated; one that could not tell (``unchecked_now``: no
+       export log, S3 refused, ...) is made again by a later pass (:func:`needs_recheck`, at most
+       :data:`RECHECKS_PER_PASS` a pass).
 
     ManifestConflictError (another writer) propagates, as do AWS errors other than those above, after a save of
     what the step recorded so far. ``heartbeat()`` (a refresh of the campaign lock, which may also end the pass by

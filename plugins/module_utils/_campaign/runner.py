@@ -36,6 +36,7 @@ from ansible_collections.mailops.workmail.plugins.module_utils.manifest import a
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import is_done
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import new_manifest
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import summary
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import unchecked_exports
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import verification_problems
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest_store import CampaignLock
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest_store import ManifestStore
@@ -137,7 +138,7 @@ def outcome(manifest, moment, blocked=()):
     """The parts of the module result read from the manifest: ``summary``, ``failures`` (given up),
     ``waiting_24h`` (retries due later), ``blocked_24h`` (``blocked``, the plan's mailboxes held back by a job of
     theirs of the last 24 hours, with their emails), ``queued`` (waiting only for a free slot) and
-    ``verification_problems``."""
+    ``verification_problems`` (exports a check contradicted) and ``unchecked`` (exports a check could not tell)."""
     failures = []
     waiting = []
     for entity_id in sorted(manifest["mailboxes"]):
@@ -155,6 +156,7 @@ def outcome(manifest, moment, blocked=()):
         "blocked_24h": held,
         "queued": _queued(manifest, moment, {item["id"] for item in held}),
         "verification_problems": verification_problems(manifest),
+        "unchecked": unchecked_exports(manifest),
     }
 
 

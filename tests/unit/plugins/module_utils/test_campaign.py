@@ -506,6 +506,7 @@ def test_record_object_and_summary():
         "etag": None,
         "sse": "aws:kms",
         "kms_key_id": KEY_ARN,
+        "outcome": "contradicted",
         "verified": False,
         "refused": False,
         "sha384": None,
@@ -516,9 +517,21 @@ def test_record_object_and_summary():
         "log_sha384": None,
         "log_messages": None,
         "archive_entries": None,
+        "archive_messages": None,
     }
-    mf.record_object(manifest, mailbox_id(1), NOW, verified=True, sha384="ab" * 48)
+    mf.record_object(manifest, mailbox_id(1), NOW, outcome="verified", verified=True, sha384="ab" * 48)
     assert manifest["mailboxes"][mailbox_id(1)]["object"]["key"] == "p/a.zip"
+    mf.record_object(manifest, mailbox_id(2), NOW, outcome="unchecked", level="deep", problem="no export log found")
+    assert mf.unchecked_exports(manifest) == [
+        {
+            "id": mailbox_id(2),
+            "email": manifest["mailboxes"][mailbox_id(2)]["email"],
+            "level": "deep",
+            "problem": "no export log found",
+            "checked": None,
+        }
+    ]
+    assert mf.verification_problems(manifest) == []
     with pytest.raises(ValueError):
         mf.record_object(manifest, mailbox_id(1), NOW, colour="red")
     assert mf.summary(manifest) == {
@@ -530,8 +543,16 @@ def test_record_object_and_summary():
         "failed_permanently": 1,
         "skipped": 1,
         "verified": 1,
+        "unchecked": 1,
     }
     mf.validate_manifest(manifest)
+
+
+def test_records_written_before_outcomes_tell_theirs_by_verified_and_refused():
+    assert mf.object_outcome(None) is None
+    assert mf.object_outcome({"verified": True}) == "verified"
+    assert mf.object_outcome({"verified": False, "refused": True}) == "unchecked"
+    assert mf.object_outcome({"verified": False, "refused": False, "problem": "empty"}) == "contradicted"
 
 
 def test_the_directory_is_read_again_only_when_needed():

@@ -12,6 +12,7 @@ from ansible_collections.mailops.workmail.plugins.module_utils import campaign a
 from ansible_collections.mailops.workmail.plugins.module_utils import export_verify as ev
 from ansible_collections.mailops.workmail.plugins.module_utils import manifest as mf
 from ansible_collections.mailops.workmail.plugins.module_utils import manifest_store as ms
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.executor import RECHECK_AFTER
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import ParameterError
 from ansible_collections.mailops.workmail.plugins.module_utils.retries import RetryPolicy
 from ansible_collections.mailops.workmail.plugins.module_utils.s3 import S3Error
@@ -150,6 +151,7 @@ def test_verify_object_accepts_both_path_forms():
         "etag": etag,
         "sse": "aws:kms",
         "kms_key_id": KEY_ARN,
+        "outcome": "verified",
         "verified": True,
         "refused": False,
         "problem": None,
@@ -289,6 +291,7 @@ def test_campaign_runs_to_the_end_within_the_api_budget():
         "failed_permanently": 0,
         "skipped": 0,
         "verified": 15,
+        "unchecked": 0,
     }
 
     # A re-run of a finished campaign exports nothing again: one listing, nothing else, no save.
@@ -589,10 +592,13 @@ def test_a_check_refused_by_s3_is_made_again_by_the_next_pass():
     run.complete_running()
     run.s3.fail("head_object", "AccessDenied", 403, times=3)
     first = run.run()
-    assert first["verified_now"] == 0 and len(first["verification_problems"]) == 3
-    assert all(item["problem"].startswith("S3 refused HeadObject") for item in first["verification_problems"])
+    assert first["verified_now"] == 0 and len(first["unchecked_now"]) == 3 and first["verification_problems"] == []
+    assert all(item["problem"].startswith("S3 refused HeadObject") for item in first["unchecked_now"])
     assert all(entry["object"]["refused"] is True for entry in run.manifest["mailboxes"].values())
+    assert first["summary"]["unchecked"] == 3
+    assert run.run()["checked_now"] == 0  # too soon to ask again
+    run.fake.clock.advance(seconds=RECHECK_AFTER)
     second = run.run()
     assert second["checked_now"] == 3 and second["verified_now"] == 3
-    assert second["summary"]["verified"] == 3
+    assert second["summary"]["verified"] == 3 and second["summary"]["unchecked"] == 0
     assert run.run()["checked_now"] == 0
