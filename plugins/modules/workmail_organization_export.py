@@ -129,9 +129,9 @@ options:
         archive C(<name>.zip), then with one C(ListObjectsV2) of the archive's folder (its key up to the last
         C(/)), among the objects that are not C(.zip) and whose name contains the job id. Its field names are
         matched case-insensitively.
-      - A check has one of three outcomes. V(verified). V(contradicted), a problem: the object is missing where
-        the job says it wrote it, empty, encrypted under another key, not a zip, or its hash or count disagrees
-        with its log. V(unchecked), when the check could not tell (no export log found, a log without the field,
+      - A check has one of three outcomes. V(verified). V(contradicted) is a problem, when the object is missing
+        where the job says it wrote it, empty, encrypted under another key, not a zip, or its hash or count
+        disagrees with its log. V(unchecked), when the check could not tell (no export log found, a log without the field,
         S3 refused). Unchecked exports are reported apart (RV(unchecked)) and checked again by later passes.
       - V(deep) needs C(s3:GetObject) on the exports and their logs, C(s3:ListBucket) on O(s3_bucket) and
         C(kms:Decrypt) on O(kms_key_arn). S3 refusing the download (for example without C(kms:Decrypt)) leaves the
