@@ -245,6 +245,9 @@ def test_a_lost_or_damaged_manifest_is_recovered_and_no_mailbox_is_exported_twic
     assert result["manifest_recovery"]["recovered_from"] == f"s3://{BUCKET}/{folder}manifest.previous.json"
     assert any("it was recovered from" in warning for warning in result["warnings"])
     assert result["done"] is True and result["started"] == []
+    recovered = [line for line in report(run) if line.startswith("The manifest was recovered: ")]
+    assert len(recovered) == 1 and f"recovered from s3://{BUCKET}/{folder}manifest.previous.json (a copy of " in recovered[0]
+    assert stats(run)["manifest_recovered"] is True
 
     # A broken tool truncates it.
     body = s3.get_object(Bucket=BUCKET, Key=manifest_key())["Body"].read()
