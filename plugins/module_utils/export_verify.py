@@ -28,6 +28,7 @@ import io
 import json
 import struct
 import zipfile
+from datetime import timedelta
 
 from ansible_collections.mailops.workmail.plugins.module_utils.common import OUTCOME_CONTRADICTED
 from ansible_collections.mailops.workmail.plugins.module_utils.common import OUTCOME_UNCHECKED
@@ -44,6 +45,7 @@ from ansible_collections.mailops.workmail.plugins.module_utils.s3 import S3Missi
 from ansible_collections.mailops.workmail.plugins.module_utils.s3 import S3PreconditionFailed
 from ansible_collections.mailops.workmail.plugins.module_utils.s3 import S3Unreachable
 from ansible_collections.mailops.workmail.plugins.module_utils.times import iso8601
+from ansible_collections.mailops.workmail.plugins.module_utils.times import to_datetime
 
 try:
     import botocore
@@ -743,6 +745,101 @@ def _find_object(s3, locations, result):
     return None
 
 
+# S3's clock and WorkMail's may differ a little: an archive written this long before the job's start still counts.
+WRITE_CLOCK_SLACK = timedelta(minutes=5)
+# Where an archive is looked for when its S3Path names no object (``found_by`` of the object record).
+FOUND_AT_S3_PATH = "s3_path"
+FOUND_IN_S3_PATH_FOLDER = "s3_path_folder"
+FOUND_IN_MAILBOX_FOLDER = "mailbox_folder"
+FOUND_IN_EMAIL_FOLDER = "email_folder"
+FOUND_IN_PREFIX = "prefix"
+
+
+def _path_key(s3_path, bucket):
+    """The key (or folder) part of an S3Path: without ``s3://<bucket>/`` or ``<bucket>/``."""
+    if not s3_path:
+        return None
+    if s3_path.startswith("s3://"):
+        return s3_path[len("s3://") :].partition("/")[2] or None
+    if bucket and s3_path.startswith(bucket + "/"):
+        return s3_path[len(bucket) + 1 :] or None
+    return s3_path
+
+
+def _folders(s3_path, bucket, prefix, hints):
+    """``[(rule, folder)]`` to list for an archive, the likeliest first (no folder twice)."""
+    base = (prefix or "").strip("/")
+    base = f"{base}/" if base else ""
+    folders = []
+    path_key = _path_key(s3_path, bucket)
+    if path_key and path_key.lower().endswith(".zip"):
+        path_key = path_key.rpartition("/")[0]
+    if path_key:
+        folders.append((FOUND_IN_S3_PATH_FOLDER, path_key if path_key.endswith("/") else path_key + "/"))
+    if hints.get("entity_id"):
+        folders.append((FOUND_IN_MAILBOX_FOLDER, f"{base}{hints['entity_id']}/"))
+    if hints.get("email"):
+        folders.append((FOUND_IN_EMAIL_FOLDER, f"{base}{hints['email']}/"))
+    folders.append((FOUND_IN_PREFIX, base))
+    unique = []
+    for rule, folder in folders:
+        if folder not in [seen for dummy, seen in unique]:
+            unique.append((rule, folder))
+    return unique
+
+
+def _names_the_export(key, hints):
+    """Does an archive's key name the job, the mailbox or its email (any case)?"""
+    text = key.lower()
+    return any(hints.get(name) and str(hints[name]).lower() in text for name in ("job_id", "entity_id", "email"))
+
+
+def _archive_in(objects, folder, rule, hints):
+    """The archive of ``objects`` (one folder's listing) that is the export: a ``.zip`` written after the job's
+    start; in the prefix itself (a folder of every mailbox) only one whose name names the job, the mailbox or its
+    email. One naming the job first, then the first written; or None."""
+    started = to_datetime(hints.get("started"))
+    if started is not None:
+        started = started - WRITE_CLOCK_SLACK
+    found = []
+    for item in objects:
+        key = item.get("Key") or ""
+        if not key.lower().endswith(".zip") or not item.get("Size"):
+            continue
+        written = to_datetime(item.get("LastModified"))
+        if started is not None and written is not None and written < started:
+            continue
+        if rule == FOUND_IN_PREFIX and not _names_the_export(key[len(folder) :], hints):
+            continue
+        job_named = bool(hints.get("job_id")) and hints["job_id"].lower() in key.lower()
+        found.append((not job_named, written or started, key))
+    found.sort(key=lambda candidate: (candidate[0], candidate[1] is None, candidate[1] or 0, candidate[2]))
+    return found[0][2] if found else None
+
+
+def locate_archive(s3, s3_path, bucket, prefix=None, hints=None):
+    """Find an export's archive when its S3Path names no object: ``(key, rule)`` or ``(None, folders looked in)``.
+
+    AWS does not document S3Path; it may be a folder, or the archive may be stored elsewhere under the prefix. The
+    folders listed (one ListObjectsV2 page each, with ``/`` as delimiter) are the S3Path as a folder, then
+    ``<prefix>/<entity id>/``, ``<prefix>/<email>/`` and ``<prefix>/``; ``hints`` (``job_id``, ``entity_id``,
+    ``email``, ``started``) say which ``.zip`` is the export (see :func:`_archive_in`). A folder S3 refuses to list
+    is skipped.
+    """
+    hints = hints or {}
+    looked = []
+    for rule, folder in _folders(s3_path, bucket, prefix, hints):
+        looked.append(folder)
+        try:
+            objects = s3.list_folder(EXPORT_FOLDER, bucket, folder)[0]
+        except S3AccessDenied:
+            continue
+        key = _archive_in(objects, folder, rule, hints)
+        if key is not None:
+            return key, rule
+    return None, looked
+
+
 def _encryption_problems(result, expected_kms_key_arn):
     problems = []
     if not result["size"]:
@@ -754,30 +851,45 @@ def _encryption_problems(result, expected_kms_key_arn):
     return problems
 
 
-def verify_object(s3, s3_path, bucket, expected_kms_key_arn, prefix=None):
-    """What HeadObject shows of a COMPLETED export: ``{"bucket", "key", "size", "etag", "sse", "kms_key_id",
-    "outcome", "verified", "refused", "problem"}``.
+def _head_located(s3, s3_path, bucket, prefix, hints, result):
+    """HeadObject of the archive :func:`locate_archive` finds (its key and rule go into ``result``), or None; the
+    :class:`Findings` say why not."""
+    found = Findings()
+    key, rule = locate_archive(s3, s3_path, bucket, prefix, hints)
+    if key is None:
+        looked = ", ".join(f"s3://{bucket}/{folder}" for folder in rule)
+        where = f"no object at S3Path {s3_path}, nor an archive of the job in {looked}"
+        if (s3_path or "").lower().endswith(".zip"):
+            found.contradicted.append(where)
+        else:
+            found.unchecked.append(f"{where}: the layout of the export is not recognised")
+        return None, found
+    result["found_by"] = rule
+    return _find_object(s3, [(bucket, key)], result), found
 
-    ``s3_path`` is the job's S3Path, ``bucket`` its bucket. ``outcome`` is ``verified`` when the object exists, is
-    not empty and is SSE-KMS (``aws:kms``) under ``expected_kms_key_arn``; ``contradicted`` when it is missing,
-    empty or encrypted otherwise; ``unchecked`` when the S3Path is not usable or S3 refuses to show the object
-    (403, ``refused``). ``problem`` says what; other S3 errors propagate. The content is not read.
+
+def verify_object(s3, s3_path, bucket, expected_kms_key_arn, prefix=None, hints=None):
+    """What HeadObject shows of a COMPLETED export: ``{"bucket", "key", "size", "etag", "sse", "kms_key_id",
+    "found_by", "outcome", "verified", "refused", "problem"}``.
+
+    ``s3_path`` is the job's S3Path, ``bucket`` its bucket. The archive is the object S3Path names, or else the one
+    :func:`locate_archive` finds with ``hints`` (``found_by`` says which rule found it). ``outcome`` is ``verified``
+    when it exists, is not empty and is SSE-KMS (``aws:kms``) under ``expected_kms_key_arn``; ``contradicted`` when
+    it is missing where a ``.zip`` S3Path says, empty or encrypted otherwise; ``unchecked`` when no archive was
+    found for an S3Path that names none, or S3 refuses to show the object (403, ``refused``). ``problem`` says
+    what; other S3 errors propagate. The content is not read.
     """
     result = dict.fromkeys(("bucket", "key", "size", "etag", "sse", "kms_key_id", "problem"))
-    result.update(verified=False, outcome=None, refused=False)
+    result.update(verified=False, outcome=None, refused=False, found_by=FOUND_AT_S3_PATH)
     found = Findings()
-    locations = export_object_keys(s3_path, bucket, prefix)
-    if not locations or not locations[0][0]:
-        found.unchecked.append(f"the job reported no usable S3Path ({s3_path!r} in bucket {bucket!r})")
-        return found.decide(result)
-    result["key"] = locations[0][1]
+    locations = [item for item in export_object_keys(s3_path, bucket, prefix) if item[0]]
+    result["key"] = locations[0][1] if locations else None
     answer = _find_object(s3, locations, result)
+    if answer is None and not result["refused"]:
+        answer, found = _head_located(s3, s3_path, bucket, prefix, hints or {}, result)
     if answer is None:
         if result["refused"]:
             found.unchecked.append(result["problem"])
-        else:
-            looked_for = ", ".join(key for dummy, key in locations)
-            found.contradicted.append(f"no object at S3Path {s3_path} (looked for {looked_for})")
         return found.decide(result)
     result.update(
         size=answer.get("ContentLength"),
@@ -798,14 +910,28 @@ def check_object(s3, manifest, entity_id, level, moment, progress=None):
     """Check the exported object of COMPLETED mailbox ``entity_id`` of campaign ``manifest`` at ``level``
     (``"basic"`` or ``"deep"``) at ``moment``.
 
-    Returns ``(fields, downloaded_bytes)``: the ``object`` record fields (for :func:`manifest.record_object`) and
+    The archive is found from the job's S3Path, or with :func:`locate_archive` from the job id, the mailbox's id and
+    email and the job's start. Returns ``(fields, downloaded_bytes)``: the ``object`` record fields (for
+    :func:`manifest.record_object`) and
     how many bytes a deep check downloaded. The deep check runs only when the basic one passed; its result replaces
     the deep fields of an earlier record (None when it did not run). ``progress`` is given to :func:`deep_verify`.
     S3 errors other than those the checks report as problems propagate.
     """
-    attempt = manifest["mailboxes"][entity_id]["attempts"][-1]
+    entry = manifest["mailboxes"][entity_id]
+    attempt = entry["attempts"][-1]
+    hints = {
+        "job_id": attempt.get("job_id"),
+        "entity_id": entity_id,
+        "email": entry.get("email"),
+        "started": attempt.get("start_time"),
+    }
     found = verify_object(
-        s3, attempt.get("s3_path"), manifest["s3_bucket"], manifest["kms_key_arn"], prefix=manifest.get("s3_prefix")
+        s3,
+        attempt.get("s3_path"),
+        manifest["s3_bucket"],
+        manifest["kms_key_arn"],
+        prefix=manifest.get("s3_prefix"),
+        hints=hints,
     )
     fields = {key: found[key] for key in OBJECT_FIELDS if key in found}
     fields.update(dict.fromkeys(_DEEP_ONLY_FIELDS), level=level, checked=iso8601(moment))

@@ -12,7 +12,8 @@ Shape (``format`` 1)::
      "mailboxes": {<entity id>: {"id", "email", "name", "type", "size_mb", "state",
                                  "attempts": [{"attempt", "client_token", "job_id", "state", "start_time",
                                                "end_time", "error_info", "s3_path", "destination_fault"?}],
-                                 "object": {"key", "size", "etag", "sse", "kms_key_id", "outcome", "verified",
+                                 "object": {"key", "size", "etag", "sse", "kms_key_id", "found_by", "outcome",
+                                            "verified",
                                             "refused", "sha384", "problem", "level", "checked", "log_key",
                                             "log_sha384", "log_messages", "archive_entries",
                                             "archive_messages"} or None}}}
@@ -64,6 +65,7 @@ OBJECT_FIELDS = (
     "etag",
     "sse",
     "kms_key_id",
+    "found_by",
     "outcome",
     "verified",
     "refused",

@@ -217,6 +217,50 @@ def test_what_could_not_be_told_is_unchecked_and_what_disagrees_is_contradicted(
     assert found["outcome"] == "contradicted" and found["verified"] is False
 
 
+EMAIL = "alice@example.com"
+HINTS = {"job_id": JOB_ID, "entity_id": ENTITY, "email": EMAIL, "started": "2020-01-01T00:00:00Z"}
+
+
+@pytest.mark.parametrize(
+    "s3_path, key, found_by",
+    [
+        # S3Path names the archive itself, in any of its forms.
+        (f"{BUCKET}/{ZIP_KEY}", ZIP_KEY, "s3_path"),
+        (f"s3://{BUCKET}/{ZIP_KEY}", ZIP_KEY, "s3_path"),
+        # S3Path names the folder the archive is in.
+        (f"{BUCKET}/{FOLDER}/", ZIP_KEY, "s3_path_folder"),
+        # S3Path names nothing useful; the archive is where the job id, the mailbox id or its email says.
+        ("", f"{PREFIX}/{JOB_ID}.zip", "prefix"),
+        (f"{BUCKET}/{PREFIX}", f"{PREFIX}/{EMAIL}/20261122T120000Z.zip", "email_folder"),
+        (None, ZIP_KEY, "mailbox_folder"),
+    ],
+)
+def test_the_archive_is_found_whatever_s3path_names(s3, s3_path, key, found_by):
+    put(s3, key, make_zip(messages(2)))
+    put(s3, f"{PREFIX}/someone-else@example.com/20261122T120000Z.zip", make_zip(messages(1)))
+
+    found = ev.verify_object(s3_gateway(s3), s3_path, BUCKET, KEY_ARN, prefix=PREFIX, hints=HINTS)
+
+    assert (found["outcome"], found["key"], found["found_by"]) == ("verified", key, found_by), found
+
+
+def test_an_archive_written_before_the_job_started_is_not_its_export(s3):
+    put(s3, f"{PREFIX}/{EMAIL}/20200101T000000Z.zip", make_zip(messages(2)))
+    later = dict(HINTS, started="2999-01-01T00:00:00Z")
+
+    found = ev.verify_object(s3_gateway(s3), f"{BUCKET}/{PREFIX}", BUCKET, KEY_ARN, prefix=PREFIX, hints=later)
+
+    assert found["outcome"] == "unchecked" and found["verified"] is False
+    assert "the layout of the export is not recognised" in found["problem"]
+    assert f"s3://{BUCKET}/{PREFIX}/{ENTITY}/" in found["problem"]
+
+
+def test_a_zip_s3path_with_nothing_there_or_near_is_contradicted(s3):
+    found = ev.verify_object(s3_gateway(s3), f"{BUCKET}/{ZIP_KEY}", BUCKET, KEY_ARN, prefix=PREFIX, hints=HINTS)
+
+    assert found["outcome"] == "contradicted" and found["problem"].startswith(f"no object at S3Path {BUCKET}/{ZIP_KEY}")
+
+
 def test_tampered_archive_is_a_sha384_mismatch(s3):
     body = make_zip(messages(10))
     tampered = bytearray(body)

@@ -21,6 +21,7 @@ from ansible_collections.mailops.workmail.plugins.module_utils._campaign.plannin
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.repair import repair
 from ansible_collections.mailops.workmail.plugins.module_utils.common import DEFAULT_MAX_ATTEMPTS
 from ansible_collections.mailops.workmail.plugins.module_utils.common import DEFAULT_VERIFY
+from ansible_collections.mailops.workmail.plugins.module_utils.common import JOB_COMPLETED
 from ansible_collections.mailops.workmail.plugins.module_utils.common import JOB_FAILED
 from ansible_collections.mailops.workmail.plugins.module_utils.common import MAX_RUNNING_JOBS_PER_ORGANIZATION
 from ansible_collections.mailops.workmail.plugins.module_utils.common import OUTCOME_UNCHECKED
@@ -32,6 +33,7 @@ from ansible_collections.mailops.workmail.plugins.module_utils.errors import Job
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import LimitError
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import WorkMailError
 from ansible_collections.mailops.workmail.plugins.module_utils.export_verify import check_object
+from ansible_collections.mailops.workmail.plugins.module_utils.export_verify import locate_archive
 from ansible_collections.mailops.workmail.plugins.module_utils.limits import MAILBOX_24H
 from ansible_collections.mailops.workmail.plugins.module_utils.limits import which_limit
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import COMPLETED
@@ -201,9 +203,28 @@ def _plan_and_apply(record, listing, moment, settings, result):
     return the_plan
 
 
-def _describe(workmail, record, the_plan, moment, settings, result, heartbeat):
-    """Describe the plan's jobs once each and record them (a job neither listed nor known any more is FAILED, so it
-    is retried under the 24-hour rule); saved after each. True when a described attempt ended. Jobs that FAILED for
+def vanished_job(s3, manifest, entity_id, attempt):
+    """What a job that is neither listed nor known to DescribeMailboxExportJob any more (AWS forgets old jobs) did:
+    COMPLETED when its archive is in S3 (:func:`export_verify.locate_archive`; the usual checks then verify it),
+    else FAILED, so the mailbox is tried again under the 24-hour rule."""
+    entry = manifest["mailboxes"][entity_id]
+    record = entry["attempts"][attempt - 1]
+    hints = {"job_id": record.get("job_id"), "entity_id": entity_id, "email": entry.get("email")}
+    hints["started"] = record.get("start_time")
+    key = locate_archive(s3, record.get("s3_path"), manifest["s3_bucket"], manifest.get("s3_prefix"), hints)[0]
+    if key is not None:
+        return {"JobId": record.get("job_id"), "State": JOB_COMPLETED, "S3Path": f"{manifest['s3_bucket']}/{key}"}
+    return {
+        "JobId": record.get("job_id"),
+        "State": JOB_FAILED,
+        "ErrorInfo": "the job is neither listed nor known to DescribeMailboxExportJob any more, and its archive is "
+        "not in S3",
+    }
+
+
+def _describe(workmail, s3, record, the_plan, moment, settings, result, heartbeat):
+    """Describe the plan's jobs once each and record them (a job neither listed nor known any more is what
+    :func:`vanished_job` finds in S3); saved after each. True when a described attempt ended. Jobs that FAILED for
     the destination (their ErrorInfo names the role, the key, the bucket or the prefix) use no attempt and stop the
     pass with a DestinationFaultError."""
     manifest = record.manifest
@@ -217,11 +238,7 @@ def _describe(workmail, record, the_plan, moment, settings, result, heartbeat):
         except JobNotFoundError:
             if item["reason"] != DESCRIBE_NOT_LISTED:
                 continue  # the listing said FAILED already; only ErrorInfo is missing
-            raw = {
-                "JobId": item["job_id"],
-                "State": JOB_FAILED,
-                "ErrorInfo": "the job is neither listed nor known to DescribeMailboxExportJob any more",
-            }
+            raw = vanished_job(s3, manifest, item["id"], item["attempt"])
         attempt = record_job(manifest, item["id"], item["attempt"], raw, moment, settings.max_attempts)
         ended = ended or attempt.get("state") in FINAL_JOB_STATES
         if attempt.get("state") == JOB_FAILED and names_destination(attempt.get("error_info")):
@@ -499,7 +516,7 @@ def run_pass(workmail, s3, record, now, settings, heartbeat=no_heartbeat):
     if result["repairs"]:
         record.save()
     the_plan = _plan_and_apply(record, listing, moment, settings, result)
-    if _describe(workmail, record, the_plan, moment, settings, result, heartbeat):
+    if _describe(workmail, s3, record, the_plan, moment, settings, result, heartbeat):
         the_plan = _plan_and_apply(record, listing, moment, settings, result)
     the_plan = skip_campaign_exports(workmail, s3, record, the_plan, listing, moment, settings, result, heartbeat)
     _start_jobs(workmail, record, the_plan, listing, moment, settings, result, heartbeat)

@@ -506,6 +506,7 @@ def test_record_object_and_summary():
         "etag": None,
         "sse": "aws:kms",
         "kms_key_id": KEY_ARN,
+        "found_by": None,
         "outcome": "contradicted",
         "verified": False,
         "refused": False,

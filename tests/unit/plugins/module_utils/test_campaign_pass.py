@@ -151,6 +151,7 @@ def test_verify_object_accepts_both_path_forms():
         "etag": etag,
         "sse": "aws:kms",
         "kms_key_id": KEY_ARN,
+        "found_by": "s3_path",
         "outcome": "verified",
         "verified": True,
         "refused": False,
@@ -213,7 +214,8 @@ def test_verify_object_missing_refused_and_unusable():
     s3.fail("head_object", "403", 403)
     found = ev.verify_object(s3_gateway(s3), "p/a.zip", BUCKET, KEY_ARN)
     assert "access denied" in found["problem"] and found["verified"] is False and found["refused"] is True
-    assert "no usable S3Path" in ev.verify_object(s3_gateway(s3), None, BUCKET, KEY_ARN)["problem"]
+    unusable = ev.verify_object(s3_gateway(s3), None, BUCKET, KEY_ARN)
+    assert unusable["outcome"] == "unchecked" and "the layout of the export is not recognised" in unusable["problem"]
     # A 5xx answer is tried again (two tries in all here); one that lasts is an S3Error naming the archive.
     s3.fail("head_object", "InternalError", 500, times=3)
     heads = s3.count("head_object")
@@ -452,9 +454,10 @@ def test_a_failed_job_is_described_once_and_retried_after_24_hours():
     result = run.run(max_concurrent_jobs=1)
     assert result["described"] == 0 and result["waiting_24h"] == 1
     assert result["started_mailboxes"] == [ROOM_ID]
-    # bob's object is not at its S3Path: recorded, not verified
-    assert run.manifest["mailboxes"][BOB_ID]["object"]["verified"] is False
-    assert result["verification_problems"][0]["id"] == BOB_ID
+    # bob's archive is not at its S3Path but in the same folder, written after his job started: it is found there
+    record = run.manifest["mailboxes"][BOB_ID]["object"]
+    assert record["verified"] is True and record["found_by"] == "s3_path_folder"
+    assert record["key"] == f"{PREFIX}/{BOB_ID}/x.zip" and result["verification_problems"] == []
 
     run.fake.clock.advance(hours=23)
     run.fake.set_job(run.manifest["mailboxes"][ROOM_ID]["attempts"][0]["job_id"], State="COMPLETED")
@@ -490,6 +493,26 @@ def test_a_job_that_vanished_is_recorded_failed():
     assert result["described"] == 1 and result["failed_now"] == 1
     entry = run.manifest["mailboxes"][ALICE_ID]
     assert entry["state"] == "FAILED" and "neither listed" in entry["attempts"][0]["error_info"]
+    assert "its archive is not in S3" in entry["attempts"][0]["error_info"]
+
+
+def test_a_job_aws_forgot_whose_archive_is_in_s3_is_completed_not_exported_again():
+    run = Campaign(extra_users=0)
+    run.run()
+    job_id = run.manifest["mailboxes"][ALICE_ID]["attempts"][0]["job_id"]
+    run.s3.put_export(BUCKET, f"{PREFIX}/{ALICE_ID}/{job_id}.zip", kms_key_id=KEY_ARN)
+    del run.fake.jobs[job_id]  # neither listed nor known to DescribeMailboxExportJob any more
+    starts = run.fake.count("start_mailbox_export_job")
+
+    result = run.run()
+
+    entry = run.manifest["mailboxes"][ALICE_ID]
+    assert (
+        entry["state"] == "COMPLETED"
+        and entry["attempts"][0]["s3_path"] == f"{BUCKET}/{PREFIX}/{ALICE_ID}/{job_id}.zip"
+    )
+    assert entry["object"]["verified"] is True and result["failed_now"] == 0
+    assert run.fake.count("start_mailbox_export_job") == starts
 
 
 def test_a_deleted_mailbox_is_skipped():

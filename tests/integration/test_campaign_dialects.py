@@ -1,0 +1,88 @@
+"""The organization export where AWS documents nothing: the same campaign against the local AWS answering each
+undocumented question another way (its dialects, see tests/emulator/README.md). Whatever S3Path looks like, wherever
+the archive and its log are, however the log writes its counts, every mailbox is exported once and its export is
+verified, or reported as not checked with the reason, never as a problem."""
+
+import pytest
+from campaign_setup import destination_args
+from campaign_setup import sized_organization
+
+REGION = "us-east-1"
+BUCKET = "dialect-exports"
+PREFIX = "exports/dialects"
+USER_SIZES = [12, 40, 3]
+RESOURCE_SIZES = [6]
+TOTAL = len(USER_SIZES) + len(RESOURCE_SIZES)
+DAY = 24 * 3600
+
+
+@pytest.fixture(name="org")
+def org_fixture(aws):
+    aws.set_time_scale(seconds_per_mb=0.0, min_seconds=60)
+    return sized_organization(aws, "dialects", USER_SIZES, RESOURCE_SIZES, REGION)
+
+
+def run_pass(module, org, destination, campaign, verify="deep"):
+    result = module("workmail_organization_export", destination_args(org, destination, campaign=campaign, verify=verify))
+    assert not result.get("failed"), result
+    return result
+
+
+def exported_once(aws, org):
+    jobs = [job for job in aws.jobs() if job["OrganizationId"] == org["id"]]
+    return len(jobs) == TOTAL and len({job["EntityId"] for job in jobs}) == TOTAL
+
+
+@pytest.mark.parametrize(
+    "dialects",
+    [
+        # Today's answers: S3Path is bucket/key, the archive is <prefix>/<entity>/<job>.zip, the log JSON beside it.
+        {},
+        # S3Path a bare key; totalMessages counting messages only, written as text like the Administrator Guide's.
+        {"s3_path": "key", "export_log": "guide", "total_messages": "messages_only"},
+        # S3Path an s3:// URI, every archive in the prefix itself.
+        {"s3_path": "s3_uri", "archive_layout": "job"},
+        # S3Path a folder; archives named by email and time.
+        {"s3_path": "folder", "archive_layout": "email_time"},
+    ],
+    ids=["today", "key-guide-messages", "uri-job", "folder-email-time"],
+)
+def test_every_export_is_found_and_verified_whatever_s3path_and_the_layout(aws, org, destination, module, dialects):
+    aws.set_dialects(**dialects)
+    run_pass(module, org, destination, "dialect")
+    aws.advance_clock(61)
+
+    result = run_pass(module, org, destination, "dialect")
+
+    assert result["done"] is True and result["summary"]["completed"] == TOTAL
+    assert result["verification_problems"] == [], result["verification_problems"]
+    assert result["unchecked"] == [], result["unchecked"]
+    assert result["summary"]["verified"] == TOTAL
+    assert exported_once(aws, org)
+
+
+@pytest.mark.parametrize("export_log", ["none", "elsewhere"])
+def test_exports_without_a_log_beside_them_are_reported_not_checked_never_as_problems(aws, org, destination, module, export_log):
+    aws.set_dialects(export_log=export_log)
+    run_pass(module, org, destination, "no-log")
+    aws.advance_clock(61)
+
+    result = run_pass(module, org, destination, "no-log")
+
+    assert result["done"] is True and result["verification_problems"] == []
+    assert result["summary"]["unchecked"] == TOTAL and result["summary"]["verified"] == 0
+    # A deep check starts from the basic one (the object, its size and its key), which passed: only the log is missing.
+    assert all(item["problem"].startswith("no export log found next to s3://") for item in result["unchecked"])
+
+
+def test_a_job_aws_no_longer_describes_is_found_in_s3_and_not_exported_again(aws, org, destination, module):
+    aws.set_dialects(describe_retention_days=1, client_token_memory="none")
+    run_pass(module, org, destination, "forgotten", verify="none")
+    # Eight days on, the job list and DescribeMailboxExportJob have forgotten the jobs, and their tokens are
+    # forgotten too: only the archives in S3 say the mailboxes were exported.
+    aws.advance_clock(8 * DAY)
+
+    result = run_pass(module, org, destination, "forgotten")
+
+    assert result["done"] is True and result["summary"]["verified"] == TOTAL and result["started"] == []
+    assert exported_once(aws, org)
