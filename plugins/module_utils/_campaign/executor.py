@@ -35,6 +35,7 @@ from ansible_collections.mailops.workmail.plugins.module_utils.errors import Wor
 from ansible_collections.mailops.workmail.plugins.module_utils.export_verify import check_object
 from ansible_collections.mailops.workmail.plugins.module_utils.export_verify import locate_archive
 from ansible_collections.mailops.workmail.plugins.module_utils.limits import MAILBOX_24H
+from ansible_collections.mailops.workmail.plugins.module_utils.limits import recent_jobs
 from ansible_collections.mailops.workmail.plugins.module_utils.limits import which_limit
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import COMPLETED
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import FAILED
@@ -300,6 +301,15 @@ class _Starts:
         self.result = result
         self.changed = False
         self.refused_destination = False
+        self.fresh_listing = None
+
+    def held_by_24h(self, item):
+        """Does the job list, read again now (once a pass), show a job of the mailbox started less than 24 hours
+        ago? (A job started since the pass's listing, by hand or by another campaign.)"""
+        if self.fresh_listing is None:
+            self.result["api_calls"]["list_mailbox_export_jobs"] += 1
+            self.fresh_listing = self.workmail.list_export_jobs(self.manifest["organization_id"])
+        return bool(recent_jobs(self.fresh_listing, item["id"], self.moment))
 
     def forget(self, item):
         if not item["resume"]:
@@ -341,8 +351,9 @@ class _Starts:
         return limit == MAILBOX_24H
 
     def refused(self, item, error):
-        """A refusal of one mailbox: deleted (SKIPPED), or unable to be exported now (a failed attempt, retried
-        under the 24-hour rule); other errors propagate."""
+        """A refusal of one mailbox: deleted (SKIPPED), held by the 24-hour rule (the job list shows a job of it of
+        the last 24 hours, whatever the error: the attempt is forgotten), or unable to be exported now (a failed
+        attempt, retried under the 24-hour rule); other errors propagate."""
         code, dummy, message = error_code(error)
         if code == "EntityNotFoundException":
             forget_attempt(self.manifest, item["id"], item["attempt"], self.moment, self.max_attempts)
@@ -352,6 +363,12 @@ class _Starts:
             return
         if code not in MAILBOX_START_ERRORS:
             raise error
+        if self.held_by_24h(item):
+            # AWS does not document which error its one-export-per-24-hours rule gives: whatever the code, a job of
+            # the mailbox started less than 24 hours ago means that rule, and costs the mailbox no attempt.
+            self.forget(item)
+            self.result["limit"] = {"limit": MAILBOX_24H, "id": item["id"], "aws_message": message}
+            return
         if names_destination(message):
             self.forget(item)
             self.refused_destination = True

@@ -32,6 +32,7 @@ from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workma
 from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import REGION
 from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import ROLE_ARN
 from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import ROOM_ID
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import client_error
 from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import standard_fake
 
 START = datetime(2026, 11, 22, 12, 0, 0, tzinfo=timezone.utc)
@@ -513,6 +514,26 @@ def test_a_job_aws_forgot_whose_archive_is_in_s3_is_completed_not_exported_again
     )
     assert entry["object"]["verified"] is True and result["failed_now"] == 0
     assert run.fake.count("start_mailbox_export_job") == starts
+
+
+def test_a_start_refused_with_any_code_for_a_job_of_the_last_24_hours_uses_no_attempt():
+    run = Campaign(extra_users=0)
+    start = run.fake.start_mailbox_export_job
+
+    def exported_by_hand_meanwhile(**kwargs):
+        if kwargs["EntityId"] == ALICE_ID:
+            run.fake.add_job(ALICE_ID, description="by hand, a minute ago")
+            raise client_error("InvalidParameterException", "The mailbox cannot be exported now.")
+        return start(**kwargs)
+
+    run.fake.start_mailbox_export_job = exported_by_hand_meanwhile
+    result = run.run()
+
+    entry = run.manifest["mailboxes"][ALICE_ID]
+    assert entry["state"] == "PENDING" and entry["attempts"] == []
+    assert result["limit"]["limit"] == "mailbox_24h" and result["start_errors"] == []
+    assert result["api_calls"]["list_mailbox_export_jobs"] == 2
+    assert sorted(result["started_mailboxes"]) == sorted([BOB_ID, ROOM_ID])
 
 
 def test_a_deleted_mailbox_is_skipped():
