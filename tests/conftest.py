@@ -2,12 +2,12 @@
 
 ``local_aws`` (session) starts ``tests/emulator/serve.py --port 0`` the first time a test asks for it and stops
 it at the end of the session; ``aws`` is the same object after ``reset()``, so each test starts from the
-start-up fixture with the clock, faults and call counts cleared. Tests that use neither start nothing.
+start-up fixture with the clock, faults, call counts and dialects cleared. Tests that use neither start nothing.
 
 The object has ``endpoint``, ``region``, ``env`` (for ansible-playbook and other subprocesses),
 ``client(service, region=None)``, ``reset()``, ``add_organizations(orgs)``, ``advance_clock(seconds)``,
-``now()``, ``set_time_scale(seconds_per_mb)``, ``set_faults(**rule)``, ``calls()``, ``jobs()`` and
-``organizations()``. ``provision_export_destination`` (workmail_emulator.provision) creates a working
+``now()``, ``set_time_scale(seconds_per_mb)``, ``set_faults(**rule)`` (``service="s3"`` for S3), ``faults()``,
+``set_dialects(**switches)``, ``dialects()``, ``calls()``, ``jobs()`` and ``organizations()``. ``provision_export_destination`` (workmail_emulator.provision) creates a working
 export destination in it.
 """
 
