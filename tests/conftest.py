@@ -7,8 +7,8 @@ start-up fixture with the clock, faults, call counts and dialects cleared. Tests
 The object has ``endpoint``, ``region``, ``env`` (for ansible-playbook and other subprocesses),
 ``client(service, region=None)``, ``reset()``, ``add_organizations(orgs)``, ``advance_clock(seconds)``,
 ``now()``, ``set_time_scale(seconds_per_mb)``, ``set_faults(**rule)`` (``service="s3"`` for S3), ``faults()``,
-``set_dialects(**switches)``, ``dialects()``, ``calls()``, ``jobs()`` and ``organizations()``. ``provision_export_destination`` (workmail_emulator.provision) creates a working
-export destination in it.
+``set_dialects(**switches)``, ``dialects()``, ``calls()``, ``jobs()`` and ``organizations()``.
+``provision_export_destination`` (workmail_emulator.provision) creates a working export destination in it.
 """
 
 import os

@@ -57,18 +57,18 @@ def _attempt_of(manifest, entity_id, token, max_attempts):
 
 def _campaign_job(workmail, manifest, entity_id, job_id, max_attempts):
     """``(attempt number, job)`` when job ``job_id`` is a COMPLETED job of this campaign for the mailbox, else
-    None."""
+    ``(None, None)``."""
     if "/" in job_id or not job_id:
-        return None
+        return None, None
     try:
         raw = workmail.describe_export_job(manifest["organization_id"], job_id)
     except JobNotFoundError:
-        return None
+        return None, None
     if raw.get("State") != JOB_COMPLETED or raw.get("EntityId") not in (None, entity_id):
-        return None
+        return None, None
     token = parse_marker(raw.get("Description"))
     number = _attempt_of(manifest, entity_id, token, max_attempts) if token else None
-    return (number, dict(raw, JobId=job_id)) if number else None
+    return (number, dict(raw, JobId=job_id)) if number else (None, None)
 
 
 def find_campaign_export(workmail, s3, manifest, entity_id, moment, max_attempts):
@@ -76,10 +76,9 @@ def find_campaign_export(workmail, s3, manifest, entity_id, moment, max_attempts
     (``{"id", "email", "problem", "repair"}``), or None when there is none and the mailbox may be exported."""
     entry = manifest["mailboxes"][entity_id]
     for key, job_id in archives_of(s3, manifest["s3_bucket"], manifest.get("s3_prefix"), entity_id):
-        found = _campaign_job(workmail, manifest, entity_id, job_id, max_attempts)
-        if found is None:
+        number, raw = _campaign_job(workmail, manifest, entity_id, job_id, max_attempts)
+        if number is None:
             continue
-        number, raw = found
         token = campaign_client_token(manifest["organization_id"], entity_id, manifest["campaign"], number)
         raw.setdefault("S3Path", f"{manifest['s3_bucket']}/{key}")
         adopt_attempt(manifest, entity_id, len(entry["attempts"]) + 1, token, raw, moment, max_attempts)

@@ -26,7 +26,6 @@ from .admin import PREFIX
 from .admin import admin_app
 from .admin import load_startup_fixture
 from .backend import materialise_all
-from .faults import FAULT_DROP
 from .faults import FAULT_ERROR_500
 from .faults import FAULT_ERROR_503
 from .faults import FAULT_LOST_WRITE
