@@ -233,6 +233,16 @@ class S3Gateway:
         answer = self._call("list_objects_v2", what, bucket, None, Prefix=prefix, Delimiter="/")
         return list(answer.get("Contents") or []), bool(answer.get("IsTruncated"))
 
+    def list_objects(self, what, bucket, prefix, continuation_token=None):
+        """One page of ListObjectsV2 of every object under ``prefix``, at every level (no delimiter):
+        ``(objects, next continuation token or None)``."""
+        request = {"Prefix": prefix}
+        if continuation_token:
+            request["ContinuationToken"] = continuation_token
+        answer = self._call("list_objects_v2", what, bucket, None, **request)
+        token = answer.get("NextContinuationToken") if answer.get("IsTruncated") else None
+        return list(answer.get("Contents") or []), token
+
     # Bucket configuration
 
     def bucket_region(self, bucket):
