@@ -8,7 +8,7 @@ PIP_FLAGS := --quiet --disable-pip-version-check
 PORT ?= 5080
 COLLECTIONS_TREE := .tmp/collections/ansible_collections/mailops/workmail
 
-.PHONY: help setup setup-py312 demo test sanity lint emulator bench build clean collections-tree
+.PHONY: help setup setup-py312 demo test test-dialects sanity lint emulator bench build clean collections-tree
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -42,6 +42,9 @@ demo: setup ## export mailboxes of the demo organization from the local AWS
 
 test: setup ## the full test suite: pytest, ansible-test sanity, ansible-lint (and the Python 3.12 stack if present)
 	@tools/test.sh
+
+test-dialects: setup ## the campaign's integration tests under each dialect of the local AWS (what AWS leaves undocumented)
+	@tools/test-dialects.sh
 
 sanity: setup ## ansible-test sanity, offline, on every stack whose Python is present
 	@tools/sanity.sh .venv 3.11

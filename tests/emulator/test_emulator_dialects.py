@@ -280,3 +280,30 @@ def test_describe_retention_days(aws, plain, org_id, destination):
     assert job_id in _listed(plain, org_id)  # still in the 7-day list
     aws.set_dialects(describe_retention_days=None)
     assert _job(plain, org_id, job_id)["State"] == "COMPLETED"
+
+
+def test_the_environment_sets_dialects_for_a_whole_run_and_a_reset_keeps_them(monkeypatch):
+    from workmail_emulator.dialects import DialectError  # pylint: disable=import-outside-toplevel
+    from workmail_emulator.dialects import parse  # pylint: disable=import-outside-toplevel
+    from workmail_emulator.harness import start_local_aws  # pylint: disable=import-outside-toplevel
+
+    monkeypatch.setenv("EMULATOR_DIALECTS", "s3_path=s3_uri,mailbox_24h_error=InvalidParameterException")
+    emulator = start_local_aws()
+    try:
+        emulator.set_dialects(s3_path="key")
+        emulator.reset()
+        switches = emulator.dialects()
+    finally:
+        emulator.stop()
+    assert switches["s3_path"] == "s3_uri" and switches["mailbox_24h_error"] == "InvalidParameterException"
+    assert switches["archive_layout"] == "entity_job"
+
+    assert parse("s3_path=folder, archive_layout=email_time,describe_retention_days=3") == {
+        "s3_path": "folder",
+        "archive_layout": "email_time",
+        "describe_retention_days": 3.0,
+    }
+    assert parse("") == {} and parse("describe_retention_days=null") == {"describe_retention_days": None}
+    for bad in ("s3_path", "s3_path=nowhere", "colour=red"):
+        with pytest.raises(DialectError):
+            parse(bad)

@@ -7,6 +7,7 @@ apply to WorkMail and S3 requests only; see faults.py).
 """
 
 import json
+import os
 
 import moto
 from moto.core.base_backend import BackendDict
@@ -20,7 +21,9 @@ from . import WORKMAIL_REGIONS
 from .backend import backend_for
 from .backend import iter_backends
 from .backend import materialise_all
+from .dialects import ENVIRONMENT_VARIABLE as DIALECTS_VARIABLE
 from .dialects import DialectError
+from .dialects import parse as parse_dialects
 from .faults import WORKMAIL
 from .faults import FaultConfigError
 from .fixtures import FixtureError
@@ -57,13 +60,15 @@ def add_organizations(organizations):
 
 
 def load_startup_fixture():
-    """(Re)load the fixture the server was started with, if any: its organizations and its dialects."""
-    if not STATE.fixture_path:
-        return []
-    data = read_file(STATE.fixture_path)
-    organizations, dialects = normalise(data), dialects_of(data)
-    added = add_organizations(organizations)
-    STATE.set_dialects(dialects)
+    """(Re)load the fixture the server was started with, if any: its organizations and its dialects; then the
+    dialects of the environment (``EMULATOR_DIALECTS``), which win."""
+    added = []
+    if STATE.fixture_path:
+        data = read_file(STATE.fixture_path)
+        organizations, dialects = normalise(data), dialects_of(data)
+        added = add_organizations(organizations)
+        STATE.set_dialects(dialects)
+    STATE.set_dialects(parse_dialects(os.environ.get(DIALECTS_VARIABLE, "")))
     return added
 
 

@@ -72,3 +72,30 @@ def checked(switches):
     if unknown:
         raise DialectError(f"unknown dialects {unknown}; the switches are {', '.join(SWITCHES)}")
     return {name: _checked_value(name, value) for name, value in switches.items()}
+
+
+# The environment variable that sets switches for a whole run of the local AWS (``make test-dialects``).
+ENVIRONMENT_VARIABLE = "EMULATOR_DIALECTS"
+
+
+def parse(text):
+    """Switches from text like ``s3_path=folder,archive_layout=email_time`` (checked; empty text sets none). A
+    number is read as one (``describe_retention_days=3``), ``null`` as None."""
+    switches = {}
+    for part in (text or "").split(","):
+        if not part.strip():
+            continue
+        name, separator, value = part.partition("=")
+        if not separator:
+            raise DialectError(f"{ENVIRONMENT_VARIABLE}: {part.strip()!r} is not <switch>=<value>")
+        value = value.strip()
+        switches[name.strip()] = None if value == "null" else float(value) if _is_number(value) else value
+    return checked(switches)
+
+
+def _is_number(text):
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

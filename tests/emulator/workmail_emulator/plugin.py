@@ -7,6 +7,7 @@ reads ``<service>_backends`` from it; the backend's URL table sends requests to 
 test_emulator_smoke.py fails when they change.
 """
 
+import datetime
 import functools
 import re
 import sys
@@ -83,7 +84,9 @@ def _bucket_permission(bucket, action, resource):
     if bucket.policy is None:
         return PermissionResult.NEUTRAL
     context = {"aws:SecureTransport": "true" if STATE.secure_transport else "false"}
-    decision = policy.evaluate([policy.load_document(bucket.policy.decode())], action, resource, context, principal_filter=_anyone)
+    decision = policy.evaluate(
+        [policy.load_document(bucket.policy.decode())], action, resource, context, principal_filter=_anyone
+    )
     return {policy.ALLOW: PermissionResult.PERMITTED, policy.DENY: PermissionResult.DENIED}.get(
         decision, PermissionResult.NEUTRAL
     )
@@ -124,6 +127,20 @@ def _patch_s3_new_bucket_defaults():
         S3Backend.create_bucket = _blocking_public_access(S3Backend.create_bucket)
 
 
+def _simulated_utcnow():
+    from .state import STATE  # pylint: disable=import-outside-toplevel
+
+    return datetime.datetime.fromtimestamp(STATE.clock.now(), tz=datetime.timezone.utc).replace(tzinfo=None)
+
+
+def _patch_s3_clock():
+    # S3 and WorkMail share AWS's clock: an object's LastModified is in simulated time, like the jobs' StartTime and
+    # the Date headers, so an archive a job writes is never "older" than the job. moto reads utcnow() in its S3 models.
+    import moto.s3.models  # pylint: disable=import-outside-toplevel
+
+    moto.s3.models.utcnow = _simulated_utcnow
+
+
 def install():
     """Make moto's server (in this process) serve WorkMail; safe to call more than once."""
     _register_url_pattern()
@@ -131,3 +148,4 @@ def install():
     _patch_kms()
     _patch_s3_bucket_policy()
     _patch_s3_new_bucket_defaults()
+    _patch_s3_clock()

@@ -34,6 +34,7 @@ from .faults import S3
 from .faults import WORKMAIL
 from .faults import WORKMAIL_WRITES
 from .fixtures import DEFAULT_FIXTURE
+from .dialects import DialectError
 from .fixtures import FixtureError
 from .s3_requests import is_write
 from .s3_requests import s3_operation
@@ -276,7 +277,7 @@ def main(argv=None):
     STATE.fixture_path = os.path.abspath(args.fixture) if args.fixture else None
     try:
         load_startup_fixture()
-    except FixtureError as exc:
+    except (FixtureError, DialectError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
