@@ -113,20 +113,33 @@ notes:
 """
 
 EXAMPLES = r"""
+# The export role, the KMS key (with the alias alias/workmail-export) and the bucket must exist already,
+# in the organization's region.
+
 - name: Learn what the real service writes, once, before the first campaign
   hosts: localhost
   gather_facts: false
+  module_defaults:
+    group/amazon.aws.aws:
+      region: us-east-1
+    group/mailops.workmail.workmail:
+      region: us-east-1
+      organization_id: m-45ae4b4c332ce333df01b42b08b73797
   tasks:
+    - name: Look up the export key's ARN (an alias is not accepted)
+      amazon.aws.kms_key_info:
+        alias: alias/workmail-export
+      register: export_key
+
     - name: Probe with one small mailbox
       mailops.workmail.workmail_export_probe:
-        region: eu-west-1
-        organization_id: m-45ae4b4c332ce333df01b42b08b73797
-        entity: probe-mailbox@example.com
+        entity: frank@example.com
         role_arn: arn:aws:iam::123456789012:role/workmail-export
-        kms_key_arn: arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab
+        kms_key_arn: "{{ export_key.kms_keys[0].key_arn }}"
         s3_bucket: example-workmail-exports
-        s3_prefix: workmail-exports/
-        evidence_path: /tmp/workmail-probe.json
+        s3_prefix: workmail/probe
+        evidence_path: "{{ playbook_dir }}/workmail-probe.json"
+        poll_interval: 5
       register: probe
 
     - name: Show which answers the service gave
