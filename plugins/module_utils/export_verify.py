@@ -766,10 +766,17 @@ def _path_key(s3_path, bucket):
     return s3_path
 
 
+def prefix_folder(prefix, name=""):
+    """``<prefix>/<name>/`` (``<prefix>/`` without a name; the bucket's top without a prefix): where archives are
+    looked for."""
+    base = (prefix or "").strip("/")
+    parts = [part for part in (base, name) if part]
+    return "/".join(parts) + "/" if parts else ""
+
+
 def _folders(s3_path, bucket, prefix, hints):
     """``[(rule, folder)]`` to list for an archive, the likeliest first (no folder twice)."""
-    base = (prefix or "").strip("/")
-    base = f"{base}/" if base else ""
+    base = prefix_folder(prefix)
     folders = []
     path_key = _path_key(s3_path, bucket)
     if path_key and path_key.lower().endswith(".zip"):
@@ -777,9 +784,9 @@ def _folders(s3_path, bucket, prefix, hints):
     if path_key:
         folders.append((FOUND_IN_S3_PATH_FOLDER, path_key if path_key.endswith("/") else path_key + "/"))
     if hints.get("entity_id"):
-        folders.append((FOUND_IN_MAILBOX_FOLDER, f"{base}{hints['entity_id']}/"))
+        folders.append((FOUND_IN_MAILBOX_FOLDER, prefix_folder(prefix, hints["entity_id"])))
     if hints.get("email"):
-        folders.append((FOUND_IN_EMAIL_FOLDER, f"{base}{hints['email']}/"))
+        folders.append((FOUND_IN_EMAIL_FOLDER, prefix_folder(prefix, hints["email"])))
     folders.append((FOUND_IN_PREFIX, base))
     unique = []
     for rule, folder in folders:

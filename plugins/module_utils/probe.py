@@ -63,7 +63,7 @@ PROBE_TOKEN_HEX_LENGTH = 48
 MAX_OBJECTS = 50
 MAX_LIST_PAGES = 10
 MAX_LOG_BYTES = 1024 * 1024
-MIN_POLL_INTERVAL = 1
+PROBE_MIN_POLL_INTERVAL = 1
 PROBE_EVIDENCE = "probe evidence"
 PROBE_DESCRIPTION = "mailops probe: what the service writes and answers"
 # S3's clock and WorkMail's may differ a little: an object written this long before the job's start still counts.
@@ -483,7 +483,7 @@ def validate_probe_params(params, region):
     if params.get("client_token") is not None:
         validate_client_token(params["client_token"])
     validate_wait_timeout(params.get("wait_timeout"))
-    validate_integer(params.get("poll_interval"), "poll_interval", minimum=MIN_POLL_INTERVAL)
+    validate_integer(params.get("poll_interval"), "poll_interval", minimum=PROBE_MIN_POLL_INTERVAL)
     path = params.get("evidence_path")
     if path is not None:
         folder = os.path.dirname(os.path.abspath(os.path.expanduser(path)))

@@ -16,6 +16,7 @@ campaign) do not count, and neither does an archive whose job WorkMail no longer
 
 from ansible_collections.mailops.workmail.plugins.module_utils.common import JOB_COMPLETED
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import JobNotFoundError
+from ansible_collections.mailops.workmail.plugins.module_utils.export_verify import prefix_folder
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import adopt_attempt
 from ansible_collections.mailops.workmail.plugins.module_utils.s3 import EXPORT_FOLDER
 from ansible_collections.mailops.workmail.plugins.module_utils.s3 import S3AccessDenied
@@ -25,16 +26,10 @@ from ansible_collections.mailops.workmail.plugins.module_utils.tokens import par
 ARCHIVE_SUFFIX = ".zip"
 
 
-def mailbox_folder(prefix, entity_id):
-    """``<prefix>/<entity id>/``: where a job of that mailbox writes its archive."""
-    base = (prefix or "").rstrip("/")
-    return f"{base}/{entity_id}/" if base else f"{entity_id}/"
-
-
 def archives_of(s3, bucket, prefix, entity_id):
     """``[(key, job id)]`` of the archives in the mailbox's folder (one ListObjectsV2 page); ``[]`` when S3 refuses
     the listing (the start then goes on, as without the check)."""
-    folder = mailbox_folder(prefix, entity_id)
+    folder = prefix_folder(prefix, entity_id)
     try:
         objects = s3.list_folder(EXPORT_FOLDER, bucket, folder)[0]
     except S3AccessDenied:
