@@ -368,7 +368,7 @@ def validate_info_params(params, region):
         validate_client_token(params["client_token"])
     if params.get("s3_bucket") is not None:
         validate_bucket_filter(params["s3_bucket"])
-    validate_states(params.get("state"))
+    validate_states(params.get("job_states"), "job_states")
     return params
 
 

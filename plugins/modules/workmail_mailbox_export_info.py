@@ -27,13 +27,15 @@ options:
         id like M(mailops.workmail.workmail_mailbox_export) does).
       - An email address or name that matches no user or resource fails the task.
     type: str
-  state:
+  job_states:
     description:
       - Only jobs in one of these states.
+      - The aliases O(state) and O(states) are deprecated and will be removed in release 1.0.0; an C(_info) module has
+        no O(state) option, so the filter is called O(job_states).
     type: list
     elements: str
     choices: [RUNNING, COMPLETED, FAILED, CANCELLED]
-    aliases: [states]
+    aliases: [state, states]
   client_token:
     description:
       - Only jobs started with this client token, as recorded in the description marker
@@ -80,7 +82,7 @@ EXAMPLES = r"""
 
     - name: List the running and failed jobs, with all their fields
       mailops.workmail.workmail_mailbox_export_info:
-        state:
+        job_states:
           - RUNNING
           - FAILED
         details: true
@@ -201,8 +203,15 @@ def main():
         organization_id=dict(type="str", required=True),
         job_id=dict(type="str"),
         entity=dict(type="str"),
-        state=dict(
-            type="list", elements="str", choices=["RUNNING", "COMPLETED", "FAILED", "CANCELLED"], aliases=["states"]
+        job_states=dict(
+            type="list",
+            elements="str",
+            choices=["RUNNING", "COMPLETED", "FAILED", "CANCELLED"],
+            aliases=["state", "states"],
+            deprecated_aliases=[
+                dict(name="state", version="1.0.0", collection_name="mailops.workmail"),
+                dict(name="states", version="1.0.0", collection_name="mailops.workmail"),
+            ],
         ),
         client_token=dict(type="str", no_log=False),
         s3_bucket=dict(type="str"),
@@ -216,8 +225,10 @@ def main():
         module.fail_json_workmail(e)
 
     client = module.workmail_client()
+    # The domain's listing takes the job-state filter as ``state``.
+    params = dict(module.params, state=module.params["job_states"])
     try:
-        result = run_info(client, module.params)
+        result = run_info(client, params)
     except WorkMailError as e:
         module.fail_json_workmail(e)
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:

@@ -390,9 +390,13 @@ def test_info_lists_every_job_past_one_hundred_and_filters(aws, destination, mod
     assert len(everything["mailbox_export_jobs"]) == 105
     assert len({job["job_id"] for job in everything["mailbox_export_jobs"]}) == 105
 
-    running = module("workmail_mailbox_export_info", dict(base, state=["RUNNING"]))
+    running = module("workmail_mailbox_export_info", dict(base, job_states=["RUNNING"]))
     assert {job["entity_id"] for job in running["mailbox_export_jobs"]} == {user["id"] for user in big["users"][100:]}
-    completed = module("workmail_mailbox_export_info", dict(base, state=["COMPLETED", "FAILED"]))
+    # The filter's old name still works, with a deprecation warning.
+    old_name = module("workmail_mailbox_export_info", dict(base, state=["RUNNING"]))
+    assert old_name["mailbox_export_jobs"] == running["mailbox_export_jobs"]
+    assert any("state" in item["msg"] for item in old_name.get("deprecations", [])), old_name.get("deprecations")
+    completed = module("workmail_mailbox_export_info", dict(base, job_states=["COMPLETED", "FAILED"]))
     assert len(completed["mailbox_export_jobs"]) == 100
 
     one = module("workmail_mailbox_export_info", dict(base, entity="user042@big.example", details=True))

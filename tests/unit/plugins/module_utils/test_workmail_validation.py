@@ -202,7 +202,7 @@ INFO_INVALID = [
     ({"organization_id": "m-0123456789abcdef0123456789abcdef", "entity": "a b"}, REGION, "entity"),
     ({"organization_id": "m-0123456789abcdef0123456789abcdef", "client_token": "a b"}, REGION, "client_token"),
     ({"organization_id": "m-0123456789abcdef0123456789abcdef", "s3_bucket": "bad_bucket"}, REGION, "s3_bucket"),
-    ({"organization_id": "m-0123456789abcdef0123456789abcdef", "state": ["DONE"]}, REGION, "state"),
+    ({"organization_id": "m-0123456789abcdef0123456789abcdef", "job_states": ["DONE"]}, REGION, "job_states"),
     ({"organization_id": "m-0123456789abcdef0123456789abcdef"}, "ap-south-1", "region"),
 ]
 
@@ -218,6 +218,6 @@ def test_info_bucket_filter_accepts_api_pattern():
     params = {
         "organization_id": "m-0123456789abcdef0123456789abcdef",
         "s3_bucket": "Legacy.Bucket",
-        "state": ["FAILED"],
+        "job_states": ["FAILED"],
     }
     assert validation.validate_info_params(params, REGION) is params

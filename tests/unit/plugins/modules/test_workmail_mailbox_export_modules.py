@@ -10,6 +10,7 @@ import json
 from unittest import mock
 
 import pytest
+from ansible.module_utils.common import arg_spec
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.amazon.aws.plugins.module_utils.common import get_collection_info
 from ansible_collections.mailops.workmail.plugins.module_utils.modules import WorkMailAnsibleModule
@@ -230,7 +231,7 @@ def test_export_cancel(capsys, fake):
     [
         ({"organization_id": "bad"}, "organization_id: must match"),
         ({"organization_id": ORG_ID, "job_id": "has space"}, "job_id: must be 1 to 63"),
-        ({"organization_id": ORG_ID, "state": ["DONE"]}, "value of state must be one or more of"),
+        ({"organization_id": ORG_ID, "job_states": ["DONE"]}, "value of job_states must be one or more of"),
         ({"organization_id": ORG_ID, "region": "ap-south-1"}, "region: must be a region where Amazon WorkMail exists"),
     ],
 )
@@ -249,8 +250,28 @@ def test_info_lists_and_filters(capsys, fake):
     rc, result = run(workmail_mailbox_export_info, dict(base, _ansible_check_mode=True), capsys)
     assert rc == 0 and result["changed"] is False
     assert sorted(job["job_id"] for job in result["mailbox_export_jobs"]) == sorted([done, running])
-    rc, result = run(workmail_mailbox_export_info, dict(base, states=["COMPLETED"], details=True), capsys)
+    rc, result = run(workmail_mailbox_export_info, dict(base, job_states=["COMPLETED"], details=True), capsys)
     assert [job["job_id"] for job in result["mailbox_export_jobs"]] == [done]
     assert result["mailbox_export_jobs"][0]["role_arn"] == ROLE_ARN
+    assert "deprecations" not in result
+    rc, result = run(workmail_mailbox_export_info, dict(base, job_states=["RUNNING"]), capsys)
+    assert [job["job_id"] for job in result["mailbox_export_jobs"]] == [running]
     rc, result = run(workmail_mailbox_export_info, dict(base, entity="bob"), capsys)
     assert rc == 0 and result["mailbox_export_jobs"] == []
+
+
+@pytest.mark.parametrize("alias", ["state", "states"])
+def test_info_old_state_filter_names_still_work_and_are_deprecated(capsys, fake, monkeypatch, alias):
+    deprecations = []
+    monkeypatch.setattr(arg_spec, "deprecate", lambda msg, **kwargs: deprecations.append(dict(kwargs, msg=msg)))
+    done = fake.add_job(ALICE_ID, state="COMPLETED")
+    fake.add_job("r-0123456789abcdef0123456789abcdef", state="RUNNING")
+    args = {"region": "us-east-1", "organization_id": ORG_ID, alias: ["COMPLETED"]}
+    rc, result = run(workmail_mailbox_export_info, args, capsys)
+    assert rc == 0
+    assert [job["job_id"] for job in result["mailbox_export_jobs"]] == [done]
+    assert len(deprecations) == 1, deprecations
+    assert f"Alias '{alias}' is deprecated" in deprecations[0]["msg"]
+    deprecator = deprecations[0].get("deprecator")
+    collection = deprecations[0].get("collection_name") or getattr(deprecator, "resolved_name", None)
+    assert deprecations[0]["version"] == "1.0.0" and collection == "mailops.workmail"
