@@ -9,9 +9,12 @@ AWS leaves several questions about mailbox exports open (docs/undocumented.md). 
 one export job of one mailbox and records what the service answered and wrote: the job's fields with their JSON
 types, every object written under the job's prefix after it started (HeadObject of each), the export log found and
 its fields, the archive's counts (read from its central directory with ranged GETs), the job's duration, and how
-StartMailboxExportJob answers a ClientToken used again. The ``classify_*`` functions are pure: they say which
-value of each switch of the local AWS (tests/emulator/README.md, "Dialects") the evidence matches, or
-:data:`NONE_MATCHED`.
+StartMailboxExportJob answers a ClientToken used again. Once the job has COMPLETED, one more start of the same
+mailbox with another ClientToken asks the once-per-24-hours rule for its answer (a job AWS accepts is cancelled at
+once). Given an older job id, the probe describes it too: whether DescribeMailboxExportJob still answers for it,
+and how old it is. The ``classify_*`` functions are pure: they say which value of each switch of the local AWS
+(tests/emulator/README.md, "Dialects") the evidence matches, :data:`NONE_MATCHED`, or that the question was not
+probed.
 """
 
 import hashlib
@@ -21,12 +24,18 @@ import re
 import time
 from datetime import datetime
 from datetime import timedelta
+from datetime import timezone
 
+from ansible_collections.mailops.workmail.plugins.module_utils.common import JOB_CANCELLED
+from ansible_collections.mailops.workmail.plugins.module_utils.common import JOB_COMPLETED
+from ansible_collections.mailops.workmail.plugins.module_utils.common import JOB_FAILED
 from ansible_collections.mailops.workmail.plugins.module_utils.common import JOB_RUNNING
 from ansible_collections.mailops.workmail.plugins.module_utils.entities import resolve_entity
+from ansible_collections.mailops.workmail.plugins.module_utils.errors import JobNotFoundError
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import LimitError
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import ParameterError
 from ansible_collections.mailops.workmail.plugins.module_utils.export_jobs import ExportRequest
+from ansible_collections.mailops.workmail.plugins.module_utils.export_jobs import ensure_cancelled
 from ansible_collections.mailops.workmail.plugins.module_utils.export_jobs import ensure_started
 from ansible_collections.mailops.workmail.plugins.module_utils.export_jobs import normalize_job
 from ansible_collections.mailops.workmail.plugins.module_utils.export_verify import S3RangeReader
@@ -50,6 +59,7 @@ from ansible_collections.mailops.workmail.plugins.module_utils.validation import
 from ansible_collections.mailops.workmail.plugins.module_utils.validation import validate_client_token
 from ansible_collections.mailops.workmail.plugins.module_utils.validation import validate_entity
 from ansible_collections.mailops.workmail.plugins.module_utils.validation import validate_integer
+from ansible_collections.mailops.workmail.plugins.module_utils.validation import validate_job_id
 from ansible_collections.mailops.workmail.plugins.module_utils.validation import validate_organization_id
 from ansible_collections.mailops.workmail.plugins.module_utils.validation import validate_prefix
 from ansible_collections.mailops.workmail.plugins.module_utils.validation import validate_region
@@ -76,8 +86,17 @@ SWITCHES = (
     "total_messages",
     "client_token_reuse",
     "token_mismatch_error",
+    "mailbox_24h_error",
+    "mailbox_24h_counts",
+    "describe_retention_days",
 )
 TOKEN_MISMATCH_ERRORS = ("InvalidParameterException", "ConflictException", "IdempotentParameterMismatchException")
+# The answers of the once-per-24-hours rule the local AWS knows (the values of its switch mailbox_24h_error).
+MAILBOX_24H_ERRORS = ("LimitExceededException", "InvalidParameterException")
+NOT_PROBED = "not probed"
+RULE_WINDOW = timedelta(hours=24)
+SECOND_START_TOKEN_PREFIX = "mailops-probe24h-"
+SECOND_START_DESCRIPTION = "mailops probe: a second export within 24 hours, to learn how AWS refuses it"
 _EMAIL_TIME_NAME = re.compile(r"^[0-9]{8}T[0-9]{6}Z\.zip\Z", re.IGNORECASE)
 
 
@@ -88,6 +107,18 @@ def probe_client_token(organization_id, entity_id):
     document = {"entity_id": entity_id.lower(), "organization_id": organization_id, "purpose": "probe"}
     canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return PROBE_TOKEN_PREFIX + hashlib.sha256(canonical.encode("ascii")).hexdigest()[:PROBE_TOKEN_HEX_LENGTH]
+
+
+def second_start_token(client_token):
+    """The ClientToken of the probe's second start of the mailbox (the once-per-24-hours rule): ``mailops-probe24h-``
+    and 48 hex digits of the SHA-256 of the job's token, so never the job's token and the same on every run."""
+    digest = hashlib.sha256(f"24h:{client_token}".encode("utf-8")).hexdigest()
+    return SECOND_START_TOKEN_PREFIX + digest[:PROBE_TOKEN_HEX_LENGTH]
+
+
+def not_probed(reason):
+    """The answer to a question the probe did not ask, with the reason."""
+    return f"{NOT_PROBED} — {reason}"
 
 
 def evidence_key(prefix, job_id):
@@ -270,21 +301,65 @@ def classify_token_mismatch(answer):
     return code if code in TOKEN_MISMATCH_ERRORS else NONE_MATCHED
 
 
+def classify_mailbox_24h_error(answer):
+    """How AWS answered a second start of the mailbox with another ClientToken, after its job COMPLETED: the error
+    code when it is one the once-per-24-hours rule is known to answer (:data:`MAILBOX_24H_ERRORS`), ``not probed``
+    with the reason when it was not tried, else :data:`NONE_MATCHED` (another code, or a job AWS accepted)."""
+    if not answer:
+        return not_probed("no second start was tried")
+    if answer.get("not_probed"):
+        return not_probed(answer["not_probed"])
+    code = answer.get("error_code")
+    return code if code in MAILBOX_24H_ERRORS else NONE_MATCHED
+
+
+def older_job_counts(older, job_start):
+    """Whether the once-per-24-hours rule counts FAILED and CANCELLED jobs, from ``older`` (the evidence of
+    :func:`describe_older_job`) and the start of the probe's job: a FAILED or CANCELLED job of the same mailbox that
+    started less than 24 hours before it did not keep AWS from starting it, so only successful jobs count
+    (``successful``). Any other older job says nothing: ``not probed`` with the reason."""
+    if not older:
+        return not_probed("give describe_job_id, a FAILED or CANCELLED job of the mailbox from the last 24 hours")
+    if not older.get("answered"):
+        return not_probed(f"job {older.get('job_id')} was not described")
+    if older.get("state") not in (JOB_FAILED, JOB_CANCELLED):
+        return not_probed(f"job {older.get('job_id')} is {older.get('state')}, not FAILED or CANCELLED")
+    if not older.get("same_mailbox"):
+        return not_probed(f"job {older.get('job_id')} exported another mailbox")
+    started, probe_started = to_datetime(older.get("start_time")), to_datetime(job_start)
+    if started is None or probe_started is None or not timedelta(0) <= probe_started - started < RULE_WINDOW:
+        return not_probed(f"job {older.get('job_id')} did not start in the 24 hours before the probe's job")
+    return "successful"
+
+
+def older_job_retention(older):
+    """What DescribeMailboxExportJob's answer for an older job says about how long it answers: at least the job's
+    age when it answered, the error when it did not, ``not probed`` without an older job."""
+    if not older:
+        return not_probed("give describe_job_id, a job older than the job list's 7 days")
+    if older.get("answered"):
+        return f"at least {older.get('age_days')} days (job {older.get('job_id')} was described)"
+    return f"job {older.get('job_id')} was not described ({older.get('error_code')}): forgotten, or never a job here"
+
+
 def classify(evidence):
     """``{switch: dialect}`` for every switch of :data:`SWITCHES`, from the evidence of :func:`gather_evidence`."""
     job = evidence.get("job_answer") or {}
     archive = evidence.get("archive") or {}
     log = evidence.get("export_log") or {}
     job_id = evidence.get("job_id")
-    if evidence.get("state") != "COMPLETED":
+    rules = {
+        "client_token_reuse": classify_token_reuse(job_id, evidence.get("token_reuse")),
+        "token_mismatch_error": classify_token_mismatch(evidence.get("token_mismatch")),
+        "mailbox_24h_error": classify_mailbox_24h_error(evidence.get("second_start")),
+        "mailbox_24h_counts": older_job_counts(evidence.get("older_job"), (job.get("StartTime") or {}).get("value")),
+        "describe_retention_days": older_job_retention(evidence.get("older_job")),
+    }
+    if evidence.get("state") != JOB_COMPLETED:
         unknown = f"unknown — the job is {evidence.get('state')}"
         outputs = dict.fromkeys(("s3_path", "archive_layout", "export_log", "total_messages"), unknown)
-        outputs.update(
-            client_token_reuse=classify_token_reuse(job_id, evidence.get("token_reuse")),
-            token_mismatch_error=classify_token_mismatch(evidence.get("token_mismatch")),
-        )
-        return outputs
-    return {
+        return dict(outputs, **rules)
+    outputs = {
         "s3_path": classify_s3_path(evidence.get("s3_path"), evidence.get("s3_bucket"), archive.get("key")),
         "archive_layout": classify_archive_layout(
             archive.get("key"),
@@ -295,9 +370,8 @@ def classify(evidence):
         ),
         "export_log": classify_export_log(log.get("key"), log.get("document"), archive.get("key")),
         "total_messages": classify_total_messages(log.get("total_messages"), archive.get("counts")),
-        "client_token_reuse": classify_token_reuse(job_id, evidence.get("token_reuse")),
-        "token_mismatch_error": classify_token_mismatch(evidence.get("token_mismatch")),
     }
+    return dict(outputs, **rules)
 
 
 # Gathering (S3 and WorkMail calls)
@@ -438,14 +512,89 @@ def reuse_token(client, request, mismatch=True):
     return same, start_again(client, request, other)
 
 
-def gather_evidence(client, s3, request, raw_job, email=None, mismatch=True):
+def service_now(client, raw_job):
+    """The service's clock: the Date of WorkMail's last answer, else the job's end, else this host's clock."""
+    moment = client.service_time() if hasattr(client, "service_time") else None
+    return to_datetime(moment or raw_job.get("EndTime")) or datetime.now(timezone.utc)
+
+
+def _second_start_skipped(raw_job, now):
+    """Why the once-per-24-hours rule is not asked about this job, or None when it is."""
+    state = raw_job.get("State")
+    if state != JOB_COMPLETED:
+        return f"the job is {state}; only a COMPLETED job is followed by a second start"
+    started = to_datetime(raw_job.get("StartTime"))
+    if started is not None and now - started >= RULE_WINDOW:
+        return "the job started more than 24 hours ago, so a second start would be a second export"
+    return None
+
+
+def cancel_at_once(client, organization_id, job_id):
+    """Cancel the job a second start created: ``{"cancelled": its state afterwards}`` or ``{"cancel_error"}``."""
+    try:
+        dummy, job, dummy_diff = ensure_cancelled(client, organization_id, job_id=job_id)
+    except Exception as error:  # pylint: disable=broad-except
+        return {"cancelled": None, "cancel_error": f"{type(error).__name__}: {error}"}
+    return {"cancelled": (job or {}).get("state"), "cancel_error": None}
+
+
+def second_start(client, request, raw_job, now):
+    """Once the job has COMPLETED (less than 24 hours ago), start the same mailbox again with another ClientToken
+    (:func:`second_start_token`): ``{"client_token", "error_code", "message"}`` when AWS refuses it, ``{"client_token",
+    "job_id", "cancelled", "cancel_error"}`` when it accepts it (the job is cancelled at once), ``{"not_probed"}``
+    with the reason when it was not tried."""
+    reason = _second_start_skipped(raw_job, now)
+    if reason:
+        return {"not_probed": reason}
+    token = second_start_token(request.client_token)
+    again = ExportRequest(
+        request.organization_id,
+        request.entity_id,
+        request.role_arn,
+        request.kms_key_arn,
+        request.s3_bucket,
+        request.s3_prefix,
+        client_token=token,
+        description=SECOND_START_DESCRIPTION,
+    )
+    answer = dict(start_again(client, again, again.full_description), client_token=token)
+    if answer.get("job_id"):
+        answer.update(cancel_at_once(client, request.organization_id, answer["job_id"]))
+    return answer
+
+
+def describe_older_job(client, organization_id, job_id, entity_id, now):
+    """DescribeMailboxExportJob of an older job the user named: ``{"job_id", "answered", ...}`` with its state,
+    mailbox, start and age (from the service's clock) when AWS answered, the error code and message when not."""
+    found = {"job_id": job_id, "answered": False}
+    try:
+        raw = client.describe_export_job(organization_id, job_id)
+    except JobNotFoundError as error:
+        return dict(found, error_code="EntityNotFoundException", message=error.aws_message)
+    except Exception as error:  # pylint: disable=broad-except
+        code, dummy, message = error_code(error)
+        if not code:
+            raise
+        return dict(found, error_code=code, message=message)
+    started = to_datetime(raw.get("StartTime"))
+    age = round((now - started).total_seconds(), 3) if started is not None else None
+    found.update(answered=True, state=raw.get("State"), entity_id=raw.get("EntityId"), start_time=iso8601(started))
+    found.update(same_mailbox=(raw.get("EntityId") or "").lower() == entity_id.lower(), age_seconds=age)
+    found.update(age_days=round(age / 86400, 2) if age is not None else None, job_answer=typed_fields(raw))
+    return found
+
+
+def gather_evidence(client, s3, request, raw_job, email=None, options=None):
     """The evidence of the export job ``raw_job`` (DescribeMailboxExportJob's answer) of ``request`` (an
-    :class:`export_jobs.ExportRequest`), its ``dialects`` included. S3 errors other than those recorded propagate."""
+    :class:`export_jobs.ExportRequest`), its ``dialects`` included. ``options``: ``token_mismatch`` and
+    ``second_start`` (both on by default) and ``describe_job_id``. S3 errors other than those recorded propagate."""
+    options = options or {}
     bucket, prefix = request.s3_bucket, request.s3_prefix
     listed, truncated = list_written(s3, bucket, prefix, raw_job.get("StartTime"))
     objects = head_objects(s3, bucket, listed)
     archive = find_archive(s3, bucket, raw_job, objects, email)
-    same, other = reuse_token(client, request, mismatch)
+    same, other = reuse_token(client, request, options.get("token_mismatch", True))
+    now = service_now(client, raw_job)
     evidence = {
         "job_id": raw_job.get("JobId"),
         "client_token": request.client_token,
@@ -463,7 +612,15 @@ def gather_evidence(client, s3, request, raw_job, email=None, mismatch=True):
         "duration_seconds": duration_seconds(raw_job.get("StartTime"), raw_job.get("EndTime")),
         "token_reuse": same,
         "token_mismatch": other,
+        "second_start": None,
+        "older_job": None,
     }
+    if options.get("second_start", True):
+        evidence["second_start"] = second_start(client, request, raw_job, now)
+    if options.get("describe_job_id"):
+        evidence["older_job"] = describe_older_job(
+            client, request.organization_id, options["describe_job_id"], request.entity_id, now
+        )
     evidence["dialects"] = classify(evidence)
     return plain(evidence)
 
@@ -484,6 +641,8 @@ def validate_probe_params(params, region):
         validate_client_token(params["client_token"])
     validate_wait_timeout(params.get("wait_timeout"))
     validate_integer(params.get("poll_interval"), "poll_interval", minimum=PROBE_MIN_POLL_INTERVAL)
+    if params.get("describe_job_id") is not None:
+        validate_job_id(params["describe_job_id"], "describe_job_id")
     path = params.get("evidence_path")
     if path is not None:
         folder = os.path.dirname(os.path.abspath(os.path.expanduser(path)))
@@ -534,29 +693,81 @@ def write_evidence(s3, request, evidence, path=None):
     return f"s3://{request.s3_bucket}/{key}"
 
 
+def _second_start_warning(evidence):
+    """The loud warning of a second start AWS accepted within 24 hours, or None."""
+    second = evidence.get("second_start") or {}
+    if not second.get("job_id"):
+        return None
+    text = (
+        f"AWS ACCEPTED A SECOND EXPORT of the mailbox within 24 hours of job {evidence['job_id']}: job "
+        f"{second['job_id']}. "
+    )
+    if second.get("cancelled") == JOB_CANCELLED:
+        return text + "It was cancelled at once. Please report the evidence."
+    return text + (
+        f"It could not be cancelled ({second.get('cancel_error') or 'it is ' + str(second.get('cancelled'))}); "
+        "cancel it with mailops.workmail.workmail_mailbox_export state=absent if it is still RUNNING, and please "
+        "report the evidence."
+    )
+
+
 def _probe_warnings(evidence, warn):
     reuse = evidence.get("token_reuse") or {}
     if reuse.get("job_id") and reuse["job_id"] != evidence["job_id"]:
         warn(f"AWS started job {reuse['job_id']} for a ClientToken it had already answered; please report")
+    accepted = _second_start_warning(evidence)
+    if accepted:
+        warn(accepted)
     if evidence.get("state") == JOB_RUNNING:
         warn(f"job {evidence['job_id']} is still RUNNING; run the probe again (same token) once it has completed")
     if NONE_MATCHED in evidence["dialects"].values():
         warn("the service answered in a way the collection does not know; please report the evidence")
 
 
+def _check_mode_message(request, entity, job, changed, params):
+    """What the probe would do (check mode starts nothing and writes nothing)."""
+    where = evidence_key(request.s3_prefix, "<job id>")
+    steps = ["start an export" if changed else f"probe the existing job {job['job_id']}"]
+    steps[0] += f" of {entity['id']}"
+    if changed and params.get("wait", True):
+        steps.append(f"wait for it (at most {params.get('wait_timeout')} s)")
+    steps.append(
+        "start it again with its client token"
+        + (" and another description" if params.get("token_mismatch", True) else "")
+    )
+    if params.get("second_start", True):
+        steps.append(
+            "once it has COMPLETED, start the mailbox again with another client token to learn how the "
+            "once-per-24-hours rule answers (a job AWS accepts is cancelled at once)"
+        )
+    if params.get("describe_job_id"):
+        steps.append(f"describe the older job {params['describe_job_id']}")
+    steps.append(f"write its evidence to s3://{request.s3_bucket}/{where}")
+    return "would " + ", ".join(steps)
+
+
+def _done_message(job_id, evidence, params):
+    if evidence.get("state") == JOB_RUNNING:
+        waited = f" after waiting {params.get('wait_timeout')} s" if params.get("wait", True) else ""
+        return (
+            f"job {job_id} is still RUNNING{waited}: its outputs are not known yet and no second start was tried; "
+            f"run the probe again (same client token) once job {job_id} has completed; evidence so far in "
+        )
+    return f"probed job {job_id}; evidence in "
+
+
 def run_probe(client, s3, params, check_mode=False, warn=None, sleep=time.sleep, monotonic=time.monotonic):
     """Start (or find, by its client token) the probe's export of one mailbox, wait for it, gather and write the
     evidence. ``{"changed", "job_id", "mailbox_export_job", "evidence", "dialects", "evidence_s3_uri",
-    "evidence_path", "msg"}``; in check mode nothing is started and nothing is written."""
+    "evidence_path", "msg"}``; in check mode nothing is started and nothing is written, and ``msg`` says what would
+    be done."""
     warn = warn or (lambda message: None)
     request, entity = probe_request(client, params)
     changed, job, dummy = ensure_started(client, request, check_mode, warn)
     result = {"changed": changed, "job_id": job["job_id"], "mailbox_export_job": job, "evidence": None}
     result.update(dialects=None, evidence_s3_uri=None, evidence_path=None)
     if check_mode:
-        where = evidence_key(request.s3_prefix, "<job id>")
-        verb = "would start an export" if changed else f"would probe the existing job {job['job_id']}"
-        result["msg"] = f"{verb} of {entity['id']} and write its evidence to s3://{request.s3_bucket}/{where}"
+        result["msg"] = _check_mode_message(request, entity, job, changed, params)
         return result
     if params.get("wait"):
         raw = wait_until_done(
@@ -570,10 +781,12 @@ def run_probe(client, s3, params, check_mode=False, warn=None, sleep=time.sleep,
         )
     else:
         raw = client.describe_export_job(request.organization_id, job["job_id"], not_found_retries=True)
-    evidence = gather_evidence(client, s3, request, raw, entity.get("email"), params.get("token_mismatch", True))
+    options = {name: params.get(name, True) for name in ("token_mismatch", "second_start")}
+    options["describe_job_id"] = params.get("describe_job_id")
+    evidence = gather_evidence(client, s3, request, raw, entity.get("email"), options)
     _probe_warnings(evidence, warn)
     result.update(mailbox_export_job=normalize_job(raw, request.client_token), evidence=evidence)
     result.update(dialects=evidence["dialects"], evidence_path=params.get("evidence_path"))
     result["evidence_s3_uri"] = write_evidence(s3, request, evidence, params.get("evidence_path"))
-    result["msg"] = f"probed job {job['job_id']}; evidence in {result['evidence_s3_uri']}"
+    result["msg"] = _done_message(job["job_id"], evidence, params) + result["evidence_s3_uri"]
     return result

@@ -20,6 +20,14 @@ description:
     of the zip with ranged GETs, nothing downloaded in full); the job's duration; and the answers of
     C(StartMailboxExportJob) to the job's client token used again, with the same parameters and with another
     description.
+  - Once the job has completed, the module starts the same mailbox once more with another client token, to learn
+    how AWS answers the once-per-24-hours rule (the error code and message). AWS is expected to refuse it; a job it
+    accepts is cancelled at once and reported in a warning. This is skipped when the job did not complete, or
+    started more than 24 hours ago (the start would then be a second export), or with O(second_start=false).
+  - Given O(describe_job_id), an older export job, the module describes it and records whether
+    C(DescribeMailboxExportJob) still answers for it and how old it is; a FAILED or CANCELLED job of the same
+    mailbox from the 24 hours before the probe's job also tells whether the 24-hour rule counts such jobs. Without
+    it these two questions are answered C(not probed).
   - From the evidence the module tells which known answer (dialect) the service gave to each question, or
     C(none — please report) when it gave none of them.
   - The evidence is written as JSON to C(<s3_prefix>/mailops-probe/<job id>.json) in O(s3_bucket), encrypted with
@@ -90,6 +98,21 @@ options:
         a token reused with other parameters. Nothing is exported by it; AWS refuses it.
     type: bool
     default: true
+  second_start:
+    description:
+      - Once the job has completed, start the mailbox again with another client token, to learn which error AWS
+        gives for the once-per-24-hours rule. Nothing is exported when AWS refuses it, as expected; a job it
+        accepts is cancelled at once.
+    type: bool
+    default: true
+  describe_job_id:
+    description:
+      - The id of an older export job of the organization, to learn how long C(DescribeMailboxExportJob) answers
+        for a job (give one older than the job list's 7 days), or whether the 24-hour rule counts FAILED and
+        CANCELLED jobs (give a FAILED or CANCELLED job of the same mailbox from the last 24 hours, before the probe's
+        first run).
+      - Only described; nothing is started or cancelled for it.
+    type: str
   evidence_path:
     description:
       - A local path (on the host the module runs on) where the evidence JSON is written too. Its directory must
@@ -101,8 +124,11 @@ extends_documentation_fragment:
   - amazon.aws.region.modules
   - amazon.aws.boto3
 notes:
-  - B(Check mode) starts nothing and writes nothing; it says whether a job would be started and where the evidence
-    would be written.
+  - B(Check mode) starts nothing and writes nothing; it says whether a job would be started, what the probe would
+    ask, and where the evidence would be written.
+  - B(Timeout.) When the job is still running after O(wait_timeout) seconds, the evidence of the running job is
+    written, the output questions are answered C(unknown), no second start is tried, and the result and a warning
+    name the job to probe again later (run the task again, same client token).
   - B(Reused client token.) To learn how AWS answers a client token used again, the module calls
     C(StartMailboxExportJob) again with the job's token. AWS answers with the same job, with an error, or (never
     seen so far) with a new job, which the module then reports as a warning.
@@ -197,6 +223,28 @@ dialects:
       returned: success
       type: str
       sample: InvalidParameterException
+    mailbox_24h_error:
+      description:
+        - The error code of a second start of the mailbox with another client token, V(LimitExceededException) or
+          V(InvalidParameterException); C(none — please report) for another code or an accepted start.
+        - C(not probed) and the reason when no second start was tried.
+      returned: success
+      type: str
+      sample: LimitExceededException
+    mailbox_24h_counts:
+      description:
+        - V(successful) when a FAILED or CANCELLED job of the mailbox from the 24 hours before the probe's job (given
+          as O(describe_job_id)) did not keep AWS from starting the probe's job; else C(not probed) and the reason.
+      returned: success
+      type: str
+      sample: not probed — give describe_job_id, a FAILED or CANCELLED job of the mailbox from the last 24 hours
+    describe_retention_days:
+      description:
+        - For O(describe_job_id), at least its age in days when AWS described it, or the error when it did not;
+          else C(not probed) and the reason.
+      returned: success
+      type: str
+      sample: at least 9.5 days (job 0b9e2f7c-1d2a-4b5c-8e9f-0a1b2c3d4e5f was described)
 evidence:
   description:
     - What the service answered and wrote (see the description); the same document as the evidence JSON.
@@ -239,6 +287,8 @@ def main():
         wait_timeout=dict(type="int", default=1800),
         poll_interval=dict(type="int", default=15),
         token_mismatch=dict(type="bool", default=True),
+        second_start=dict(type="bool", default=True),
+        describe_job_id=dict(type="str"),
         evidence_path=dict(type="path"),
     )
     module = WorkMailAnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
