@@ -1,24 +1,44 @@
-"""The probe's pure parts: the evidence's shape and the classifiers that name the dialect of each question."""
+"""The probe's pure parts: the evidence's shape and the classifiers that name the dialect of each question; and its
+second start of the mailbox (the once-per-24-hours rule) and description of an older job against an in-memory
+WorkMail."""
 
 from datetime import datetime
+from datetime import timedelta
 from datetime import timezone
 
 import pytest
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import ParameterError
+from ansible_collections.mailops.workmail.plugins.module_utils.export_jobs import ExportRequest
 from ansible_collections.mailops.workmail.plugins.module_utils.probe import NONE_MATCHED
+from ansible_collections.mailops.workmail.plugins.module_utils.probe import NOT_PROBED
 from ansible_collections.mailops.workmail.plugins.module_utils.probe import classify
 from ansible_collections.mailops.workmail.plugins.module_utils.probe import classify_archive_layout
 from ansible_collections.mailops.workmail.plugins.module_utils.probe import classify_export_log
+from ansible_collections.mailops.workmail.plugins.module_utils.probe import classify_mailbox_24h_error
 from ansible_collections.mailops.workmail.plugins.module_utils.probe import classify_s3_path
 from ansible_collections.mailops.workmail.plugins.module_utils.probe import classify_token_mismatch
 from ansible_collections.mailops.workmail.plugins.module_utils.probe import classify_token_reuse
 from ansible_collections.mailops.workmail.plugins.module_utils.probe import classify_total_messages
+from ansible_collections.mailops.workmail.plugins.module_utils.probe import describe_older_job
 from ansible_collections.mailops.workmail.plugins.module_utils.probe import duration_seconds
 from ansible_collections.mailops.workmail.plugins.module_utils.probe import evidence_key
+from ansible_collections.mailops.workmail.plugins.module_utils.probe import older_job_counts
+from ansible_collections.mailops.workmail.plugins.module_utils.probe import older_job_retention
 from ansible_collections.mailops.workmail.plugins.module_utils.probe import probe_client_token
+from ansible_collections.mailops.workmail.plugins.module_utils.probe import second_start
+from ansible_collections.mailops.workmail.plugins.module_utils.probe import second_start_token
 from ansible_collections.mailops.workmail.plugins.module_utils.probe import typed_fields
 from ansible_collections.mailops.workmail.plugins.module_utils.probe import validate_probe_params
 from ansible_collections.mailops.workmail.plugins.module_utils.probe import written_since
+from ansible_collections.mailops.workmail.plugins.module_utils.retries import RetryPolicy
+from ansible_collections.mailops.workmail.plugins.module_utils.workmail import WorkMailClient
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import ALICE_ID
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import BOB_ID
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import KEY_ARN
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import ORG_ID
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import PREFIX
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import ROLE_ARN
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import standard_fake
 
 BUCKET = "exports"
 ENTITY = "12345678-1234-1234-1234-123456789012"
@@ -138,22 +158,163 @@ def evidence(state="COMPLETED"):
         "export_log": {"key": f"pre/{ENTITY}/{JOB}.log.json", "document": JSON_LOG, "total_messages": 12},
         "token_reuse": {"job_id": JOB},
         "token_mismatch": {"error_code": "InvalidParameterException"},
+        "second_start": {"error_code": "LimitExceededException", "message": "Mailbox was already exported"},
+        "older_job": None,
     }
 
 
 def test_classify_names_every_switch():
-    assert classify(evidence()) == {
+    dialects = classify(evidence())
+    assert dialects == {
         "s3_path": "bucket_key",
         "archive_layout": "entity_job",
         "export_log": "json",
         "total_messages": "all_entries",
         "client_token_reuse": "same_job",
         "token_mismatch_error": "InvalidParameterException",
+        "mailbox_24h_error": "LimitExceededException",
+        "mailbox_24h_counts": dialects["mailbox_24h_counts"],
+        "describe_retention_days": dialects["describe_retention_days"],
     }
+    assert dialects["mailbox_24h_counts"].startswith(NOT_PROBED + " — give describe_job_id")
+    assert dialects["describe_retention_days"].startswith(NOT_PROBED + " — give describe_job_id")
+
+
+@pytest.mark.parametrize(
+    "answer, expected",
+    [
+        ({"error_code": "LimitExceededException", "message": "m"}, "LimitExceededException"),
+        ({"error_code": "InvalidParameterException", "message": "m"}, "InvalidParameterException"),
+        ({"error_code": "ConflictException", "message": "m"}, NONE_MATCHED),
+        ({"job_id": "another", "cancelled": "CANCELLED"}, NONE_MATCHED),
+        ({"not_probed": "the job is FAILED"}, f"{NOT_PROBED} — the job is FAILED"),
+        (None, f"{NOT_PROBED} — no second start was tried"),
+    ],
+)
+def test_mailbox_24h_error(answer, expected):
+    assert classify_mailbox_24h_error(answer) == expected
+
+
+PROBE_START = "2026-11-22T05:01:02+00:00"
+
+
+def older(**change):
+    found = {"job_id": "older", "answered": True, "state": "FAILED", "same_mailbox": True}
+    found.update(start_time="2026-11-21T10:00:00+00:00", age_days=0.8)
+    found.update(change)
+    return found
+
+
+@pytest.mark.parametrize(
+    "found, expected",
+    [
+        (older(), "successful"),
+        (older(state="CANCELLED"), "successful"),
+        (older(state="COMPLETED"), f"{NOT_PROBED} — job older is COMPLETED, not FAILED or CANCELLED"),
+        (older(same_mailbox=False), f"{NOT_PROBED} — job older exported another mailbox"),
+        (older(start_time="2026-11-21T05:01:01+00:00"), f"{NOT_PROBED} — job older did not start in the 24 hours "),
+        (older(start_time="2026-11-22T06:00:00+00:00"), f"{NOT_PROBED} — job older did not start in the 24 hours "),
+        (older(answered=False), f"{NOT_PROBED} — job older was not described"),
+        (None, f"{NOT_PROBED} — give describe_job_id, a FAILED or CANCELLED job"),
+    ],
+)
+def test_which_jobs_the_24_hour_rule_counts_is_learned_only_from_an_uncounted_failed_job(found, expected):
+    assert older_job_counts(found, PROBE_START).startswith(expected)
+
+
+def test_how_long_jobs_are_described():
+    assert older_job_retention(older(age_days=9.5)) == "at least 9.5 days (job older was described)"
+    forgotten = older_job_retention({"job_id": "older", "answered": False, "error_code": "EntityNotFoundException"})
+    assert forgotten.startswith("job older was not described (EntityNotFoundException)")
+    assert older_job_retention(None).startswith(f"{NOT_PROBED} — give describe_job_id, a job older than")
+
+
+def workmail(fake):
+    return WorkMailClient(fake, RetryPolicy(retries=2, delay=0, max_delay=0))
+
+
+def request_for(entity_id, token="probe-token"):
+    return ExportRequest(ORG_ID, entity_id, ROLE_ARN, KEY_ARN, "exports", PREFIX, client_token=token)
+
+
+def test_a_second_start_refused_by_the_24_hour_rule_is_recorded_and_starts_nothing():
+    fake = standard_fake()
+    job_id = fake.add_job(ALICE_ID, state="COMPLETED", age=timedelta(hours=1), client_token="probe-token")
+    raw = workmail(fake).describe_export_job(ORG_ID, job_id)
+
+    answer = second_start(workmail(fake), request_for(ALICE_ID), raw, fake.clock.now())
+
+    assert answer["error_code"] == "LimitExceededException" and answer["message"]
+    assert answer["client_token"] == second_start_token("probe-token") != "probe-token"
+    assert list(fake.jobs) == [job_id]
+    sent = [kwargs for name, kwargs in fake.calls if name == "start_mailbox_export_job"]
+    assert [kwargs["ClientToken"] for kwargs in sent] == [answer["client_token"]]
+
+
+def test_a_second_start_aws_accepts_is_cancelled_at_once():
+    fake = standard_fake()
+    # The probe's job is of bob; nothing keeps alice from a start in the in-memory WorkMail.
+    job_id = fake.add_job(BOB_ID, state="COMPLETED", age=timedelta(hours=1))
+    raw = workmail(fake).describe_export_job(ORG_ID, job_id)
+
+    answer = second_start(workmail(fake), request_for(ALICE_ID), raw, fake.clock.now())
+
+    assert answer["job_id"] != job_id and answer["cancelled"] == "CANCELLED" and answer["cancel_error"] is None
+    assert fake.jobs[answer["job_id"]]["State"] == "CANCELLED"
+    assert classify_mailbox_24h_error(answer) == NONE_MATCHED
+
+
+def test_a_second_start_aws_accepts_but_will_not_cancel_is_said():
+    fake = standard_fake()
+    fake.near_completion = 0
+    job_id = fake.add_job(BOB_ID, state="COMPLETED", age=timedelta(hours=1))
+    raw = workmail(fake).describe_export_job(ORG_ID, job_id)
+
+    answer = second_start(workmail(fake), request_for(ALICE_ID), raw, fake.clock.now())
+
+    assert answer["job_id"] and answer["cancelled"] is None and "CancelError" in answer["cancel_error"]
+
+
+@pytest.mark.parametrize(
+    "state, age, reason",
+    [
+        ("RUNNING", timedelta(hours=1), "the job is RUNNING; only a COMPLETED job"),
+        ("FAILED", timedelta(hours=1), "the job is FAILED; only a COMPLETED job"),
+        ("COMPLETED", timedelta(hours=25), "the job started more than 24 hours ago"),
+    ],
+)
+def test_no_second_start_unless_the_job_completed_in_the_last_24_hours(state, age, reason):
+    fake = standard_fake()
+    job_id = fake.add_job(ALICE_ID, state=state, age=age, client_token="probe-token")
+    raw = workmail(fake).describe_export_job(ORG_ID, job_id)
+
+    answer = second_start(workmail(fake), request_for(ALICE_ID), raw, fake.clock.now())
+
+    assert answer["not_probed"].startswith(reason)
+    assert fake.count("start_mailbox_export_job") == 0 and list(fake.jobs) == [job_id]
+
+
+def test_an_older_job_is_described_with_its_age_or_its_error():
+    fake = standard_fake()
+    job_id = fake.add_job(ALICE_ID, state="CANCELLED", age=timedelta(days=9, hours=12))
+
+    found = describe_older_job(workmail(fake), ORG_ID, job_id, ALICE_ID.upper(), fake.clock.now())
+    missing = describe_older_job(workmail(fake), ORG_ID, "no-such-job", ALICE_ID, fake.clock.now())
+
+    assert found["answered"] is True and found["state"] == "CANCELLED" and found["same_mailbox"] is True
+    assert found["age_days"] == 9.5 and found["age_seconds"] == 9.5 * 86400
+    assert missing == {
+        "job_id": "no-such-job",
+        "answered": False,
+        "error_code": "EntityNotFoundException",
+        "message": "The export job was not found",
+    }
+    assert fake.count("start_mailbox_export_job") == fake.count("cancel_mailbox_export_job") == 0
 
 
 def test_a_running_job_leaves_the_output_questions_unknown():
-    dialects = classify(evidence("RUNNING"))
+    dialects = classify(dict(evidence("RUNNING"), second_start={"not_probed": "the job is RUNNING"}))
+    assert dialects["mailbox_24h_error"] == f"{NOT_PROBED} — the job is RUNNING"
     assert dialects["s3_path"] == dialects["export_log"] == "unknown — the job is RUNNING"
     assert dialects["client_token_reuse"] == "same_job"
 
@@ -210,6 +371,7 @@ PARAMS = {
         ({"poll_interval": 0}, "poll_interval"),
         ({"wait_timeout": 0}, "wait_timeout"),
         ({"evidence_path": "/no/such/folder/evidence.json"}, "evidence_path"),
+        ({"describe_job_id": "not a job id"}, "describe_job_id"),
     ],
 )
 def test_bad_parameters_are_refused_naming_them(change, named):
