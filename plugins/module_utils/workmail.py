@@ -87,6 +87,13 @@ class WorkMailClient:
                 raise WorkMailError(f"{operation} returned the same NextToken twice; stopping the listing")
             seen.add(token)
 
+    # Organizations
+
+    def list_organizations(self):
+        """Every organization ListOrganizations returns in the client's region (all pages): its
+        ``OrganizationSummaries`` (OrganizationId, Alias, DefaultMailDomain, State, ErrorMessage)."""
+        return self._paginate("list_organizations", "OrganizationSummaries")
+
     # Mailbox export jobs
 
     def list_export_jobs(self, organization_id):
