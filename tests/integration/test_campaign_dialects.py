@@ -86,3 +86,75 @@ def test_a_job_aws_no_longer_describes_is_found_in_s3_and_not_exported_again(aws
 
     assert result["done"] is True and result["summary"]["verified"] == TOTAL and result["started"] == []
     assert exported_once(aws, org)
+
+
+def forget_the_manifest(aws, campaign):
+    """The manifest and its copy deleted (by hand, by a lifecycle rule): only AWS and the archives remain."""
+    s3 = aws.client("s3", REGION)
+    for name in ("manifest.json", "manifest.previous.json"):
+        s3.delete_object(Bucket=BUCKET, Key=f"{PREFIX}/mailops-campaigns/{campaign}/{name}")
+
+
+@pytest.mark.parametrize("archive_layout", ["entity_job", "job", "email_time"])
+def test_an_export_older_than_the_job_list_is_tied_to_its_job_by_its_log_whatever_the_layout(aws, org, destination, module, archive_layout):
+    aws.set_dialects(archive_layout=archive_layout)
+    run_pass(module, org, destination, "old", verify="none")
+    aws.advance_clock(61)
+    second = run_pass(module, org, destination, "old", verify="none")
+    assert second["done"] is True, {key: second[key] for key in ("summary", "unchecked", "started", "running")}
+    # Eight days on the job list has forgotten the jobs, and the manifest and its copy are gone.
+    aws.advance_clock(8 * DAY)
+    forget_the_manifest(aws, "old")
+
+    result = run_pass(module, org, destination, "old")
+
+    assert result["started"] == [] and result["done"] is True, result["started"]
+    assert sorted(item["id"] for item in result["repairs"]) == sorted(entity_ids(org))
+    assert all("of this campaign (attempt 1)" in item["problem"] for item in result["repairs"]), result["repairs"]
+    assert result["summary"]["verified"] == TOTAL
+    assert exported_once(aws, org)
+
+
+def entity_ids(org):
+    return [entity["id"] for entity in org["users"] + org["resources"]]
+
+
+def export_by_hand(aws, org, destination, entity_id):
+    """An export of one mailbox into the campaign's prefix, started outside the campaign (as in the console)."""
+    job_id = aws.client("workmail", REGION).start_mailbox_export_job(
+        ClientToken=f"by-hand-{entity_id}",
+        OrganizationId=org["id"],
+        EntityId=entity_id,
+        Description="exported by hand",
+        RoleArn=destination["role_arn"],
+        KmsKeyArn=destination["kms_key_arn"],
+        S3BucketName=destination["s3_bucket"],
+        S3Prefix=destination["s3_prefix"],
+    )["JobId"]
+    aws.advance_clock(61)
+    assert [job["State"] for job in aws.jobs() if job["JobId"] == job_id] == ["COMPLETED"]
+    return job_id
+
+
+@pytest.mark.parametrize(
+    "dialects",
+    [
+        {"archive_layout": "job"},
+        {"archive_layout": "email_time"},
+        # WorkMail no longer describes the job: its log names the job and the mailbox, not who started it.
+        {"archive_layout": "email_time", "describe_retention_days": 1},
+        {"describe_retention_days": 1},
+    ],
+    ids=["job", "email-time", "email-time-forgotten", "forgotten"],
+)
+def test_an_archive_exported_by_hand_is_never_taken_for_the_campaigns_export(aws, org, destination, module, dialects):
+    aws.set_dialects(**dialects)
+    by_hand = {entity_id: export_by_hand(aws, org, destination, entity_id) for entity_id in entity_ids(org)}
+    aws.advance_clock(8 * DAY)
+
+    result = run_pass(module, org, destination, "after-hand", verify="none")
+
+    assert result["repairs"] == []
+    assert sorted(item["id"] for item in result["started"]) == sorted(entity_ids(org))
+    started = {job["EntityId"]: job["JobId"] for job in aws.jobs() if job["JobId"] not in by_hand.values()}
+    assert sorted(started) == sorted(entity_ids(org))
