@@ -188,7 +188,7 @@ def test_a_forgotten_job_whose_log_has_the_campaigns_marker_in_a_description_cou
     world = World()
     job_id = world.job()
     log = json_log(job_id, description=build_description(f"campaign {CAMPAIGN}", token()))
-    world.archive(f"alice@example.com/20261113T120000Z.zip", log)
+    world.archive("alice@example.com/20261113T120000Z.zip", log)
     world.forget(job_id)
 
     assert f"job {job_id} of this campaign (attempt 1)" in world.find()["problem"]
