@@ -156,3 +156,51 @@ def check_variables(raw):
             problems.append(f"{VARIABLE_PREFIX}{_MODULE_NAMES.get(error.parameter, error.parameter)}: {error.rule}")
             failed.add(name)
     return {"inputs": values, "problems": problems}
+
+
+# Several organizations in one run (an inventory of organizations: one host each)
+
+PER_ORGANIZATION_PREFIX_HINT = "left unset, an organization of the inventory gets workmail-exports/<organization id>/"
+
+
+def _destination(inputs):
+    return (inputs.get("bucket"), (inputs.get("prefix") or "").rstrip("/"))
+
+
+def _clashes_with(inputs, other_host, other):
+    """The problems of ``inputs`` against the inputs of the organization of one other host of the run."""
+    problems = []
+    if other.get("organization_id") == inputs.get("organization_id"):
+        problems.append(
+            f"{VARIABLE_PREFIX}organization_id: {inputs['organization_id']} is also the organization of host "
+            f"{other_host}; an organization runs once per run (give {VARIABLE_PREFIX}organization_id for a single "
+            "organization only, not with an inventory of organizations)"
+        )
+    elif _destination(other) == _destination(inputs):
+        problems.append(
+            f"{VARIABLE_PREFIX}prefix: s3://{inputs['bucket']}/{inputs.get('prefix') or ''} is also the destination of "
+            f"host {other_host} (organization {other.get('organization_id')}); two organizations cannot share a bucket "
+            f"and prefix (one campaign manifest and one export role per destination): give each its own "
+            f"{VARIABLE_PREFIX}prefix ({PER_ORGANIZATION_PREFIX_HINT})"
+        )
+    if other.get("bucket") == inputs.get("bucket") and other.get("region") != inputs.get("region"):
+        problems.append(
+            f"{VARIABLE_PREFIX}bucket: {inputs['bucket']} is also given for host {other_host} in {other.get('region')}; "
+            f"a bucket is in one region and an export must be in its organization's region ({inputs.get('region')}): "
+            "give each region its own bucket (for example with the inventory's compose, from "
+            "workmail_organization.region)"
+        )
+    return problems
+
+
+def check_run(inputs, host, run_inputs):
+    """The problems of one organization's checked variables ``inputs`` (host ``host``) against the other
+    organizations of the same run, ``run_inputs`` (``{host: inputs}``; inputs that are not a dict are left out): the
+    same organization twice, two organizations sharing a bucket and prefix, one bucket given for two regions."""
+    if not isinstance(inputs, dict):
+        return []
+    problems = []
+    for other_host, other in sorted((run_inputs or {}).items()):
+        if other_host != host and isinstance(other, dict):
+            problems.extend(_clashes_with(inputs, other_host, other))
+    return problems

@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 import yaml
 from ansible_collections.mailops.workmail.plugins.filter.export_organization_inputs import FilterModule
+from ansible_collections.mailops.workmail.plugins.filter.export_organization_run import FilterModule as FilterModule_run
 from ansible_collections.mailops.workmail.plugins.module_utils.common import ORGANIZATION_EXPORT_DEFAULTS
 from ansible_collections.mailops.workmail.plugins.module_utils.playbook_inputs import VARIABLES
+from ansible_collections.mailops.workmail.plugins.module_utils.playbook_inputs import check_run
 from ansible_collections.mailops.workmail.plugins.module_utils.playbook_inputs import check_variables
 
 ROOT = Path(__file__).resolve().parents[4]
@@ -109,3 +111,58 @@ def test_the_filter_is_the_check_and_its_defaults_are_the_roles():
     role_defaults = yaml.safe_load((ROOT / "roles/export_prerequisites/defaults/main.yml").read_text())
     for name in ("prefix", "kms_alias", "role_name"):
         assert VARIABLES[name][1] == role_defaults[f"export_prerequisites_{name}"]
+
+
+# Several organizations in one run
+
+
+def run_inputs(**hosts):
+    """{host: inputs} of organizations, each given as (organization number, region, bucket, prefix)."""
+    return {
+        host: {"organization_id": f"m-{number:032x}", "region": region, "bucket": bucket, "prefix": prefix}
+        for host, (number, region, bucket, prefix) in hosts.items()
+    }
+
+
+def test_organizations_with_their_own_prefixes_in_one_bucket_per_region_pass():
+    run = run_inputs(
+        alpha=(1, "us-east-1", "exports-use1", "workmail-exports/m-1/"),
+        bravo=(2, "us-east-1", "exports-use1", "workmail-exports/m-2/"),
+        charlie=(3, "eu-west-1", "exports-euw1", "workmail-exports/m-1/"),
+    )
+    for host, inputs in run.items():
+        assert check_run(inputs, host, run) == []
+    assert FilterModule_run().filters()["export_organization_run"] is check_run
+
+
+def test_two_organizations_in_one_bucket_and_prefix_are_named_on_both_sides():
+    run = run_inputs(
+        alpha=(1, "us-east-1", "exports", "workmail-exports/"), bravo=(2, "us-east-1", "exports", "workmail-exports")
+    )
+    problem = check_run(run["alpha"], "alpha", run)
+    assert len(problem) == 1 and problem[0].startswith("workmail_prefix: s3://exports/workmail-exports/ is also")
+    assert "host bravo" in problem[0] and "workmail-exports/<organization id>/" in problem[0]
+    assert "host alpha" in check_run(run["bravo"], "bravo", run)[0]
+
+
+def test_one_bucket_for_two_regions_is_refused():
+    run = run_inputs(alpha=(1, "us-east-1", "exports", "a/"), bravo=(2, "eu-west-1", "exports", "b/"))
+    problem = check_run(run["bravo"], "bravo", run)
+    assert len(problem) == 1 and problem[0].startswith(
+        "workmail_bucket: exports is also given for host alpha in us-east-1"
+    )
+    assert "workmail_organization.region" in problem[0]
+
+
+def test_the_same_organization_twice_is_refused():
+    run = run_inputs(alpha=(1, "us-east-1", "exports", "a/"), bravo=(1, "us-east-1", "exports", "a/"))
+    problem = check_run(run["alpha"], "alpha", run)
+    assert len(problem) == 1 and problem[0].startswith("workmail_organization_id: m-")
+    assert "also the organization of host bravo" in problem[0]
+
+
+def test_hosts_without_inputs_are_left_out():
+    run = run_inputs(alpha=(1, "us-east-1", "exports", "a/"))
+    run["broken"] = None
+    assert check_run(run["alpha"], "alpha", run) == []
+    assert check_run(None, "broken", run) == []
