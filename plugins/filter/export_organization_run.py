@@ -32,7 +32,8 @@ options:
     required: true
   run:
     description:
-      - The variables of every organization of the run, C({host: inputs}); the organization's own host is left out.
+      - The variables of every organization of the run, a dictionary from each host's name to its inputs; the
+        organization's own host is skipped.
     type: dict
     required: true
 """
