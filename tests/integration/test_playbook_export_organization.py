@@ -401,3 +401,13 @@ def test_held_lock_is_reported(aws, small_org, playbook):
     assert "2099-01-01T00:00:00+00:00" in line(lines, "Next: ")
     assert stats(run)["export_failed"] is True
     assert starts(aws) == 0
+
+
+def test_the_guides_schedule_answers_every_required_question():
+    """docs/awx.md's schedule gives its survey answers as extra data; AWX refuses it when a required one is missing."""
+    schedule = (ROOT / "docs" / "awx.md").read_text().split("awx schedules create", 1)[1].split("```", 1)[0]
+    extra_data = json.loads(re.search(r"--extra_data '(.*?)'", schedule, re.DOTALL).group(1))
+    spec = json.loads(SURVEY.read_text())["spec"]
+    required = {item["variable"] for item in spec if item["required"]}
+    assert required and required <= set(extra_data), required - set(extra_data)
+    assert {item["variable"] for item in spec} >= set(extra_data)
