@@ -26,6 +26,7 @@ from ansible_collections.mailops.workmail.plugins.module_utils.errors import Wor
 from ansible_collections.mailops.workmail.plugins.module_utils.retries import RetryPolicy
 from ansible_collections.mailops.workmail.plugins.module_utils.retries import error_code
 from ansible_collections.mailops.workmail.plugins.module_utils.retries import is_client_error
+from ansible_collections.mailops.workmail.plugins.module_utils.times import response_time
 
 try:
     import botocore
@@ -129,15 +130,24 @@ class S3Gateway:
         self._client = client
         self._retry = retry or RetryPolicy()
         self._control_client = control_client
+        self.last_response_time = None
+
+    def service_time(self):
+        """AWS's clock (the HTTP Date header) at S3's last answer, or None when unknown."""
+        return self.last_response_time
 
     def _call(self, operation, what, bucket, key, **kwargs):
         request = dict(kwargs, Bucket=bucket)
         if key is not None:
             request["Key"] = key
         try:
-            return self._retry.wrap(getattr(self._client, operation))(**request)
+            response = self._retry.wrap(getattr(self._client, operation))(**request)
         except _botocore_errors() as error:
             raise classify(operation, what, bucket, key, error) from error
+        moment = response_time(response) if isinstance(response, dict) else None
+        if moment is not None:
+            self.last_response_time = moment
+        return response
 
     # Objects
 

@@ -13,10 +13,24 @@ clock, estimated by :func:`service_now`, not on this host's.
 
 from datetime import datetime
 from datetime import timezone
+from email.utils import parsedate_to_datetime
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 # The fields of a job that are times the service reported.
 JOB_TIME_FIELDS = ("StartTime", "EndTime")
+
+
+def response_time(response):
+    """The service's clock when it answered: the HTTP Date header of a boto3 ``response`` (aware, UTC), or None."""
+    try:
+        moment = parsedate_to_datetime(response["ResponseMetadata"]["HTTPHeaders"]["date"])
+    except (KeyError, TypeError, ValueError, IndexError):
+        return None
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
 
 
 def utcnow():
@@ -54,6 +68,19 @@ def iso8601(value):
 def started(raw):
     """A raw job's StartTime as a datetime (the epoch when it has none), for ordering jobs."""
     return to_datetime(raw.get("StartTime")) or EPOCH
+
+
+class ServiceClock:
+    """The service's clock as several gateways (each with ``service_time()``) last saw it: the latest of their HTTP
+    Date headers (AWS's clock; S3's answers count too, so a pass that has not called WorkMail yet knows it)."""
+
+    def __init__(self, *gateways):
+        self.gateways = gateways
+
+    def service_time(self):
+        seen = [gateway.service_time() for gateway in self.gateways if hasattr(gateway, "service_time")]
+        seen = [moment for moment in seen if moment is not None]
+        return max(seen) if seen else None
 
 
 def service_now(client, listing=(), now=utcnow):

@@ -14,9 +14,6 @@ Errors the domain needs are mapped to :mod:`errors` exceptions; every other boto
 so a module can hand it to ``fail_json_aws``.
 """
 
-from datetime import timezone
-from email.utils import parsedate_to_datetime
-
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import CancelRefusedError
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import JobNotFoundError
@@ -24,6 +21,7 @@ from ansible_collections.mailops.workmail.plugins.module_utils.errors import Lim
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import WorkMailError
 from ansible_collections.mailops.workmail.plugins.module_utils.retries import RetryPolicy
 from ansible_collections.mailops.workmail.plugins.module_utils.retries import error_code
+from ansible_collections.mailops.workmail.plugins.module_utils.times import response_time
 
 PAGE_SIZE = 100
 
@@ -55,16 +53,9 @@ class WorkMailClient:
         return response
 
     def _remember_date(self, response):
-        try:
-            date = response["ResponseMetadata"]["HTTPHeaders"]["date"]
-            moment = parsedate_to_datetime(date)
-        except (KeyError, TypeError, ValueError, IndexError):
-            return
-        if moment is None:
-            return
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)
-        self.last_response_time = moment.astimezone(timezone.utc)
+        moment = response_time(response) if isinstance(response, dict) else None
+        if moment is not None:
+            self.last_response_time = moment
 
     def service_time(self):
         """The service's clock (HTTP Date header) at the last answer, or None when unknown."""
