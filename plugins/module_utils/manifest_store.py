@@ -43,6 +43,12 @@ COPY_NAME = "manifest.previous.json"
 # A damaged manifest is kept aside, under this name and the time it was found, before it is replaced.
 DAMAGED_NAME = "manifest.damaged-{moment}.json"
 LOCK_NAME = "lock.json"
+# The changes made since the manifest was last written whole, next to it.
+JOURNAL_NAME = "manifest.journal.json"
+# A manifest smaller than this is rewritten whole at every save; from this size on, saves write the journal.
+JOURNAL_FROM = 256 * 1024
+# A journal larger than this is folded into the manifest, which is then written whole (and the journal emptied).
+JOURNAL_LIMIT = 32 * 1024
 CONTENT_TYPE = "application/json"
 # What a failed conditional write raises: someone else created, replaced or deleted the object meanwhile.
 _LOST_RACE = (S3PreconditionFailed, S3Conflict, S3Missing)
@@ -147,13 +153,14 @@ class ManifestStore:
     one aside), and says so in :attr:`recovery`.
     """
 
-    def __init__(self, s3, bucket, key, local_copy=None):
+    def __init__(self, s3, bucket, key, local_copy=None, journal_from=JOURNAL_FROM, journal_limit=JOURNAL_LIMIT):
         self.s3 = s3
         self.bucket = bucket
         self.key = key
         self.local_copy = local_copy
         self.copy_key = key[: -len(MANIFEST_NAME)] + COPY_NAME
         self.recovery = None
+        self.journal = Journal(s3, bucket, key[: -len(MANIFEST_NAME)] + JOURNAL_NAME, journal_from, journal_limit)
 
     def _uri(self, key):
         return f"s3://{self.bucket}/{key}"
@@ -173,7 +180,9 @@ class ManifestStore:
             manifest = _parse(body, self._uri(self.key))
         except ManifestError as damage:
             return self._recover(damage, f"it is damaged ({damage.message})", campaign, organization_id), etag
-        return _belongs(manifest, self._uri(self.key), campaign, organization_id), etag
+        _belongs(manifest, self._uri(self.key), campaign, organization_id)
+        self.journal.read_into(manifest, body, etag)
+        return manifest, etag
 
     def _recover(self, damage, problem, campaign, organization_id):
         """The manifest recovered from its copy (recorded in :attr:`recovery`), None when there is no copy and the
@@ -210,12 +219,16 @@ class ManifestStore:
         return self.recovery["damaged_kept_at"]
 
     def keep_copy(self, manifest, etag):
-        """Copy the stored manifest (version ``etag``, which the caller found valid) to ``manifest.previous.json``;
-        a copy that fails is left for the next pass (False)."""
+        """Copy the stored manifest (version ``etag``, which the caller found valid) to ``manifest.previous.json``,
+        unless the journal says that version was copied already; a copy that fails is left for the next pass
+        (False)."""
+        if self.journal.copied_etag is not None and self.journal.copied_etag == etag:
+            return True
         try:
             self.s3.copy(MANIFEST, self.bucket, self.key, self.copy_key, manifest.get("kms_key_arn"), etag)
         except WorkMailError:
             return False
+        self.journal.copied_etag = etag
         return True
 
     def save(self, manifest, etag):
@@ -224,16 +237,133 @@ class ManifestStore:
         ManifestConflictError when the object changed since ``etag`` was read (or exists already on creation).
         The local copy, when configured, is written after S3 accepted the manifest.
         """
+        if not self.journal.write(manifest, etag):
+            etag = self._save_whole(manifest, etag)
+        if self.local_copy:
+            write_local_copy(manifest, self.local_copy)
+        return etag
+
+    def _save_whole(self, manifest, etag):
+        body = dumps(manifest)
         try:
             new_etag = self.s3.replace(
-                MANIFEST, self.bucket, self.key, dumps(manifest), CONTENT_TYPE, etag, manifest.get("kms_key_arn")
+                MANIFEST, self.bucket, self.key, body, CONTENT_TYPE, etag, manifest.get("kms_key_arn")
             )
         except _LOST_RACE as error:
             reason = "it exists already" if not etag else f"it is no longer version {etag}"
             raise ManifestConflictError(self.bucket, self.key, reason) from error
-        if self.local_copy:
-            write_local_copy(manifest, self.local_copy)
+        self.journal.folded(manifest, body, new_etag)
         return new_etag
+
+
+def _changes(base, manifest):
+    """What ``manifest`` changed of ``base`` (the stored manifest): its fields and entries, whole."""
+    return {
+        "fields": {name: value for name, value in manifest.items() if name != "mailboxes" and base.get(name) != value},
+        "dropped_fields": sorted(name for name in base if name not in manifest),
+        "mailboxes": {
+            entity_id: entry
+            for entity_id, entry in manifest["mailboxes"].items()
+            if base["mailboxes"].get(entity_id) != entry
+        },
+        "removed": sorted(entity_id for entity_id in base["mailboxes"] if entity_id not in manifest["mailboxes"]),
+    }
+
+
+def _apply(manifest, journal):
+    """Apply a journal's changes to ``manifest`` (in place)."""
+    manifest.update(journal.get("fields") or {})
+    for name in journal.get("dropped_fields") or []:
+        manifest.pop(name, None)
+    manifest["mailboxes"].update(journal.get("mailboxes") or {})
+    for entity_id in journal.get("removed") or []:
+        manifest["mailboxes"].pop(entity_id, None)
+
+
+class Journal:
+    """The changes a large campaign made since its manifest was last written whole (``manifest.journal.json``).
+
+    Rewriting a manifest of thousands of mailboxes after every step would cost megabytes a pass. From
+    ``journal_from`` bytes on, a save writes only what changed since the manifest was written whole: its changed
+    fields and mailbox entries, whole, tied to that manifest's ETag (a journal of another version is not applied:
+    the manifest was replaced since). Once the journal is larger than ``journal_limit`` bytes, the manifest is
+    written whole with it folded in, and the journal emptied. Every write is conditional, as the manifest's are.
+    Reading the manifest applies its journal; a journal that cannot be read is reported (:attr:`ignored`) and the
+    pass repairs from AWS what it held.
+    """
+
+    def __init__(self, s3, bucket, key, journal_from, journal_limit):
+        self.s3 = s3
+        self.bucket = bucket
+        self.key = key
+        self.journal_from = journal_from
+        self.journal_limit = journal_limit
+        self.base = None
+        self.base_etag = None
+        self.base_size = 0
+        self.etag = None
+        self.empty = True
+        self.copied_etag = None
+        self.ignored = None
+
+    def read_into(self, manifest, body, etag):
+        """Remember the stored manifest (``body``, ``etag``) and apply its journal to ``manifest``."""
+        self._remember(body, etag)
+        journal_body, self.etag = self.s3.read_if_exists(MANIFEST, self.bucket, self.key)
+        if journal_body is None:
+            return
+        try:
+            journal = json.loads(journal_body.decode("utf-8"))
+            if not isinstance(journal, dict) or not isinstance(journal.get("mailboxes"), dict):
+                raise ValueError("not a journal")
+        except (UnicodeDecodeError, ValueError) as error:
+            self.empty = False
+            self.ignored = f"s3://{self.bucket}/{self.key} is damaged ({error}); what it held is repaired from AWS"
+            return
+        self.copied_etag = journal.get("copied_etag")
+        self.empty = not (journal["mailboxes"] or journal.get("fields") or journal.get("removed"))
+        if journal.get("base_etag") != etag:
+            if not self.empty:
+                self.ignored = (
+                    f"s3://{self.bucket}/{self.key} belongs to another version of the manifest (it was replaced "
+                    "since); what it held is repaired from AWS"
+                )
+            return
+        _apply(manifest, journal)
+
+    def _remember(self, body, etag):
+        """The stored manifest the journal's changes are taken against (kept only when it is large enough)."""
+        self.base_etag, self.base_size = etag, len(body)
+        self.base = json.loads(body.decode("utf-8")) if self.base_size >= self.journal_from else None
+
+    def write(self, manifest, etag):
+        """Write the changes of ``manifest`` (whose stored version is ``etag``) to the journal; False when the
+        manifest must be written whole instead (it is new or small, or the journal would be too large)."""
+        if etag is None or self.base is None or etag != self.base_etag or self.base_size < self.journal_from:
+            return False
+        changes = dict(_changes(self.base, manifest), format=1, base_etag=etag, copied_etag=self.copied_etag)
+        body = json.dumps(changes, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        if len(body) > self.journal_limit:
+            return False
+        self._put(body, manifest.get("kms_key_arn"))
+        self.empty = False
+        return True
+
+    def folded(self, manifest, body, etag):
+        """The manifest was written whole (``body``, version ``etag``): the journal's changes are in it; empty it."""
+        self._remember(body, etag)
+        if self.empty:
+            return
+        empty = {"format": 1, "base_etag": etag, "copied_etag": self.copied_etag, "mailboxes": {}}
+        self._put(json.dumps(empty, sort_keys=True).encode("utf-8"), manifest.get("kms_key_arn"))
+        self.empty = True
+
+    def _put(self, body, kms_key_arn):
+        try:
+            self.etag = self.s3.replace(MANIFEST, self.bucket, self.key, body, CONTENT_TYPE, self.etag, kms_key_arn)
+        except _LOST_RACE as error:
+            reason = "it exists already" if not self.etag else f"it is no longer version {self.etag}"
+            raise ManifestConflictError(self.bucket, self.key, reason) from error
 
 
 class CampaignLock:

@@ -396,3 +396,131 @@ def test_lock_rejects_bad_ttl():
 
 def iso(moment):
     return moment.isoformat()
+
+
+# The journal of a large campaign
+
+JOURNAL_KEY = KEY.replace("manifest.json", "manifest.journal.json")
+
+
+def a_large_manifest(mailboxes=40):
+    manifest = a_manifest()
+    mf.add_mailboxes(
+        manifest,
+        [
+            {"id": f"user-{number:04d}", "email": f"u{number}@example.com", "name": f"u{number}"}
+            for number in range(mailboxes)
+        ],
+    )
+    return manifest
+
+
+def journal_store(s3, limit=4096):
+    """A store whose journal starts at 1 KiB of manifest (a few mailboxes) and is folded in beyond ``limit``."""
+    return ms.ManifestStore(s3_gateway(s3), BUCKET, KEY, journal_from=1024, journal_limit=limit)
+
+
+def stored(s3, key):
+    return json.loads(s3.objects[(BUCKET, key)]["Body"])
+
+
+def test_a_large_manifest_saves_its_changes_to_the_journal_and_reads_back_whole():
+    s3 = FakeS3()
+    store = journal_store(s3)
+    manifest = a_large_manifest()
+    etag = store.save(manifest, None)  # created whole
+    whole = s3.objects[(BUCKET, KEY)]["Body"]
+
+    store = journal_store(s3)
+    loaded, etag = store.load(CAMPAIGN, ORG_ID)
+    loaded["mailboxes"]["user-0003"]["state"] = "RUNNING"
+    loaded["updated"] = "2026-11-22T06:00:00+00:00"
+    assert store.save(loaded, etag) == etag  # the manifest's version is unchanged: only the journal was written
+    assert s3.objects[(BUCKET, KEY)]["Body"] == whole
+    journal = stored(s3, JOURNAL_KEY)
+    assert list(journal["mailboxes"]) == ["user-0003"] and journal["fields"] == {"updated": "2026-11-22T06:00:00+00:00"}
+    assert journal["base_etag"] == etag
+    put = s3.calls[-1][1]
+    assert put["IfNoneMatch"] == "*" and put["SSEKMSKeyId"] == KEY_ARN
+    # The journal holds every change since the manifest was written whole; each write replaces it conditionally.
+    loaded["mailboxes"]["user-0004"]["state"] = "RUNNING"
+    store.save(loaded, etag)
+    assert sorted(stored(s3, JOURNAL_KEY)["mailboxes"]) == ["user-0003", "user-0004"]
+    assert "IfMatch" in s3.calls[-1][1]
+
+    again, again_etag = journal_store(s3).load(CAMPAIGN, ORG_ID)
+    assert again == loaded and again_etag == etag
+
+
+def test_a_journal_grown_past_its_limit_is_folded_into_the_manifest():
+    s3 = FakeS3()
+    store = journal_store(s3, limit=1200)
+    etag = store.save(a_large_manifest(), None)
+    manifest, etag = store.load()
+    writes_before = s3.count("put_object")
+    for number in range(12):
+        manifest["mailboxes"][f"user-{number:04d}"]["state"] = "RUNNING"
+        etag = store.save(manifest, etag)
+    # Some saves went to the journal, then one wrote the manifest whole and emptied the journal.
+    assert stored(s3, KEY) != a_large_manifest() and stored(s3, KEY)["mailboxes"]["user-0000"]["state"] == "RUNNING"
+    assert s3.count("put_object") > writes_before + 12
+    assert stored(s3, JOURNAL_KEY)["base_etag"] == s3.objects[(BUCKET, KEY)]["ETag"]
+    assert journal_store(s3).load()[0] == manifest
+
+
+def test_a_journal_of_another_version_is_not_applied_and_is_reported():
+    s3 = FakeS3()
+    store = journal_store(s3)
+    etag = store.save(a_large_manifest(), None)
+    manifest, etag = store.load()
+    manifest["mailboxes"]["user-0001"]["state"] = "COMPLETED"
+    store.save(manifest, etag)
+    # Someone puts an older manifest back by hand: the journal was written against another version.
+    older = a_large_manifest()
+    older["updated"] = "2026-11-21T00:00:00+00:00"
+    s3.raw_put(BUCKET, KEY, mf.dumps(older))
+    reader = journal_store(s3)
+    loaded = reader.load(CAMPAIGN, ORG_ID)[0]
+    assert loaded["mailboxes"]["user-0001"]["state"] == "PENDING"
+    assert "belongs to another version of the manifest" in reader.journal.ignored
+    # A damaged journal is reported the same way.
+    s3.raw_put(BUCKET, JOURNAL_KEY, b"{not json")
+    reader = journal_store(s3)
+    reader.load()
+    assert "is damaged" in reader.journal.ignored
+
+
+def test_a_second_writer_of_the_journal_is_a_conflict():
+    s3 = FakeS3()
+    journal_store(s3).save(a_large_manifest(), None)
+    first, second = journal_store(s3), journal_store(s3)
+    mine, etag = first.load()
+    theirs, dummy = second.load()
+    mine["mailboxes"]["user-0001"]["state"] = "RUNNING"
+    theirs["mailboxes"]["user-0002"]["state"] = "RUNNING"
+    first.save(mine, etag)
+    with pytest.raises(ms.ManifestConflictError, match="manifest.journal.json"):
+        second.save(theirs, etag)
+
+
+def test_the_copy_of_a_large_manifest_is_made_once_per_version():
+    s3 = FakeS3()
+    journal_store(s3).save(a_large_manifest(), None)
+    store = journal_store(s3)
+    manifest, etag = store.load()
+    assert store.keep_copy(manifest, etag) and s3.count("copy_object") == 1
+    manifest["mailboxes"]["user-0001"]["state"] = "RUNNING"
+    store.save(manifest, etag)  # the journal records that this version was copied
+    store = journal_store(s3)
+    manifest, etag = store.load()
+    assert store.keep_copy(manifest, etag) and s3.count("copy_object") == 1
+
+
+def test_a_small_manifest_is_still_written_whole_and_has_no_journal():
+    s3 = FakeS3()
+    store = ms.ManifestStore(s3_gateway(s3), BUCKET, KEY)
+    etag = store.save(a_large_manifest(), None)
+    manifest, etag = store.load()
+    manifest["mailboxes"]["user-0001"]["state"] = "RUNNING"
+    store.save(manifest, etag)
+    assert stored(s3, KEY) == manifest and (BUCKET, JOURNAL_KEY) not in s3.objects
