@@ -6,7 +6,8 @@
 """Action plugin of mailops.workmail.workmail_organization_export: repeats the module's pass with wait=true.
 
 With ``wait: false`` (the default) the module runs once. With ``wait: true`` all passes of the task share one lock
-owner; the plugin runs a pass, prints one progress line, sleeps ``poll_interval`` seconds and runs the next, until
+owner; the plugin runs a pass, prints one progress line, sleeps until the pass says the next is due (when its first
+running job is expected to end; at most ``poll_interval`` seconds) and runs the next, until
 the campaign is done, a pass fails, or ``wait_timeout`` passes. Check mode makes one pass.
 """
 
@@ -17,6 +18,7 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.pace import next_pass_delay
 from ansible_collections.mailops.workmail.plugins.module_utils.common import DEFAULT_POLL_INTERVAL
 from ansible_collections.mailops.workmail.plugins.module_utils.common import DEFAULT_WAIT_TIMEOUT
 from ansible_collections.mailops.workmail.plugins.module_utils.common import MIN_POLL_INTERVAL
@@ -111,7 +113,9 @@ class ActionModule(ActionBase):
         return result
 
     def _wait(self, args, task_vars, wait_timeout, poll_interval):
-        """Passes every ``poll_interval`` seconds until done, failed or ``wait_timeout``; the last pass's result."""
+        """Passes until done, failed or ``wait_timeout``; the last pass's result. Each pass says when the next is due
+        (when its first running job is due a look, ...): the plugin sleeps until then, at least 5 seconds and at
+        most ``poll_interval``."""
         campaign = args.get("campaign")
         started = self.clock()
         changed = False
@@ -126,9 +130,10 @@ class ActionModule(ActionBase):
             display.display(progress_line(campaign, module_result, passes, self.clock() - started), stderr=True)
             if module_result.get("done"):
                 break
-            if self.clock() + poll_interval > started + wait_timeout:
+            delay = next_pass_delay(module_result.get("pass"), poll_interval)
+            if self.clock() + delay > started + wait_timeout:
                 module_result.update(failed=True, msg=timeout_message(campaign, module_result, wait_timeout, passes))
                 break
-            self.sleep(poll_interval)
+            self.sleep(delay)
         module_result.update(changed=changed, passes=passes)
         return module_result

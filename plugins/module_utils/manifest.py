@@ -9,14 +9,25 @@ Shape (``format`` 1)::
 
     {"format": 1, "campaign", "organization_id", "region", "s3_bucket", "s3_prefix", "kms_key_arn", "role_arn",
      "created", "updated", "discovery": {"at", "selection"},
+     "listing": {"at", "due", "jobs", "started_since",
+                 "foreign": [{"job_id", "entity_id", "start_time", "progress"?, "seen"?}],
+                 "blocked": [{"id", "job_id", "start_time"}]},
+     "pace": {"seconds_per_mb", "shortest_seconds", "jobs"},
+     "layout": {"found_by": {<rule>: <count>}, "folders": {<kind>: <count>}},
      "mailboxes": {<entity id>: {"id", "email", "name", "type", "size_mb", "state",
                                  "attempts": [{"attempt", "client_token", "job_id", "state", "start_time",
-                                               "end_time", "error_info", "s3_path", "destination_fault"?}],
+                                               "end_time", "error_info", "s3_path", "destination_fault"?,
+                                               "progress"?, "seen"?}],
                                  "object": {"key", "size", "etag", "sse", "kms_key_id", "found_by", "outcome",
                                             "verified",
                                             "refused", "sha384", "problem", "level", "checked", "log_key",
                                             "log_sha384", "log_messages", "archive_entries",
                                             "archive_messages"} or None}}}
+
+``listing`` is what the last reading of the whole job list showed (:mod:`_campaign.observe`: when, the running jobs
+of others, the mailboxes a recent job holds back) and ``due`` why the next pass must read it again; ``pace`` is
+what the completed jobs taught of how long a job takes, and a running attempt's ``progress`` its EstimatedProgress
+when it was last ``seen`` (:mod:`_campaign.pace`); ``layout`` counts the rules that found the archives.
 
 ``object`` is what the verification of a COMPLETED mailbox's export found: ``level`` is the verify level of that
 check (``basic``: what HeadObject showed; ``deep``: also the SHA-384 of the downloaded archive (``sha384``), its

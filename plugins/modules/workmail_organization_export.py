@@ -19,11 +19,21 @@ description:
     It records every mailbox, every attempt (its client token and job id), and what the verification (O(verify))
     found of each exported object. Running the task again carries on from the manifest and never starts a second job for an
     attempt.
+  - A manifest of more than 256 KiB (a campaign of a few hundred mailboxes and more) is not rewritten at every step.
+    The steps write their changes to a journal next to it, C(manifest.journal.json), and the manifest is rewritten
+    whole, with the journal folded in, once the journal exceeds 32 KiB. So a pass writes to S3 what it changed, not
+    the whole manifest. The module reads both. O(local_manifest) keeps the whole manifest, journal included, in
+    one local file, rewritten at every save.
   - The module makes B(one reconcile pass) each time it runs. It lists the organization's mailboxes (adding new
-    ones to the manifest), lists the export jobs, records the jobs that ended, verifies the objects of completed
-    exports, retries failed ones (after AWS's 24 hours) up to O(max_attempts) attempts, and starts jobs for free
-    slots. With O(wait=true) the action plugin of the same name repeats passes every O(poll_interval) seconds until
-    the campaign is done or O(wait_timeout) passes.
+    ones to the manifest), learns what became of the running jobs, records the jobs that ended, verifies the
+    objects of completed exports, retries failed ones (after AWS's 24 hours) up to O(max_attempts) attempts, and
+    starts jobs for free slots. With O(wait=true) the action plugin of the same name repeats passes until the
+    campaign is done or O(wait_timeout) passes.
+  - A pass costs the same number of WorkMail calls at any size of organization. It describes only the running
+    jobs (at most 10) that are due a look, when their EstimatedProgress or the campaign's pace says they may have
+    ended. It reads the whole job list (C(ListMailboxExportJobs), a page per 100 jobs of the last 7 days) only
+    on the first pass, after AWS refused a start or forgot a job, after the manifest was recovered, once a day for
+    jobs the campaign did not start, and when it costs fewer calls than the describes due.
   - A lock object next to the manifest (C(lock.json)) keeps two runs of a campaign apart.
   - Use M(mailops.workmail.workmail_mailbox_export) to export one mailbox.
 author:
@@ -178,7 +188,10 @@ options:
     default: 86400
   poll_interval:
     description:
-      - How many seconds to sleep between passes with O(wait=true), at least 5.
+      - The longest sleep between passes with O(wait=true), in seconds, at least 5.
+      - Each pass says when the next is due (when its first running job is expected to have ended, a mailbox held
+        by the 24-hour rule may start, or an unchecked export is checked again); the task sleeps until then, at
+        least 5 seconds and at most O(poll_interval).
     type: int
     default: 60
 extends_documentation_fragment:
@@ -457,6 +470,21 @@ unchecked:
   elements: dict
   sample: [{id: 12345678-1234-1234-1234-123456789012, email: bob@example.com, level: deep, checked: "2026-11-30T10:00:00Z",
             problem: "no export log found next to s3://example-exports/workmail/.../job.zip; looked for ..."}]
+layout:
+  description:
+    - Where the campaign's checks found the archives AWS wrote, as recorded in the manifest (C(layout)). C(found_by)
+      counts the archives by the rule that found them. V(s3_path) means at the key the job's C(S3Path) names.
+      V(s3_path_folder) means in C(S3Path) read as a folder. V(mailbox_folder), V(email_folder) and V(prefix)
+      mean in the mailbox's folder, its email's folder and the prefix. V(null) before the first check.
+    - C(folders) counts them by the folder they were in. V(entity) is the mailbox's folder under the prefix, V(email)
+      its email's, V(prefix) the prefix itself and V(other) anywhere else. Before a mailbox is started, only the
+      kinds of folder found so far are looked in for an export of it that the manifest lost (all of them before the
+      first check, or once an archive was found elsewhere).
+    - An export found by another rule than V(s3_path) tells how the service lays out its exports; see the
+      collection's C(docs/undocumented.md).
+  returned: always
+  type: dict
+  sample: {found_by: {s3_path: 148, s3_path_folder: 2}, folders: {entity: 150}}
 waiting_24h:
   description: FAILED mailboxes whose retry waits for AWS's one-export-per-24-hours rule, with when it may start.
   returned: always
@@ -501,6 +529,9 @@ pass:
       an export (for example a C(sha384 mismatch)) and C(unchecked_now) those that could not tell (for example
       C(no export log found)), each a list of C({id, level, problem}). C(looked_in_s3) is how many mailboxes
       about to start were looked for in S3 first.
+    - C(full_listing) says why the pass read the whole job list (V(null) when it did not), C(looked_at) how many
+      running jobs it described because they were due a look, C(next_pass_at) when the next pass is due (V(null)
+      when the campaign is done) and C(next_pass_in) in how many seconds.
     - In check mode, C(now), C(listed), C(added), C(updates), C(free_slots), C(foreign_running), C(own_running),
       C(would_start), C(waiting_24h) and C(blocked_24h) (counts).
   returned: always

@@ -8,7 +8,8 @@
 The job listing covers 7 days; a manifest that lost a completed attempt older than that (edited by hand, restored
 from an old copy, rebuilt after it was deleted) would export the mailbox a second time. So before a new attempt
 starts, :func:`find_campaign_export` lists the folders an archive of the mailbox may be in, whatever the layout
-(``<prefix>/<entity id>/``, ``<prefix>/<email>/``, and ``<prefix>/`` itself, one ListObjectsV2 page each), and ties
+(``<prefix>/<entity id>/``, ``<prefix>/<email>/``, and ``<prefix>/`` itself, one ListObjectsV2 page each; once the
+campaign's checks found where AWS puts the archives, only the folders of those kinds: ``layout["folders"]``), and ties
 each archive found there to its job: by the job id its name is, or the job id its export log names (a JSON log
 next to it with a ``jobId``). WorkMail then says whose job it is (DescribeMailboxExportJob): a COMPLETED job whose
 Description carries a client token of this campaign for this mailbox is this campaign's export. When WorkMail no
@@ -49,17 +50,43 @@ _NOT_A_JOB_ID = ("InvalidParameterException", "ValidationException")
 _SEEN = weakref.WeakKeyDictionary()
 
 
-def archive_folders(prefix, entity_id, email=None):
+# The kinds of folder an archive may be in (``layout["folders"]`` of the manifest counts them).
+FOLDER_KINDS = (("entity", "entity_id"), ("email", "email"), ("prefix", None))
+OTHER_FOLDER = "other"
+
+
+def archive_folders(prefix, entity_id, email=None, kinds=None):
     """``[(folder, shared)]``: where an archive of the mailbox may be, by layout: ``<prefix>/<entity id>/``,
-    ``<prefix>/<email>/`` and ``<prefix>/`` (``shared``: every mailbox's archives are there)."""
+    ``<prefix>/<email>/`` and ``<prefix>/`` (``shared``: every mailbox's archives are there). With ``kinds`` (those
+    of :data:`FOLDER_KINDS` the campaign found its archives in), only those folders."""
     folders = []
-    for name in (entity_id, email, ""):
-        if name is None:
+    names = {"entity_id": entity_id, "email": email, None: ""}
+    for kind, field in FOLDER_KINDS:
+        name = names[field]
+        if name is None or (kinds and kind not in kinds):
             continue
         folder = prefix_folder(prefix, name)
         if folder not in [seen for seen, dummy in folders]:
             folders.append((folder, not name))
     return folders
+
+
+def folder_kind(manifest, entity_id, key):
+    """The kind of folder (:data:`FOLDER_KINDS`, else :data:`OTHER_FOLDER`) the archive ``key`` of the mailbox is
+    in."""
+    folder = key.rsplit("/", 1)[0] + "/" if "/" in key else ""
+    names = {"entity_id": entity_id, "email": manifest["mailboxes"][entity_id].get("email"), None: ""}
+    for kind, field in FOLDER_KINDS:
+        if names[field] is not None and folder == prefix_folder(manifest.get("s3_prefix"), names[field]):
+            return kind
+    return OTHER_FOLDER
+
+
+def known_kinds(manifest):
+    """The kinds of folder the campaign's checks found its archives in, or None (look everywhere) before any check
+    found one, or when one was found elsewhere."""
+    kinds = ((manifest.get("layout") or {}).get("folders")) or {}
+    return None if not kinds or OTHER_FOLDER in kinds else set(kinds)
 
 
 def archives_of(s3, bucket, folder):
@@ -217,7 +244,8 @@ def find_campaign_export(workmail, s3, manifest, entity_id, moment, max_attempts
     (``{"id", "email", "problem", "repair"}``), or None when there is none and the mailbox may be exported."""
     entry = manifest["mailboxes"][entity_id]
     search = _Search(workmail, s3, manifest, entity_id, max_attempts)
-    for folder, shared in archive_folders(manifest.get("s3_prefix"), entity_id, entry.get("email")):
+    folders = archive_folders(manifest.get("s3_prefix"), entity_id, entry.get("email"), known_kinds(manifest))
+    for folder, shared in folders:
         for key, name_id, modified in archives_of(s3, manifest["s3_bucket"], folder):
             number, raw = search.export_of(key, name_id, modified, shared)
             if number is None:

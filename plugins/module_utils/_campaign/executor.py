@@ -12,10 +12,23 @@ starts a second job for an attempt and the token finds a job whose id was never 
 """
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Callable
 
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.evidence import find_campaign_export
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.evidence import folder_kind
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.liveness import no_heartbeat
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.observe import FORGOTTEN_JOB
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.observe import REFUSED_START
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.observe import count_start
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.observe import full_listing_due
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.observe import listing_needed
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.observe import next_look
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.observe import note_listed_progress
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.observe import observed_listing
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.observe import remember_listing
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.pace import earliest
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.pace import learn_pace
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.planning import DESCRIBE_NOT_LISTED
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.planning import plan
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.repair import repair
@@ -129,14 +142,16 @@ class UnsavedManifest:
     def __init__(self, manifest):
         self.manifest = manifest
         self.saves = 0
+        self.changes = 0
 
-    def save(self):
+    def save(self, bookkeeping=False):
         """Nothing is written."""
 
 
 class SavedManifest:
     """A manifest, the ETag of its stored version and the :class:`~manifest_store.ManifestStore` that saves it;
-    ``on_change(manifest, etag)`` is called after every save, ``saves`` counts them."""
+    ``on_change(manifest, etag)`` is called after every save, ``saves`` counts them, ``changes`` those that changed
+    the campaign."""
 
     def __init__(self, store, manifest, etag, on_change=None):
         self.store = store
@@ -144,10 +159,14 @@ class SavedManifest:
         self.etag = etag
         self.on_change = on_change
         self.saves = 0
+        self.changes = 0
 
-    def save(self):
+    def save(self, bookkeeping=False):
+        """Store the manifest; ``bookkeeping`` for a save of what the pass learned of AWS alone (when it last read the
+        job list), which changes nothing of the campaign (``changes`` does not count it)."""
         self.etag = self.store.save(self.manifest, self.etag)
         self.saves += 1
+        self.changes += 0 if bookkeeping else 1
         if self.on_change is not None:
             self.on_change(self.manifest, self.etag)
 
@@ -189,12 +208,29 @@ def _new_result(level):
         "saves": 0,
         "destination_check": None,
         "looked_in_s3": 0,
+        "full_listing": None,
+        "looked_at": 0,
+        "next_pass_at": None,
+        "next_pass_in": None,
     }
+
+
+def _learn_pace(manifest, updates):
+    """Learn the campaign's pace (:func:`pace.learn_pace`) from the attempts ``updates`` found COMPLETED."""
+    for update in updates:
+        if update["state"] != COMPLETED or update["attempt"] is None:
+            continue
+        entry = manifest["mailboxes"][update["id"]]
+        attempt = entry["attempts"][update["attempt"] - 1]
+        manifest["pace"] = learn_pace(
+            manifest.get("pace"), entry.get("size_mb"), attempt.get("start_time"), attempt.get("end_time")
+        )
 
 
 def _plan_and_apply(record, listing, moment, settings, result):
     the_plan = plan(record.manifest, listing, moment, settings.max_concurrent_jobs, settings.max_attempts)
     if apply_updates(record.manifest, the_plan.updates, moment):
+        _learn_pace(record.manifest, the_plan.updates)
         record.save()
     result["free_slots"] = the_plan.free_slots
     result["foreign_running"] = len(the_plan.foreign_running)
@@ -303,13 +339,20 @@ class _Starts:
         self.refused_destination = False
         self.fresh_listing = None
 
-    def held_by_24h(self, item):
-        """Does the job list, read again now (once a pass), show a job of the mailbox started less than 24 hours
-        ago? (A job started since the pass's listing, by hand or by another campaign.)"""
+    def fresh(self):
+        """The whole job list, read again now (once a pass) after AWS refused a start; the next pass reads it
+        too (what it shows of the others' jobs is remembered then)."""
         if self.fresh_listing is None:
             self.result["api_calls"]["list_mailbox_export_jobs"] += 1
             self.fresh_listing = self.workmail.list_export_jobs(self.manifest["organization_id"])
-        return bool(recent_jobs(self.fresh_listing, item["id"], self.moment))
+            listing_needed(self.manifest, REFUSED_START)
+            self.changed = True
+        return self.fresh_listing
+
+    def held_by_24h(self, item):
+        """Does the job list, read again now, show a job of the mailbox started less than 24 hours ago? (A job
+        started since the pass's listing, by hand or by another campaign.)"""
+        return bool(recent_jobs(self.fresh(), item["id"], self.moment))
 
     def forget(self, item):
         if not item["resume"]:
@@ -336,6 +379,7 @@ class _Starts:
             self.refused(item, error)
             return True
         record_start(self.manifest, item["id"], item["attempt"], item["client_token"], job_id, self.moment)
+        count_start(self.manifest)
         self.changed = True
         self.result["started"] += 1
         self.result["started_mailboxes"].append(item["id"])
@@ -346,7 +390,7 @@ class _Starts:
         next pass finds it by the token or starts it again with the same token). True when only this mailbox was
         limited (its 24 hours), False when the organization is full."""
         self.forget(item)
-        limit = which_limit(self.listing, item["id"], self.moment, self.result["started"])
+        limit = which_limit(self.fresh(), item["id"], self.moment)
         self.result["limit"] = {"limit": limit, "id": item["id"], "aws_message": error.aws_message}
         return limit == MAILBOX_24H
 
@@ -441,9 +485,23 @@ def _to_check(manifest, level, moment):
     return first + again[:RECHECKS_PER_PASS]
 
 
+def _note_layout(manifest, entity_id, found):
+    """Count, in the manifest's ``layout``, the rule that found an archive (``found_by``: at its S3Path, in the
+    S3Path's folder, the mailbox's, ...) and the folder it was in (:func:`evidence.folder_kind`): the layout AWS
+    writes, as the campaign recognised it."""
+    rule = found.get("found_by") if found.get("key") else None
+    if not rule:
+        return
+    layout = manifest.setdefault("layout", {})
+    for name, value in (("found_by", rule), ("folders", folder_kind(manifest, entity_id, found["key"]))):
+        counts = layout.setdefault(name, {})
+        counts[value] = counts.get(value, 0) + 1
+
+
 def _check(s3, manifest, entity_id, moment, level, heartbeat, result):
     fields, downloaded = check_object(s3, manifest, entity_id, level, moment, progress=heartbeat)
     found = record_object(manifest, entity_id, moment, **fields)
+    _note_layout(manifest, entity_id, found)
     result["checked_now"] += 1
     result["downloaded_bytes"] += downloaded
     item = {"id": entity_id, "level": level, "problem": found["problem"]}
@@ -489,6 +547,48 @@ def _tally(before, manifest, result):
     result.update(own_running=counts["running"], done=is_done(counts), summary=counts)
 
 
+def _read_jobs(workmail, record, now, result, heartbeat):
+    """``(listing, moment)``: the jobs the pass plans with, and the service's time after reading them. The whole
+    job list when it is due (:func:`observe.full_listing_due`; ``result["full_listing"]`` says why), else the
+    running jobs due a look, described (:func:`observe.observed_listing`); what a look showed is saved."""
+    manifest = record.manifest
+    reason = full_listing_due(manifest, to_datetime(now()))
+    if reason is None:
+        listing, changed = observed_listing(workmail, manifest, to_datetime(now()), result, heartbeat)
+        if changed:
+            record.save()
+        if listing is not None:
+            return listing, to_datetime(now())
+        reason = FORGOTTEN_JOB
+    result["full_listing"] = reason
+    result["api_calls"]["list_mailbox_export_jobs"] += 1
+    listing = workmail.list_export_jobs(manifest["organization_id"])
+    moment = to_datetime(now())
+    note_listed_progress(manifest, listing, moment)
+    return listing, moment
+
+
+def _next_pass(manifest, the_plan, moment, result):
+    """When the next pass is due (ISO text), or None when the campaign is done: the earliest look due at a running
+    job (:func:`observe.next_look`), the moment a mailbox held back by the 24-hour rule may start, an unchecked
+    export's next check, or at once when starts were stopped by a refusal."""
+    if result["done"]:
+        return None
+    found = [next_look(manifest, moment)]
+    found += [to_datetime(item["eligible"]) for item in list(the_plan.blocked_24h) + list(the_plan.waiting_24h)]
+    found += [
+        to_datetime(entry["object"].get("checked")) + timedelta(seconds=RECHECK_AFTER)
+        for entry in manifest["mailboxes"].values()
+        if entry["state"] == COMPLETED
+        and object_outcome(entry.get("object")) == OUTCOME_UNCHECKED
+        and entry["object"].get("checked")
+    ]
+    if result["limit"] is not None or result["start_errors"]:
+        found.append(moment)
+    due = earliest(found)
+    return iso8601(max(due, moment)) if due is not None else None
+
+
 def run_pass(workmail, s3, record, now, settings, heartbeat=no_heartbeat):
     """One poll cycle of the campaign whose manifest ``record`` (a :class:`SavedManifest`) holds; the pass result.
 
@@ -525,14 +625,14 @@ def run_pass(workmail, s3, record, now, settings, heartbeat=no_heartbeat):
     saves_before = record.saves
     result = _new_result(settings.verify)
     before = {entity_id: entry["state"] for entity_id, entry in manifest["mailboxes"].items()}
-    listing = workmail.list_export_jobs(manifest["organization_id"])
-    moment = to_datetime(now())
+    listing, moment = _read_jobs(workmail, record, now, result, heartbeat)
     result.update(now=iso8601(moment), listed=len(listing))
-    result["api_calls"]["list_mailbox_export_jobs"] += 1
-    result["repairs"] = repair(manifest, listing, moment, settings.max_attempts)
-    if result["repairs"]:
-        record.save()
+    if result["full_listing"] is not None:
+        result["repairs"] = repair(manifest, listing, moment, settings.max_attempts)
     the_plan = _plan_and_apply(record, listing, moment, settings, result)
+    if result["full_listing"] is not None:
+        remember_listing(manifest, listing, the_plan, moment)
+    saves_after_listing = record.saves
     if _describe(workmail, s3, record, the_plan, moment, settings, result, heartbeat):
         the_plan = _plan_and_apply(record, listing, moment, settings, result)
     the_plan = skip_campaign_exports(workmail, s3, record, the_plan, listing, moment, settings, result, heartbeat)
@@ -540,5 +640,10 @@ def run_pass(workmail, s3, record, now, settings, heartbeat=no_heartbeat):
     if settings.verify != VERIFY_NONE:
         _verify_completed(s3, record, moment, settings.verify, heartbeat, result)
     _tally(before, manifest, result)
+    if result["full_listing"] is not None and record.saves == saves_after_listing:
+        record.save(bookkeeping=True)  # what the listing showed, when nothing else was saved since
+    result["next_pass_at"] = _next_pass(manifest, the_plan, moment, result)
+    due = to_datetime(result["next_pass_at"])
+    result["next_pass_in"] = None if due is None else round((due - moment).total_seconds(), 1)
     result["saves"] = record.saves - saves_before
     return result

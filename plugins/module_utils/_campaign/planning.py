@@ -150,7 +150,7 @@ def _listed_update(entry, last, raw, result, max_attempts):
     fields = job_fields(raw)
     changed = {key: value for key, value in fields.items() if last.get(key) != value}
     new_state = mailbox_state(entry, fields.get("state"), max_attempts)
-    if fields.get("state") == JOB_FAILED:
+    if fields.get("state") == JOB_FAILED and not raw.get("ErrorInfo"):
         result.to_describe.append(
             {"id": entry["id"], "attempt": last["attempt"], "job_id": raw.get("JobId"), "reason": DESCRIBE_ERROR_INFO}
         )
@@ -241,6 +241,16 @@ def _fill_slots(manifest, candidates, listing, moment, result):
     return starts
 
 
+def _projection(manifest):
+    """A copy of ``manifest`` the plan may change: the entries not settled yet are copied, the others shared."""
+    projected = dict(manifest)
+    projected["mailboxes"] = {
+        entity_id: copy.deepcopy(entry) if entry["state"] not in SETTLED_STATES else entry
+        for entity_id, entry in manifest["mailboxes"].items()
+    }
+    return projected
+
+
 def plan(
     manifest, listing, moment, max_concurrent_jobs=MAX_RUNNING_JOBS_PER_ORGANIZATION, max_attempts=DEFAULT_MAX_ATTEMPTS
 ):
@@ -250,7 +260,7 @@ def plan(
     validate_integer(max_attempts, "max_attempts")
     result = Plan(now=iso8601(moment))
     indexed = _Listing(listing, manifest)
-    projected = copy.deepcopy(manifest)
+    projected = _projection(manifest)
     for entity_id in sorted(projected["mailboxes"]):
         entry = projected["mailboxes"][entity_id]
         if entry["state"] in SETTLED_STATES:

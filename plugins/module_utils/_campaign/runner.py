@@ -20,6 +20,8 @@ from ansible_collections.mailops.workmail.plugins.module_utils._campaign.executo
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.executor import skip_campaign_exports
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.liveness import LockHeartbeat
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.liveness import ParentWatch
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.observe import RECOVERED
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.observe import listing_needed
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.planning import eligible_at
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.planning import plan
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.planning import size_order
@@ -42,6 +44,7 @@ from ansible_collections.mailops.workmail.plugins.module_utils.manifest_store im
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest_store import ManifestStore
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest_store import lock_key
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest_store import manifest_key
+from ansible_collections.mailops.workmail.plugins.module_utils.times import ServiceClock
 from ansible_collections.mailops.workmail.plugins.module_utils.times import iso8601
 from ansible_collections.mailops.workmail.plugins.module_utils.times import service_now
 from ansible_collections.mailops.workmail.plugins.module_utils.times import to_datetime
@@ -138,7 +141,8 @@ def outcome(manifest, moment, blocked=()):
     """The parts of the module result read from the manifest: ``summary``, ``failures`` (given up),
     ``waiting_24h`` (retries due later), ``blocked_24h`` (``blocked``, the plan's mailboxes held back by a job of
     theirs of the last 24 hours, with their emails), ``queued`` (waiting only for a free slot) and
-    ``verification_problems`` (exports a check contradicted) and ``unchecked`` (exports a check could not tell)."""
+    ``verification_problems`` (exports a check contradicted), ``unchecked`` (exports a check could not tell) and
+    ``layout`` (where the checks found the archives: how many by each rule)."""
     failures = []
     waiting = []
     for entity_id in sorted(manifest["mailboxes"]):
@@ -157,6 +161,7 @@ def outcome(manifest, moment, blocked=()):
         "queued": _queued(manifest, moment, {item["id"] for item in held}),
         "verification_problems": verification_problems(manifest),
         "unchecked": unchecked_exports(manifest),
+        "layout": manifest.get("layout"),
     }
 
 
@@ -181,7 +186,7 @@ def _check_mode_pass(workmail, s3, params, manifest, now, destination_check):
     manifest = copy.deepcopy(manifest) if exists else _new_manifest(params, params["region"], moment)
     added = discover_into(workmail, params, manifest, moment) if needs_discovery(manifest, params, moment) else []
     listing = workmail.list_export_jobs(params["organization_id"])
-    moment = service_now(workmail, (), now)
+    moment = service_now(ServiceClock(workmail, s3), (), now)
     repairs = repair(manifest, listing, moment, params["max_attempts"])
     the_plan = plan(manifest, listing, moment, params["max_concurrent_jobs"], params["max_attempts"])
     apply_updates(manifest, the_plan.updates, moment)
@@ -229,7 +234,8 @@ def _reconcile(workmail, s3, record, params, settings, now, heartbeat):
     added = discover_into(workmail, params, record.manifest, moment, heartbeat) if discovered else []
     if record.etag is None or discovered:
         record.save()
-    pass_result = run_pass(workmail, s3, record, lambda: service_now(workmail, (), now), settings, heartbeat)
+    clock = ServiceClock(workmail, s3)
+    pass_result = run_pass(workmail, s3, record, lambda: service_now(clock, (), now), settings, heartbeat)
     manifest = record.manifest
     started = []
     for entity_id in pass_result["started_mailboxes"]:
@@ -239,7 +245,7 @@ def _reconcile(workmail, s3, record, params, settings, now, heartbeat):
         pass_result.pop(name)
     pass_result["added"] = len(added)
     result = outcome(manifest, to_datetime(pass_result["now"]), pass_result["blocked_24h"])
-    result.update(changed=bool(record.saves), done=is_done(result["summary"]), started=started, manifest_exists=True)
+    result.update(changed=bool(record.changes), done=is_done(result["summary"]), started=started, manifest_exists=True)
     result["repairs"] = pass_result["repairs"]
     result["destination_check"] = pass_result.pop("destination_check")
     result["pass"] = pass_result
@@ -257,7 +263,10 @@ def _load_record(store, params, now):
         store.keep_copy(manifest, etag)
     elif store.recovery is not None:
         store.keep_damaged(to_datetime(now()), params["kms_key_arn"])
+        listing_needed(record.manifest, RECOVERED)
         record.save()
+    if manifest is not None and store.journal.ignored:
+        listing_needed(record.manifest, RECOVERED)
     return record
 
 
@@ -266,6 +275,15 @@ def _recovery(store, created, result):
     manifest this run ``created`` although AWS still shows jobs or exports of this campaign (the repairs), those."""
     if store.recovery is not None:
         return dict(store.recovery, rebuilt_from_aws=len(result["repairs"]))
+    if store.journal.ignored:
+        return {
+            "problem": store.journal.ignored,
+            "recovered_from": "the jobs of this campaign (the last 7 days) and its exports in S3",
+            "copy_updated": None,
+            "damaged": True,
+            "damaged_kept_at": None,
+            "rebuilt_from_aws": len(result["repairs"]),
+        }
     if created and result["repairs"]:
         return {
             "problem": f"the campaign manifest s3://{store.bucket}/{store.key} was missing and had no copy",

@@ -15,6 +15,8 @@ from datetime import timezone
 import pytest
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.evidence import archive_folders
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.evidence import find_campaign_export
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.evidence import folder_kind
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.evidence import known_kinds
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.evidence import log_time
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import add_mailboxes
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import new_manifest
@@ -93,6 +95,36 @@ def test_the_folders_follow_every_layout():
         ("pre/", True),
     ]
     assert archive_folders(None, ALICE_ID) == [(f"{ALICE_ID}/", False), ("", True)]
+    # Once the campaign's checks found where AWS puts the archives, only folders of those kinds are listed.
+    assert archive_folders("pre/", ALICE_ID, "alice@example.com", {"entity"}) == [(f"pre/{ALICE_ID}/", False)]
+    assert archive_folders("pre/", ALICE_ID, "alice@example.com", {"email", "prefix"}) == [
+        ("pre/alice@example.com/", False),
+        ("pre/", True),
+    ]
+
+
+def test_the_layout_the_checks_found_narrows_the_folders_looked_in():
+    world = World()
+    kinds = {
+        key: folder_kind(world.manifest, ALICE_ID, key)
+        for key in (
+            f"{PREFIX}/{ALICE_ID}/job.zip",
+            f"{PREFIX}/alice@example.com/t.zip",
+            f"{PREFIX}/job.zip",
+            "elsewhere/job.zip",
+        )
+    }
+    assert list(kinds.values()) == ["entity", "email", "prefix", "other"]
+    assert known_kinds(world.manifest) is None
+    world.manifest["layout"] = {"folders": {"entity": 12}}
+    assert known_kinds(world.manifest) == {"entity"}
+    world.manifest["layout"] = {"folders": {"entity": 12, "other": 1}}
+    assert known_kinds(world.manifest) is None  # an archive found elsewhere: every folder is looked in
+    # With the mailbox's folder known as the layout, an export of this campaign in the prefix is not listed.
+    world.manifest["layout"] = {"folders": {"entity": 12}}
+    world.archive(f"{world.job()}.zip", log=None)
+    listings = world.s3.count("list_objects_v2")
+    assert world.find() is None and world.s3.count("list_objects_v2") == listings + 1
 
 
 @pytest.mark.parametrize(

@@ -272,7 +272,8 @@ def test_campaign_runs_to_the_end_within_the_api_budget():
     assert second["completed_now"] == 10 and second["verified_now"] == 10
     assert second["verification_problems"] == []
     assert second["started_mailboxes"] == largest[10:]
-    assert second["described"] == 0
+    # The ten running jobs were due a look: one page of the job list costs fewer calls than ten describes.
+    assert second["full_listing"].startswith("10 running jobs were due a look") and second["looked_at"] == 0
     entry = run.manifest["mailboxes"][largest[0]]
     assert entry["state"] == "COMPLETED"
     assert entry["attempts"][0]["state"] == "COMPLETED" and entry["attempts"][0]["end_time"]
@@ -297,7 +298,7 @@ def test_campaign_runs_to_the_end_within_the_api_budget():
         "unchecked": 0,
     }
 
-    # A re-run of a finished campaign exports nothing again: one listing, nothing else, no save.
+    # A re-run of a finished campaign exports nothing again: no WorkMail call, no save.
     fourth = run.run()
     assert fourth["done"] is True and fourth["started"] == 0 and fourth["saves"] == 0
     # And a later discovery asks no size again.
@@ -306,9 +307,10 @@ def test_campaign_runs_to_the_end_within_the_api_budget():
     calls = run.workmail_calls()
     assert calls["get_mailbox_details"] == 15
     assert calls["start_mailbox_export_job"] == 15
+    # The ends were learned from one page of the job list each time (cheaper than 10 and 5 describes).
     assert calls["describe_mailbox_export_job"] == 0
-    assert run.fake.count("list_mailbox_export_jobs") == run.passes == 4
-    assert sum(calls.values()) <= 3 * 15
+    assert run.fake.count("list_mailbox_export_jobs") == 3 and run.passes == 4
+    assert sum(calls.values()) + run.fake.count("list_mailbox_export_jobs") <= 3 * 15
     assert all(len(run.jobs_of(entity_id)) == 1 for entity_id in largest)
 
 
@@ -429,9 +431,17 @@ def test_limit_exceeded_when_the_organization_is_full():
 
     run.fake.list_mailbox_export_jobs = someone_starts_a_job_after_the_listing
     result = run.run(max_concurrent_jobs=10)
+    run.fake.list_mailbox_export_jobs = original
     assert result["free_slots"] == 1 and result["started"] == 0
-    assert result["limit"]["id"] == largest[0] and result["limit"]["limit"] == "unknown"
+    # The refusal is explained by the job list read again: the job started after the first reading fills the tenth slot.
+    assert result["limit"]["id"] == largest[0] and result["limit"]["limit"] == "concurrent_jobs"
+    assert result["api_calls"]["list_mailbox_export_jobs"] == 2
     assert run.manifest["mailboxes"][largest[0]]["attempts"] == []
+    # The next pass reads the whole job list again, and remembers the ten jobs of others holding the slots.
+    result = run.run(max_concurrent_jobs=10)
+    # (the nine, and one started after each of the first pass's two readings)
+    assert result["full_listing"] == "AWS refused a start" and result["foreign_running"] == 11
+    assert len(run.manifest["listing"]["foreign"]) == 11 and result["started"] == 0
 
 
 def test_a_failed_job_is_described_once_and_retried_after_24_hours():
@@ -442,7 +452,8 @@ def test_a_failed_job_is_described_once_and_retried_after_24_hours():
     run.fake.set_job(job_id, State="FAILED", ErrorInfo="Access denied to the KMS key", EndTime=run.now())
 
     result = run.run(max_concurrent_jobs=1)
-    assert result["failed_now"] == 1 and result["described"] == 1
+    # The look at the job (a describe) shows its ErrorInfo: it is not described a second time.
+    assert result["failed_now"] == 1 and result["looked_at"] == 1 and result["described"] == 0
     entry = run.manifest["mailboxes"][ALICE_ID]
     assert entry["state"] == "FAILED" and entry["attempts"][0]["error_info"] == "Access denied to the KMS key"
     assert result["waiting_24h"] == 1
@@ -453,7 +464,7 @@ def test_a_failed_job_is_described_once_and_retried_after_24_hours():
     run.fake.set_job(run.manifest["mailboxes"][BOB_ID]["attempts"][0]["job_id"], State="COMPLETED", EndTime=run.now())
     run.s3.put_export(BUCKET, f"{PREFIX}/{BOB_ID}/x.zip", kms_key_id=KEY_ARN)
     result = run.run(max_concurrent_jobs=1)
-    assert result["described"] == 0 and result["waiting_24h"] == 1
+    assert result["described"] == 0 and result["looked_at"] == 1 and result["waiting_24h"] == 1
     assert result["started_mailboxes"] == [ROOM_ID]
     # bob's archive is not at its S3Path but in the same folder, written after his job started: it is found there
     record = run.manifest["mailboxes"][BOB_ID]["object"]
@@ -469,7 +480,9 @@ def test_a_failed_job_is_described_once_and_retried_after_24_hours():
         campaign_client_token(ORG_ID, ALICE_ID, CAMPAIGN, 1),
         campaign_client_token(ORG_ID, ALICE_ID, CAMPAIGN, 2),
     ]
-    assert run.fake.count("describe_mailbox_export_job") == 1
+    # A look at alice's and bob's jobs; the last pass reads the whole job list (a day after the first), which
+    # shows the room's job COMPLETED.
+    assert run.fake.count("describe_mailbox_export_job") == 2
 
 
 def test_jobs_older_than_the_listing_window_are_described():
@@ -490,7 +503,10 @@ def test_a_job_that_vanished_is_recorded_failed():
     run.run()
     job_id = run.manifest["mailboxes"][ALICE_ID]["attempts"][0]["job_id"]
     del run.fake.jobs[job_id]
+    run.fake.clock.advance(minutes=2)  # the jobs are due their first look
     result = run.run()
+    # The three jobs due a look are read in the job list, which does not show alice's: described, it is not found.
+    assert result["full_listing"].startswith("3 running jobs were due a look")
     assert result["described"] == 1 and result["failed_now"] == 1
     entry = run.manifest["mailboxes"][ALICE_ID]
     assert entry["state"] == "FAILED" and "neither listed" in entry["attempts"][0]["error_info"]
@@ -504,6 +520,7 @@ def test_a_job_aws_forgot_whose_archive_is_in_s3_is_completed_not_exported_again
     run.s3.put_export(BUCKET, f"{PREFIX}/{ALICE_ID}/{job_id}.zip", kms_key_id=KEY_ARN)
     del run.fake.jobs[job_id]  # neither listed nor known to DescribeMailboxExportJob any more
     starts = run.fake.count("start_mailbox_export_job")
+    run.fake.clock.advance(minutes=2)  # the jobs are due their first look
 
     result = run.run()
 
@@ -570,6 +587,7 @@ def test_verify_none_checks_no_object():
     run = Campaign(extra_users=0)
     run.run()
     run.complete_running()
+    run.fake.clock.advance(minutes=2)  # the jobs are due their first look
     result = run.run(verify="none")
     assert result["completed_now"] == 3 and result["verified_now"] == 0
     assert all(entry["object"] is None for entry in run.manifest["mailboxes"].values())

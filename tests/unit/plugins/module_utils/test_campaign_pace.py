@@ -1,0 +1,184 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the mailops.workmail project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from datetime import datetime
+from datetime import timedelta
+from datetime import timezone
+
+from ansible_collections.mailops.workmail.plugins.module_utils import manifest as mf
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign import observe
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign import pace
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.planning import Plan
+from ansible_collections.mailops.workmail.plugins.module_utils.errors import JobNotFoundError
+from ansible_collections.mailops.workmail.plugins.module_utils.times import iso8601
+from ansible_collections.mailops.workmail.plugins.module_utils.tokens import parse_marker
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import BUCKET
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import KEY_ARN
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import ORG_ID
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import PREFIX
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import REGION
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import ROLE_ARN
+
+START = datetime(2026, 11, 22, 12, 0, 0, tzinfo=timezone.utc)
+
+
+def at(seconds):
+    return START + timedelta(seconds=seconds)
+
+
+def attempt(**fields):
+    return dict(
+        {"attempt": 1, "client_token": "t", "job_id": "j", "state": "RUNNING", "start_time": iso8601(START)}, **fields
+    )
+
+
+# The campaign's pace
+
+
+def test_pace_keeps_the_fewest_seconds_per_mb_and_the_shortest_job():
+    learned = pace.learn_pace(None, 100, iso8601(START), iso8601(at(600)))
+    assert learned == {"seconds_per_mb": 6.0, "shortest_seconds": 600.0, "jobs": 1}
+    learned = pace.learn_pace(learned, 10, iso8601(START), iso8601(at(300)))
+    assert learned == {"seconds_per_mb": 6.0, "shortest_seconds": 300.0, "jobs": 2}
+    # A job without times or of unknown size teaches what it can, and nothing is changed in place.
+    assert pace.learn_pace(learned, None, iso8601(START), iso8601(at(200)))["seconds_per_mb"] == 6.0
+    assert pace.learn_pace(learned, 10, None, iso8601(at(200))) == learned and learned["jobs"] == 2
+
+
+def test_a_job_is_expected_to_end_by_its_progress_else_by_the_pace():
+    # 25 % (at most 26 %) after 1000 s: 1000 * 100 / 26 at the earliest.
+    running = attempt(progress=25, seen=iso8601(at(1000)))
+    assert pace.expected_end(running, 50, None) == at(1000 * 100 / 26)
+    # No progress yet: the pace (the larger of the shortest job and size * seconds per MB).
+    learned = {"seconds_per_mb": 6.0, "shortest_seconds": 300.0, "jobs": 3}
+    assert pace.expected_end(attempt(), 200, learned) == at(1200)
+    assert pace.expected_end(attempt(), 10, learned) == at(300)
+    assert pace.expected_end(attempt(), 10, None) is None
+    # Progress 0 tells nothing: the pace does; both known, the later of the two.
+    assert pace.expected_end(attempt(progress=0, seen=iso8601(at(30))), 200, learned) == at(1200)
+    assert pace.expected_end(attempt(progress=50, seen=iso8601(at(1000))), 200, learned) == at(1000 * 100 / 51)
+    assert pace.expected_end(attempt(progress=10, seen=iso8601(at(100))), 200, learned) == at(1200)
+
+
+def test_looks_come_at_the_expected_end_within_bounds():
+    learned = {"seconds_per_mb": 6.0, "shortest_seconds": 300.0, "jobs": 3}
+    # A few seconds after the end foretold (the recorded start may precede the job's own).
+    assert pace.look_due(attempt(), 200, learned) == at(1200 + pace.END_SLACK)
+    # Nothing known: 10 s after the start, then when the job has run half as long again.
+    assert pace.look_due(attempt(), 200, None) == at(10)
+    assert pace.look_due(attempt(progress=0, seen=iso8601(at(100))), 200, None) == at(150)
+    # An expected end already passed (the job still ran at the last look): 10 s after that look.
+    assert pace.look_due(attempt(progress=0, seen=iso8601(at(2000))), 200, learned) == at(2010)
+    # Near its end by its progress: a few seconds after the end foretold.
+    assert pace.look_due(attempt(progress=98, seen=iso8601(at(1000))), 200, None) == at(1000 * 100 / 99 + 3)
+    assert pace.look_due(attempt(progress=99, seen=iso8601(at(1000))), 200, None) == at(1010)
+    # A long job is looked at once an hour at least.
+    assert pace.look_due(attempt(progress=1, seen=iso8601(at(600))), 200, None) == at(600 + 3600)
+    # An attempt never started (no start time) is resumed by its token, not looked at.
+    assert pace.look_due(attempt(start_time=None), 200, learned) is None
+
+
+def test_a_look_records_progress_while_the_job_runs_and_forgets_it_when_it_ended():
+    running = attempt()
+    assert pace.note_progress(running, {"State": "RUNNING", "EstimatedProgress": 40}, at(60)) is True
+    assert running["progress"] == 40 and running["seen"] == iso8601(at(60))
+    assert pace.note_progress(running, {"State": "RUNNING", "EstimatedProgress": 40}, at(60)) is False
+    assert pace.note_progress(running, {"State": "COMPLETED"}, at(90)) is True
+    assert "progress" not in running and "seen" not in running
+
+
+def test_the_next_pass_sleeps_until_due_within_the_poll_bounds():
+    assert pace.next_pass_delay({"next_pass_in": 42.2}, 60) == 43
+    assert pace.next_pass_delay({"next_pass_in": 0}, 60) == 5
+    assert pace.next_pass_delay({"next_pass_in": 4000}, 600) == 600
+    assert pace.next_pass_delay({"next_pass_in": None}, 60) == 60
+    assert pace.next_pass_delay(None, 90) == 90
+
+
+# When the whole job list is read
+
+
+def manifest_with(*entries):
+    manifest = mf.new_manifest("wave", ORG_ID, REGION, BUCKET, PREFIX, KEY_ARN, ROLE_ARN, START)
+    for entry in entries:
+        manifest["mailboxes"][entry["id"]] = entry
+    return manifest
+
+
+def running_entry(entity_id, job_id="j", size_mb=100.0, **fields):
+    entry = mf.new_entry(entity_id, f"{entity_id}@example.com", entity_id, size_mb=size_mb, state="RUNNING")
+    entry["attempts"] = [attempt(job_id=job_id, client_token=f"token-{entity_id}", **fields)]
+    return entry
+
+
+def test_the_whole_job_list_is_read_first_after_a_refusal_for_unconfirmed_starts_and_once_a_day():
+    manifest = manifest_with(running_entry("a"))
+    assert observe.full_listing_due(manifest, START) == observe.FIRST_LISTING
+    observe.remember_listing(manifest, [], Plan(now=iso8601(START)), START)
+    assert observe.full_listing_due(manifest, at(60)) is None
+    assert observe.full_listing_due(manifest, at(23 * 3600)) is None
+    assert observe.full_listing_due(manifest, at(24 * 3600)) == observe.PERIODIC_LISTING
+    observe.listing_needed(manifest, observe.REFUSED_START)
+    observe.listing_needed(manifest, observe.FORGOTTEN_JOB)  # the first reason stays
+    assert observe.full_listing_due(manifest, at(60)) == observe.REFUSED_START
+    observe.remember_listing(manifest, [], Plan(now=iso8601(START)), START)
+    manifest["mailboxes"]["b"] = running_entry("b", job_id=None)
+    assert observe.full_listing_due(manifest, at(60)) == observe.UNCONFIRMED_START
+
+
+class Describer:
+    """DescribeMailboxExportJob of a few jobs; counts the calls."""
+
+    def __init__(self, jobs):
+        self.jobs = jobs
+        self.calls = []
+
+    def describe_export_job(self, organization_id, job_id):
+        self.calls.append((organization_id, job_id))
+        return dict(self.jobs[job_id], JobId=job_id)
+
+
+def result():
+    return {"api_calls": {"describe_mailbox_export_job": 0}, "looked_at": 0}
+
+
+def test_only_the_jobs_due_a_look_are_described_and_the_others_are_listed_as_recorded():
+    manifest = manifest_with(running_entry("a", job_id="ja"), running_entry("b", job_id="jb", size_mb=1000.0))
+    manifest["pace"] = {"seconds_per_mb": 6.0, "shortest_seconds": 300.0, "jobs": 1}
+    plan = Plan(now=iso8601(START), foreign_running=[{"job_id": "jf", "entity_id": "f", "start_time": iso8601(START)}])
+    plan.blocked_24h = [{"id": "c", "job_id": "jc", "eligible": iso8601(at(3600))}]
+    observe.remember_listing(manifest, [], plan, START)
+    manifest["mailboxes"]["c"] = mf.new_entry("c", "c@example.com", "c", size_mb=5.0)
+    workmail = Describer(
+        {"ja": {"State": "COMPLETED", "EntityId": "a"}, "jf": {"State": "RUNNING", "EstimatedProgress": 50}}
+    )
+    found = result()
+    listing, changed = observe.observed_listing(workmail, manifest, at(700), found, lambda: None)
+    # a is due (600 s expected), b is not (6000 s); the other campaign's job is due its first look.
+    assert [call[1] for call in workmail.calls] == ["ja", "jf"] and found["looked_at"] == 2 and changed
+    by_id = {item["JobId"]: item for item in listing}
+    assert by_id["ja"]["State"] == "COMPLETED"
+    assert by_id["jb"]["State"] == "RUNNING" and parse_marker(by_id["jb"]["Description"]) == "token-b"
+    assert by_id["jf"]["State"] == "RUNNING" and manifest["listing"]["foreign"][0]["progress"] == 50
+    assert by_id["jc"]["EntityId"] == "c" and by_id["jc"]["StartTime"] == at(3600) - timedelta(hours=24)
+    # Once the plan recorded a's end, the next look: the other campaign's job at 50 % after 700 s (about 1376 s),
+    # before b's expected end.
+    manifest["mailboxes"]["a"]["state"] = "COMPLETED"
+    assert observe.next_look(manifest, at(700)) == at(700 * 100 / 51 + pace.END_SLACK)
+    # A day later, the mailbox held back is free: no recent job stands for it any more.
+    workmail.jobs.update(jf={"State": "COMPLETED"}, jb={"State": "RUNNING", "EstimatedProgress": 99})
+    listing, dummy = observe.observed_listing(workmail, manifest, at(90000), result(), lambda: None)
+    assert [item["JobId"] for item in listing] == ["jb"] and manifest["listing"]["foreign"] == []
+
+
+def test_a_running_job_aws_does_not_know_makes_the_pass_read_the_whole_list():
+    class Forgetful(Describer):
+        def describe_export_job(self, organization_id, job_id):
+            raise JobNotFoundError(job_id)
+
+    manifest = manifest_with(running_entry("a", job_id="ja"))
+    observe.remember_listing(manifest, [], Plan(now=iso8601(START)), START)
+    listing, dummy = observe.observed_listing(Forgetful({}), manifest, at(700), result(), lambda: None)
+    assert listing is None and observe.full_listing_due(manifest, at(700)) == observe.FORGOTTEN_JOB
