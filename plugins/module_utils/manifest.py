@@ -12,7 +12,7 @@ Shape (``format`` 1)::
      "listing": {"at", "due", "jobs", "started_since",
                  "foreign": [{"job_id", "entity_id", "start_time", "progress"?, "seen"?}],
                  "blocked": [{"id", "job_id", "start_time"}]},
-     "pace": {"seconds_per_mb", "shortest_seconds", "jobs"},
+     "pace": {"seconds_per_mb", "floor_seconds", "jobs"},
      "layout": {"found_by": {<rule>: <count>}, "folders": {<kind>: <count>}},
      "mailboxes": {<entity id>: {"id", "email", "name", "type", "size_mb", "state",
                                  "attempts": [{"attempt", "client_token", "job_id", "state", "start_time",

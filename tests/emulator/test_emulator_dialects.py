@@ -30,6 +30,7 @@ DEFAULTS = {
     "mailbox_24h_error": "LimitExceededException",
     "mailbox_24h_counts": "all",
     "describe_retention_days": None,
+    "progress": "even",
 }
 
 
@@ -280,6 +281,23 @@ def test_describe_retention_days(aws, plain, org_id, destination):
     assert job_id in _listed(plain, org_id)  # still in the 7-day list
     aws.set_dialects(describe_retention_days=None)
     assert _job(plain, org_id, job_id)["State"] == "COMPLETED"
+
+
+@pytest.mark.parametrize(
+    "curve, at_a_quarter, at_half", [("even", 25, 50), ("late", 1, 12), ("early", 50, 70), ("none", 0, 0)]
+)
+def test_progress_follows_the_run_time_evenly_behind_ahead_or_not_at_all(
+    aws, plain, org_id, destination, curve, at_a_quarter, at_half
+):
+    aws.set_time_scale(seconds_per_mb=0.0, min_seconds=400)
+    aws.set_dialects(progress=curve)
+    job_id = start(plain, org_id, destination, "dave")
+    aws.advance_clock(100)
+    assert _job(plain, org_id, job_id)["EstimatedProgress"] == at_a_quarter
+    aws.advance_clock(100)
+    assert _listed(plain, org_id)[job_id]["EstimatedProgress"] == at_half
+    aws.advance_clock(250)
+    assert _job(plain, org_id, job_id)["EstimatedProgress"] == 100
 
 
 def test_the_environment_sets_dialects_for_a_whole_run_and_a_reset_keeps_them(monkeypatch):

@@ -158,3 +158,35 @@ def test_an_archive_exported_by_hand_is_never_taken_for_the_campaigns_export(aws
     assert sorted(item["id"] for item in result["started"]) == sorted(entity_ids(org))
     started = {job["EntityId"]: job["JobId"] for job in aws.jobs() if job["JobId"] not in by_hand.values()}
     assert sorted(started) == sorted(entity_ids(org))
+
+
+def makespan(jobs):
+    """From the first job's start to the last one's end (the local AWS's job times, epoch seconds)."""
+    return max(float(job["EndTime"]) for job in jobs) - min(float(job["StartTime"]) for job in jobs)
+
+
+@pytest.mark.parametrize("progress", ["even", "late", "early", "none"])
+def test_passes_come_when_jobs_should_end_whatever_estimated_progress_means(aws, org, destination, module, progress):
+    # Jobs of 60 s to 400 s, two slots: the lower bound of the makespan is the longest job, 400 s.
+    aws.set_time_scale(seconds_per_mb=10.0, min_seconds=60)
+    aws.set_dialects(progress=progress)
+    args = destination_args(org, destination, campaign=f"progress-{progress}", verify="basic", max_concurrent_jobs=2)
+    passes = 0
+    result = {"done": False}
+    while not result["done"] and passes < 60:
+        result = module("workmail_organization_export", args)
+        assert not result.get("failed"), result
+        passes += 1
+        if not result["done"]:
+            # What the action plugin sleeps with wait: true and a poll_interval of an hour.
+            aws.advance_clock(min(3600, max(5, result["pass"]["next_pass_in"])))
+
+    assert result["done"] is True and result["summary"]["verified"] == TOTAL
+    jobs = [job for job in aws.jobs() if job["OrganizationId"] == org["id"]]
+    assert exported_once(aws, org)
+    # Progress that means something brings each end within seconds; progress that lags or tells nothing costs
+    # time, never an hour-long wait for a slot (a job with no telling progress is looked at when it has run half as
+    # long again).
+    assert makespan(jobs) <= (440 if progress in ("even", "early") else 1200), (makespan(jobs), passes)
+    looks = aws.calls().get("DescribeMailboxExportJob", 0) + aws.calls()["ListMailboxExportJobs"]
+    assert looks <= 6 * TOTAL, aws.calls()

@@ -24,6 +24,8 @@ from ansible_collections.mailops.workmail.plugins.module_utils.common import JOB
 from ansible_collections.mailops.workmail.plugins.module_utils.common import JOB_RUNNING
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import JobNotFoundError
 from ansible_collections.mailops.workmail.plugins.module_utils.limits import EXPORT_INTERVAL
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import FAILED
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import PENDING
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import RUNNING
 from ansible_collections.mailops.workmail.plugins.module_utils.times import iso8601
 from ansible_collections.mailops.workmail.plugins.module_utils.times import to_datetime
@@ -74,14 +76,47 @@ def count_start(manifest):
 
 def _due_looks(manifest, moment):
     """The running jobs (this campaign's and the others') due a look at ``moment``."""
-    pace = manifest.get("pace")
-    due = [
-        attempt["job_id"]
-        for entry, attempt in _running_attempts(manifest)
-        if _is_due(look_due(attempt, entry.get("size_mb"), pace), moment)
-    ]
+    return [job_id for job_id, due in look_times(manifest, moment).items() if _is_due(due, moment)]
+
+
+def _slot_wanted(manifest, moment):
+    """Does a mailbox wait for a free slot: one not started yet, or failed and past its 24 hours, that no recent job
+    holds back?"""
     record = manifest.get("listing") or {}
-    return due + [job["job_id"] for job in record.get("foreign") or [] if _is_due(look_due(job, None, None), moment)]
+    held = {item["id"] for item in record.get("blocked") or [] if _holds(item, moment)}
+    for entity_id, entry in manifest["mailboxes"].items():
+        if entity_id in held:
+            continue
+        if entry["state"] == PENDING or (entry["state"] == FAILED and _retry_due(entry, moment)):
+            return True
+    return False
+
+
+def _holds(item, moment):
+    return to_datetime(item["start_time"]) + EXPORT_INTERVAL > moment
+
+
+def _retry_due(entry, moment):
+    started = to_datetime(entry["attempts"][-1].get("start_time")) if entry["attempts"] else None
+    return started is None or started + EXPORT_INTERVAL <= moment
+
+
+def look_times(manifest, moment):
+    """``{job id: when it is due a look}`` of the running jobs, this campaign's (:func:`pace.look_due`) and the
+    others'. When no mailbox waits for a slot, an earlier end frees nothing: every job is then due when the last of
+    this campaign's is (the end of the campaign, or of its wave, is seen in one look)."""
+    pace = manifest.get("pace")
+    times = {
+        attempt["job_id"]: look_due(attempt, entry.get("size_mb"), pace)
+        for entry, attempt in _running_attempts(manifest)
+    }
+    own = [due for due in times.values() if due is not None]
+    for job in (manifest.get("listing") or {}).get("foreign") or []:
+        times[job["job_id"]] = look_due(job, None, None)
+    if own and not _slot_wanted(manifest, moment):
+        latest = max(own)
+        times = {job_id: latest for job_id in times}
+    return times
 
 
 def _is_due(due, moment):
@@ -153,6 +188,7 @@ class _Looks:
         self.result = result
         self.heartbeat = heartbeat
         self.changed = False
+        self.times = look_times(manifest, moment)
 
     def describe(self, job_id):
         self.heartbeat()
@@ -163,9 +199,8 @@ class _Looks:
     def own(self):
         """The listing items of this campaign's running jobs; those due a look are described."""
         items = []
-        pace = self.manifest.get("pace")
         for entry, attempt in _running_attempts(self.manifest):
-            if not _is_due(look_due(attempt, entry.get("size_mb"), pace), self.moment):
+            if not _is_due(self.times.get(attempt["job_id"]), self.moment):
                 items.append(_as_listed(entry, attempt))
                 continue
             raw = self.describe(attempt["job_id"])
@@ -179,7 +214,7 @@ class _Looks:
         items = []
         kept = []
         for job in self.manifest["listing"].get("foreign") or []:
-            if not _is_due(look_due(job, None, None), self.moment):
+            if not _is_due(self.times.get(job["job_id"]), self.moment):
                 kept.append(job)
                 items.append({"JobId": job["job_id"], "EntityId": job["entity_id"], "State": JOB_RUNNING})
                 continue
@@ -229,11 +264,8 @@ def observed_listing(workmail, manifest, moment, result, heartbeat):
 def next_look(manifest, moment):
     """The earliest moment a running job (this campaign's or another's) is due a look, or the whole job list a
     read; None when nothing runs."""
-    pace = manifest.get("pace")
-    found = [look_due(attempt, entry.get("size_mb"), pace) for entry, attempt in _running_attempts(manifest)]
     record = manifest.get("listing") or {}
-    found += [look_due(job, None, None) for job in record.get("foreign") or []]
-    found = [value for value in found if value is not None]
+    found = [value for value in look_times(manifest, moment).values() if value is not None]
     if record.get("at") and found:
         found.append(to_datetime(record["at"]) + timedelta(seconds=FULL_LISTING_EVERY))
     return max(min(found), moment) if found else None

@@ -8,10 +8,11 @@
 A pass does not read the whole 7-day job list to learn the fate of its own running jobs: it describes each job when
 it may have ended (:func:`look_due`): the earliest end that the job's EstimatedProgress at the last look (a whole
 percentage, so progress p allows p + 1 percent done) and the campaign's pace (the fewest seconds per MB and the
-shortest job seen so far, learned from the jobs that completed: :func:`learn_pace`) both allow. When nothing
-tells, the job is looked at when it has run half as long again as at the last look. A job is looked at no later
-than :data:`LOOK_AT_MOST_EVERY` seconds after the last look (a job that fails early frees its slot by then), and no
-sooner than :data:`LOOK_AGAIN_AFTER` seconds after it.
+minimum time of a job seen so far, learned from the jobs that completed: :func:`learn_pace`) both allow. A job
+seen running is looked at again, at the latest, when it has run half as long again as at that look: so is a job
+whose progress tells nothing, and progress that lags behind the run time cannot make a look come much later than
+the end. A job is looked at no later than :data:`LOOK_AT_MOST_EVERY` seconds after the last look (a job that fails
+early frees its slot by then), and no sooner than :data:`LOOK_AGAIN_AFTER` seconds after it.
 
 Plain Python on manifest dicts; times are ISO 8601 text in the manifest and aware datetimes here.
 """
@@ -35,58 +36,84 @@ LOOK_AGAIN_AFTER = 10
 LOOK_AT_MOST_EVERY = 3600
 
 
+# A job that took this many times what the fewest seconds per MB give its size is one of the minimum time.
+FLOOR_MARGIN = 1.05
+
+
 def _seconds(first, last):
     return (last - first).total_seconds()
 
 
 def learn_pace(pace, size_mb, start_time, end_time):
-    """The campaign's pace ``{"seconds_per_mb", "shortest_seconds", "jobs"}`` with one more COMPLETED job of a
-    mailbox of ``size_mb`` MB that ran from ``start_time`` to ``end_time`` (ISO text); ``pace`` may be None."""
+    """The campaign's pace ``{"seconds_per_mb", "floor_seconds", "jobs"}`` with one more COMPLETED job of a mailbox
+    of ``size_mb`` MB that ran from ``start_time`` to ``end_time`` (ISO text); ``pace`` may be None.
+
+    ``seconds_per_mb`` is the fewest seconds per MB of any job; ``floor_seconds`` the shortest of the jobs that took
+    clearly longer than that rate gives their size (:data:`FLOOR_MARGIN`): small mailboxes, whose jobs take a
+    minimum time whatever their size. A long job of a large mailbox says nothing of that minimum."""
     started, ended = to_datetime(start_time), to_datetime(end_time)
-    pace = dict(pace or {"seconds_per_mb": None, "shortest_seconds": None, "jobs": 0})
-    if started is None or ended is None or ended <= started:
+    pace = dict(pace or {"seconds_per_mb": None, "floor_seconds": None, "jobs": 0})
+    if started is None or ended is None or ended <= started or not isinstance(size_mb, (int, float)) or size_mb <= 0:
         return pace
     took = _seconds(started, ended)
     pace["jobs"] += 1
-    pace["shortest_seconds"] = took if pace["shortest_seconds"] is None else min(pace["shortest_seconds"], took)
-    if isinstance(size_mb, (int, float)) and size_mb > 0:
-        rate = took / size_mb
-        pace["seconds_per_mb"] = rate if pace["seconds_per_mb"] is None else min(pace["seconds_per_mb"], rate)
+    rate = took / size_mb
+    pace["seconds_per_mb"] = rate if pace["seconds_per_mb"] is None else min(pace["seconds_per_mb"], rate)
+    if took > pace["seconds_per_mb"] * size_mb * FLOOR_MARGIN:
+        floor = pace.get("floor_seconds")
+        pace["floor_seconds"] = took if floor is None else min(floor, took)
     return pace
 
 
-def expected_end(attempt, size_mb, pace):
-    """The earliest moment the running job of ``attempt`` may have ended, or None when nothing tells: the latest of
-    what its progress at the last look (``progress`` at ``seen``) and the campaign's ``pace`` (with ``size_mb``)
-    allow."""
+def pace_end(attempt, size_mb, pace):
+    """The earliest end the campaign's ``pace`` allows the running job of ``attempt`` (a mailbox of ``size_mb``):
+    its start plus the larger of the minimum time of a job and ``size_mb`` times the fewest seconds per MB; None
+    without a pace or a start."""
     started = to_datetime(attempt.get("start_time"))
-    if started is None:
-        return None
-    seen = to_datetime(attempt.get("seen"))
-    progress = attempt.get("progress")
     pace = pace or {}
-    estimates = [pace.get("shortest_seconds")]
+    estimates = [pace.get("floor_seconds")]
     if pace.get("seconds_per_mb") is not None and isinstance(size_mb, (int, float)):
         estimates.append(pace["seconds_per_mb"] * size_mb)
-    if seen is not None and isinstance(progress, (int, float)) and 0 < progress < 100 and seen > started:
-        # EstimatedProgress is a whole percentage: progress p means at most p + 1 percent done.
-        estimates.append(_seconds(started, seen) * 100.0 / (progress + 1))
     estimates = [value for value in estimates if value is not None]
-    return started + timedelta(seconds=max(estimates)) if estimates else None
+    return started + timedelta(seconds=max(estimates)) if estimates and started is not None else None
+
+
+def progress_end(attempt):
+    """The earliest end the job's progress at the last look allows (progress p at ``seen``: at most p + 1 percent
+    done, EstimatedProgress being a whole percentage), or None when it tells nothing (no look, 0 %)."""
+    started = to_datetime(attempt.get("start_time"))
+    seen = to_datetime(attempt.get("seen"))
+    progress = attempt.get("progress")
+    if started is None or seen is None or not isinstance(progress, (int, float)) or not 0 < progress < 100:
+        return None
+    if seen <= started:
+        return None
+    return started + timedelta(seconds=_seconds(started, seen) * 100.0 / (progress + 1))
 
 
 def look_due(attempt, size_mb, pace):
     """When the running job of ``attempt`` should be described next (an aware datetime), or None when the attempt
-    has no start time (it was never started: the pass resumes it by its token)."""
+    has no start time (it was never started: the pass resumes it by its token).
+
+    Not before the end the pace allows (:func:`pace_end`); beyond it, as far as the end its progress allows
+    (:func:`progress_end`) but, once the job was seen running, no later than when it has run half as long again as
+    at that look (so is a job whose progress tells nothing; progress that lags behind the run time cannot make a
+    look come late). Always :data:`LOOK_AGAIN_AFTER` seconds after the last look at least, and
+    :data:`LOOK_AT_MOST_EVERY` seconds at most."""
     started = to_datetime(attempt.get("start_time"))
     if started is None:
         return None
     last = to_datetime(attempt.get("seen")) or started
-    end = expected_end(attempt, size_mb, pace)
-    if end is None:
-        end = last + timedelta(seconds=max(FIRST_LOOK_AFTER, _seconds(started, last) / 2.0))
+    half_again = last + timedelta(seconds=max(FIRST_LOOK_AFTER, _seconds(started, last) / 2.0))
+    by_pace = pace_end(attempt, size_mb, pace)
+    by_progress = progress_end(attempt)
+    if by_progress is None:
+        end = half_again if by_pace is None or attempt.get("seen") else by_pace
     else:
-        end += timedelta(seconds=END_SLACK)
+        end = min(by_progress, half_again)
+    if by_pace is not None:
+        end = max(end, by_pace)
+    end += timedelta(seconds=END_SLACK) if end in (by_pace, by_progress) else timedelta(0)
     earliest = last + timedelta(seconds=LOOK_AGAIN_AFTER) if attempt.get("seen") else started
     latest = last + timedelta(seconds=LOOK_AT_MOST_EVERY)
     return min(max(end, earliest), latest)

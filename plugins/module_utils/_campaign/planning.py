@@ -242,13 +242,16 @@ def _fill_slots(manifest, candidates, listing, moment, result):
 
 
 def _projection(manifest):
-    """A copy of ``manifest`` the plan may change: the entries not settled yet are copied, the others shared."""
+    """A copy of ``manifest`` the plan may change: its entries are shared until one is changed (:func:`_project`)."""
     projected = dict(manifest)
-    projected["mailboxes"] = {
-        entity_id: copy.deepcopy(entry) if entry["state"] not in SETTLED_STATES else entry
-        for entity_id, entry in manifest["mailboxes"].items()
-    }
+    projected["mailboxes"] = dict(manifest["mailboxes"])
     return projected
+
+
+def _project(projected, update, moment):
+    """Apply ``update`` to a copy of its entry in ``projected`` (the manifest's own entry stays as it is)."""
+    projected["mailboxes"][update["id"]] = copy.deepcopy(projected["mailboxes"][update["id"]])
+    apply_updates(projected, [update], moment)
 
 
 def plan(
@@ -267,7 +270,7 @@ def plan(
             continue
         update = _entry_update(entry, indexed, result, max_attempts)
         if update is not None:
-            apply_updates(projected, [update], moment)
+            _project(projected, update, moment)
             result.updates.append(update)
     result.foreign_running = indexed.foreign_running()
     candidates, unsettled = _candidates(projected, moment, result)

@@ -21,6 +21,7 @@ from . import DEFAULT_ACCOUNT_ID
 from .destination import DestinationError
 from .destination import check_destination
 from .dialects import DAY
+from .dialects import PROGRESS_CURVES
 from .dialects import TOKEN_MEMORY_SECONDS
 from .dialects import TOKEN_MISMATCH_STATUS
 from .exporter import archive_key
@@ -296,7 +297,8 @@ class ExportJob:
         if self.duration <= 0:
             return 99
         elapsed = max(0.0, now - self.start_time)
-        return min(99, int(math.floor(elapsed / self.duration * 100)))
+        curve = PROGRESS_CURVES[self.dialects.get("progress", "even")]
+        return min(99, int(math.floor(curve(min(1.0, elapsed / self.duration)) * 100)))
 
     def summary(self, now):
         """A member of ListMailboxExportJobs' Jobs."""

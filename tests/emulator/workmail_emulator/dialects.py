@@ -28,8 +28,17 @@ SWITCHES = {
     "mailbox_24h_error": ("LimitExceededException", ("LimitExceededException", "InvalidParameterException")),
     "mailbox_24h_counts": ("all", ("all", "successful")),
     "describe_retention_days": (None, None),
+    "progress": ("even", ("even", "late", "early", "none")),
 }
 TOKEN_MEMORY_SECONDS = {"8h": 8 * HOUR, "7d": 7 * DAY, "none": 0}
+# How EstimatedProgress follows the fraction of its run time a job has done (``progress``): evenly, behind it
+# (the cube: 50 % of the time shows 12 %), ahead of it (the square root: 25 % of the time shows 50 %), or not at all.
+PROGRESS_CURVES = {
+    "even": lambda fraction: fraction,
+    "late": lambda fraction: fraction**3,
+    "early": math.sqrt,
+    "none": lambda fraction: 0.0,
+}
 # The HTTP status of each error a token reused with other parameters can answer.
 TOKEN_MISMATCH_STATUS = {
     "InvalidParameterException": 400,

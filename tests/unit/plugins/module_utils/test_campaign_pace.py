@@ -37,45 +37,54 @@ def attempt(**fields):
 # The campaign's pace
 
 
-def test_pace_keeps_the_fewest_seconds_per_mb_and_the_shortest_job():
+def test_pace_keeps_the_fewest_seconds_per_mb_and_the_minimum_time_of_small_mailboxes():
+    # A large mailbox: 6 s per MB; its long job says nothing of the minimum time of a job.
     learned = pace.learn_pace(None, 100, iso8601(START), iso8601(at(600)))
-    assert learned == {"seconds_per_mb": 6.0, "shortest_seconds": 600.0, "jobs": 1}
+    assert learned == {"seconds_per_mb": 6.0, "floor_seconds": None, "jobs": 1}
+    # A small one that took far longer than 6 s per MB gives it: 300 s.
     learned = pace.learn_pace(learned, 10, iso8601(START), iso8601(at(300)))
-    assert learned == {"seconds_per_mb": 6.0, "shortest_seconds": 300.0, "jobs": 2}
-    # A job without times or of unknown size teaches what it can, and nothing is changed in place.
-    assert pace.learn_pace(learned, None, iso8601(START), iso8601(at(200)))["seconds_per_mb"] == 6.0
+    assert learned == {"seconds_per_mb": 6.0, "floor_seconds": 300.0, "jobs": 2}
+    # A job without times or of unknown size teaches nothing, and nothing is changed in place.
+    assert pace.learn_pace(learned, None, iso8601(START), iso8601(at(200))) == learned
     assert pace.learn_pace(learned, 10, None, iso8601(at(200))) == learned and learned["jobs"] == 2
 
 
-def test_a_job_is_expected_to_end_by_its_progress_else_by_the_pace():
+def test_the_earliest_ends_the_progress_and_the_pace_allow():
     # 25 % (at most 26 %) after 1000 s: 1000 * 100 / 26 at the earliest.
-    running = attempt(progress=25, seen=iso8601(at(1000)))
-    assert pace.expected_end(running, 50, None) == at(1000 * 100 / 26)
-    # No progress yet: the pace (the larger of the shortest job and size * seconds per MB).
-    learned = {"seconds_per_mb": 6.0, "shortest_seconds": 300.0, "jobs": 3}
-    assert pace.expected_end(attempt(), 200, learned) == at(1200)
-    assert pace.expected_end(attempt(), 10, learned) == at(300)
-    assert pace.expected_end(attempt(), 10, None) is None
-    # Progress 0 tells nothing: the pace does; both known, the later of the two.
-    assert pace.expected_end(attempt(progress=0, seen=iso8601(at(30))), 200, learned) == at(1200)
-    assert pace.expected_end(attempt(progress=50, seen=iso8601(at(1000))), 200, learned) == at(1000 * 100 / 51)
-    assert pace.expected_end(attempt(progress=10, seen=iso8601(at(100))), 200, learned) == at(1200)
+    assert pace.progress_end(attempt(progress=25, seen=iso8601(at(1000)))) == at(1000 * 100 / 26)
+    # 0 % and no look yet tell nothing.
+    assert pace.progress_end(attempt(progress=0, seen=iso8601(at(30)))) is None
+    assert pace.progress_end(attempt()) is None
+    # The pace: the larger of the minimum time of a job and size * seconds per MB.
+    learned = {"seconds_per_mb": 6.0, "floor_seconds": 300.0, "jobs": 3}
+    assert pace.pace_end(attempt(), 200, learned) == at(1200)
+    assert pace.pace_end(attempt(), 10, learned) == at(300)
+    assert pace.pace_end(attempt(), 10, None) is None
 
 
 def test_looks_come_at_the_expected_end_within_bounds():
-    learned = {"seconds_per_mb": 6.0, "shortest_seconds": 300.0, "jobs": 3}
+    learned = {"seconds_per_mb": 6.0, "floor_seconds": 300.0, "jobs": 3}
     # A few seconds after the end foretold (the recorded start may precede the job's own).
     assert pace.look_due(attempt(), 200, learned) == at(1200 + pace.END_SLACK)
+    # Seen running early (by a page of the job list read for other jobs): still not before the pace's end.
+    assert pace.look_due(attempt(progress=10, seen=iso8601(at(100))), 200, learned) == at(1200 + pace.END_SLACK)
+    # Beyond the pace's end, as far as the progress allows, but no later than half as long again as at the look.
+    assert pace.look_due(attempt(progress=80, seen=iso8601(at(1300))), 200, learned) == at(1300 * 100 / 81 + 3)
+    assert pace.look_due(attempt(progress=30, seen=iso8601(at(1300))), 200, learned) == at(1950)
     # Nothing known: 10 s after the start, then when the job has run half as long again.
     assert pace.look_due(attempt(), 200, None) == at(10)
     assert pace.look_due(attempt(progress=0, seen=iso8601(at(100))), 200, None) == at(150)
-    # An expected end already passed (the job still ran at the last look): 10 s after that look.
-    assert pace.look_due(attempt(progress=0, seen=iso8601(at(2000))), 200, learned) == at(2010)
+    # A job past the pace's end whose progress tells nothing: when it has run half as long again.
+    assert pace.look_due(attempt(progress=0, seen=iso8601(at(2000))), 200, learned) == at(3000)
     # Near its end by its progress: a few seconds after the end foretold.
     assert pace.look_due(attempt(progress=98, seen=iso8601(at(1000))), 200, None) == at(1000 * 100 / 99 + 3)
+    # An end already passed by its progress (the job still ran at the last look): 10 s after that look.
     assert pace.look_due(attempt(progress=99, seen=iso8601(at(1000))), 200, None) == at(1010)
     # A long job is looked at once an hour at least.
-    assert pace.look_due(attempt(progress=1, seen=iso8601(at(600))), 200, None) == at(600 + 3600)
+    assert pace.look_due(attempt(progress=50, seen=iso8601(at(10000))), 200, None) == at(10000 + 3600)
+    # A job seen running is looked at again when it has run half as long again, at the latest: progress that lags
+    # (1 % after 600 s would allow an end at 30000 s) cannot delay the look.
+    assert pace.look_due(attempt(progress=1, seen=iso8601(at(600))), 200, None) == at(900)
     # An attempt never started (no start time) is resumed by its token, not looked at.
     assert pace.look_due(attempt(start_time=None), 200, learned) is None
 
@@ -146,11 +155,12 @@ def result():
 
 def test_only_the_jobs_due_a_look_are_described_and_the_others_are_listed_as_recorded():
     manifest = manifest_with(running_entry("a", job_id="ja"), running_entry("b", job_id="jb", size_mb=1000.0))
-    manifest["pace"] = {"seconds_per_mb": 6.0, "shortest_seconds": 300.0, "jobs": 1}
+    manifest["pace"] = {"seconds_per_mb": 6.0, "floor_seconds": 300.0, "jobs": 1}
     plan = Plan(now=iso8601(START), foreign_running=[{"job_id": "jf", "entity_id": "f", "start_time": iso8601(START)}])
     plan.blocked_24h = [{"id": "c", "job_id": "jc", "eligible": iso8601(at(3600))}]
     observe.remember_listing(manifest, [], plan, START)
     manifest["mailboxes"]["c"] = mf.new_entry("c", "c@example.com", "c", size_mb=5.0)
+    manifest["mailboxes"]["d"] = mf.new_entry("d", "d@example.com", "d", size_mb=5.0)  # waits for a slot
     workmail = Describer(
         {"ja": {"State": "COMPLETED", "EntityId": "a"}, "jf": {"State": "RUNNING", "EstimatedProgress": 50}}
     )
@@ -163,10 +173,10 @@ def test_only_the_jobs_due_a_look_are_described_and_the_others_are_listed_as_rec
     assert by_id["jb"]["State"] == "RUNNING" and parse_marker(by_id["jb"]["Description"]) == "token-b"
     assert by_id["jf"]["State"] == "RUNNING" and manifest["listing"]["foreign"][0]["progress"] == 50
     assert by_id["jc"]["EntityId"] == "c" and by_id["jc"]["StartTime"] == at(3600) - timedelta(hours=24)
-    # Once the plan recorded a's end, the next look: the other campaign's job at 50 % after 700 s (about 1376 s),
-    # before b's expected end.
+    # Once the plan recorded a's end, the next look: the other campaign's job, seen at 50 % after 700 s, when it has
+    # run half as long again (1050 s; its progress allows an end at 1373 s at the earliest), before b's end.
     manifest["mailboxes"]["a"]["state"] = "COMPLETED"
-    assert observe.next_look(manifest, at(700)) == at(700 * 100 / 51 + pace.END_SLACK)
+    assert observe.next_look(manifest, at(700)) == at(1050)
     # A day later, the mailbox held back is free: no recent job stands for it any more.
     workmail.jobs.update(jf={"State": "COMPLETED"}, jb={"State": "RUNNING", "EstimatedProgress": 99})
     listing, dummy = observe.observed_listing(workmail, manifest, at(90000), result(), lambda: None)
@@ -182,3 +192,20 @@ def test_a_running_job_aws_does_not_know_makes_the_pass_read_the_whole_list():
     observe.remember_listing(manifest, [], Plan(now=iso8601(START)), START)
     listing, dummy = observe.observed_listing(Forgetful({}), manifest, at(700), result(), lambda: None)
     assert listing is None and observe.full_listing_due(manifest, at(700)) == observe.FORGOTTEN_JOB
+
+
+def test_when_no_mailbox_waits_for_a_slot_every_job_is_looked_at_when_the_last_should_end():
+    manifest = manifest_with(running_entry("a", job_id="ja"), running_entry("b", job_id="jb", size_mb=1000.0))
+    manifest["pace"] = {"seconds_per_mb": 6.0, "floor_seconds": 300.0, "jobs": 1}
+    observe.remember_listing(manifest, [], Plan(now=iso8601(START)), START)
+    last_end = at(3600)  # b ends at 6000 s, but every job is looked at once an hour at least
+    assert observe.look_times(manifest, at(700)) == {"ja": last_end, "jb": last_end}
+    assert observe.next_look(manifest, at(700)) == last_end
+    # A mailbox waiting for a slot: a's slot is worth knowing about at a's end.
+    manifest["mailboxes"]["c"] = mf.new_entry("c", "c@example.com", "c", size_mb=5.0)
+    assert observe.look_times(manifest, at(700))["ja"] == at(600 + pace.END_SLACK)
+    # A failed mailbox within its 24 hours waits for no slot yet; past them it does.
+    manifest["mailboxes"]["c"]["state"] = "FAILED"
+    manifest["mailboxes"]["c"]["attempts"] = [attempt(job_id="jc", state="FAILED")]
+    assert observe.look_times(manifest, at(700))["ja"] == last_end
+    assert observe.look_times(manifest, at(90000))["ja"] == at(600 + pace.END_SLACK)
