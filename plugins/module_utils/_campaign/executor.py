@@ -143,8 +143,15 @@ class UnsavedManifest:
         self.manifest = manifest
         self.saves = 0
         self.changes = 0
+        self.pending = None
 
     def save(self, bookkeeping=False):
+        """Nothing is written."""
+
+    def mark(self, bookkeeping=False):
+        """Nothing is written."""
+
+    def save_pending(self):
         """Nothing is written."""
 
 
@@ -160,15 +167,27 @@ class SavedManifest:
         self.on_change = on_change
         self.saves = 0
         self.changes = 0
+        self.pending = None  # None: nothing unsaved; else whether what is unsaved changes the campaign
 
     def save(self, bookkeeping=False):
         """Store the manifest; ``bookkeeping`` for a save of what the pass learned of AWS alone (when it last read the
-        job list), which changes nothing of the campaign (``changes`` does not count it)."""
+        job list, a running job's progress), which changes nothing of the campaign (``changes`` does not count it
+        unless changes marked before are saved with it)."""
         self.etag = self.store.save(self.manifest, self.etag)
         self.saves += 1
-        self.changes += 0 if bookkeeping else 1
+        self.changes += 0 if bookkeeping and not self.pending else 1
+        self.pending = None
         if self.on_change is not None:
             self.on_change(self.manifest, self.etag)
+
+    def mark(self, bookkeeping=False):
+        """Note a change to save with the next save (or :meth:`save_pending`): what AWS says again if it is lost."""
+        self.pending = bool(self.pending) or not bookkeeping
+
+    def save_pending(self):
+        """Save the changes :meth:`mark` noted, if any."""
+        if self.pending is not None:
+            self.save(bookkeeping=not self.pending)
 
     def save_after(self, error):
         """Save what a step recorded before ``error`` ends it; a failing save does not hide ``error``."""
@@ -231,7 +250,7 @@ def _plan_and_apply(record, listing, moment, settings, result):
     the_plan = plan(record.manifest, listing, moment, settings.max_concurrent_jobs, settings.max_attempts)
     if apply_updates(record.manifest, the_plan.updates, moment):
         _learn_pace(record.manifest, the_plan.updates)
-        record.save()
+        record.mark()
     result["free_slots"] = the_plan.free_slots
     result["foreign_running"] = len(the_plan.foreign_running)
     result["waiting_24h"] = len(the_plan.waiting_24h)
@@ -424,9 +443,10 @@ class _Starts:
 
 
 def _start_jobs(workmail, record, the_plan, listing, moment, settings, result, heartbeat):
-    """Start the plan's jobs. The new attempts are saved before the first start and the job ids once after the last
-    (or when a start fails with an error that stops the pass): a crash in between loses nothing, the next pass
-    finds the started jobs by the token marker and starts the others with the same tokens."""
+    """Start the plan's jobs. The new attempts are saved before the first start, and the job ids with the next save
+    after the last start (or at once when a start fails with an error that stops the pass): a crash in between
+    loses nothing, the next pass finds the started jobs by the token marker and starts the others with the same
+    tokens."""
     if the_plan.to_start and settings.destination_check is not None:
         result["destination_check"] = settings.destination_check(record.manifest)
     to_start = _record_attempts(record, the_plan, moment)
@@ -449,7 +469,9 @@ def _start_jobs(workmail, record, the_plan, listing, moment, settings, result, h
             record.save_after(error)
         raise
     if starts.changed:
-        record.save()
+        # Saved with the checks that follow, or at the end of the pass: a pass that dies before leaves attempts
+        # without their job ids, which the next pass finds in the job list by their tokens.
+        record.mark()
 
 
 def needs_check(entry, level):
@@ -516,7 +538,8 @@ def _check(s3, manifest, entity_id, moment, level, heartbeat, result):
 def _verify_completed(s3, record, moment, level, heartbeat, result):
     """Check the objects of the COMPLETED mailboxes that need it (:func:`_to_check`). Basic checks (one HeadObject
     each) are saved together at the end; a deep check (a download) is saved as soon as it is done, so a long pass
-    that dies keeps the checks it made. An S3 error that stops the pass still saves the checks made before it."""
+    that dies keeps the checks it made. An S3 error that stops the pass still saves the checks made before it, and
+    what the pass recorded before the checks (:meth:`SavedManifest.mark`)."""
     manifest = record.manifest
     unsaved = False
     try:
@@ -527,7 +550,7 @@ def _verify_completed(s3, record, moment, level, heartbeat, result):
             if not unsaved:
                 record.save()
     except BaseException as error:
-        if unsaved:
+        if unsaved or record.pending is not None:
             record.save_after(error)
         raise
     if unsaved:
@@ -556,7 +579,7 @@ def _read_jobs(workmail, record, now, result, heartbeat):
     if reason is None:
         listing, changed = observed_listing(workmail, manifest, to_datetime(now()), result, heartbeat)
         if changed:
-            record.save()
+            record.mark(bookkeeping=True)
         if listing is not None:
             return listing, to_datetime(now())
         reason = FORGOTTEN_JOB
@@ -589,6 +612,16 @@ def _next_pass(manifest, the_plan, moment, result):
     return iso8601(max(due, moment)) if due is not None else None
 
 
+def _end_pass(record, the_plan, moment, before, result):
+    """Count what the pass changed (``before``: the mailboxes' states at its start), save what is not saved yet,
+    and say when the next pass is due."""
+    _tally(before, record.manifest, result)
+    record.save_pending()
+    result["next_pass_at"] = _next_pass(record.manifest, the_plan, moment, result)
+    due = to_datetime(result["next_pass_at"])
+    result["next_pass_in"] = None if due is None else round((due - moment).total_seconds(), 1)
+
+
 def run_pass(workmail, s3, record, now, settings, heartbeat=no_heartbeat):
     """One poll cycle of the campaign whose manifest ``record`` (a :class:`SavedManifest`) holds; the pass result.
 
@@ -596,8 +629,11 @@ def run_pass(workmail, s3, record, now, settings, heartbeat=no_heartbeat):
     returning an aware datetime (preferably the service's clock: it is read after the listing), ``settings`` a
     :class:`PassSettings`. In order:
 
-    1. one ListMailboxExportJobs (all pages); where the manifest disagrees with it or with itself, it is repaired
-       (:func:`repair.repair`: ``repairs``) and saved; then :func:`plan`, whose updates are applied and saved;
+    1. what became of the running jobs (:func:`_read_jobs`): the whole job list (ListMailboxExportJobs, all pages)
+       when it is due, and then, where the manifest disagrees with it or with itself, the manifest is repaired
+       (:func:`repair.repair`: ``repairs``) and saved; else a DescribeMailboxExportJob of each running job due a look
+       (``looked_at``). Then :func:`plan`, whose updates are applied (and saved with the next save: lost, they are
+       learned again from AWS);
     2. each job of ``to_describe`` is described once and recorded; saved after each. When a described job ended,
        the pass plans again with the same listing, so its slot fills in this pass;
     3. before a new attempt starts, S3 is asked whether this campaign exported the mailbox already
@@ -617,8 +653,9 @@ def run_pass(workmail, s3, record, now, settings, heartbeat=no_heartbeat):
     ManifestConflictError (another writer) propagates, as do AWS errors other than those above, after a save of
     what the step recorded so far. ``heartbeat()`` (a refresh of the campaign lock, which may also end the pass by
     raising) is called before every describe, start and object check, and after every chunk a deep verification
-    downloads. WorkMail calls: one listing, the describes and
-    the starts, and a describe of each archive S3 shows in the folder of a mailbox about to start.
+    downloads. WorkMail calls: the looks (or the listing), the describes and the starts, and a describe of each
+    archive S3 shows in the folder of a mailbox about to start. Saves: the new attempts before the first start, and
+    what else the pass recorded at its end (or with the checks); ``next_pass_at`` says when the next pass is due.
     """
     manifest = record.manifest
     settings.job_description(manifest)
@@ -629,21 +666,18 @@ def run_pass(workmail, s3, record, now, settings, heartbeat=no_heartbeat):
     result.update(now=iso8601(moment), listed=len(listing))
     if result["full_listing"] is not None:
         result["repairs"] = repair(manifest, listing, moment, settings.max_attempts)
+        if result["repairs"]:
+            record.save()
     the_plan = _plan_and_apply(record, listing, moment, settings, result)
     if result["full_listing"] is not None:
         remember_listing(manifest, listing, the_plan, moment)
-    saves_after_listing = record.saves
+        record.mark(bookkeeping=True)
     if _describe(workmail, s3, record, the_plan, moment, settings, result, heartbeat):
         the_plan = _plan_and_apply(record, listing, moment, settings, result)
     the_plan = skip_campaign_exports(workmail, s3, record, the_plan, listing, moment, settings, result, heartbeat)
     _start_jobs(workmail, record, the_plan, listing, moment, settings, result, heartbeat)
     if settings.verify != VERIFY_NONE:
         _verify_completed(s3, record, moment, settings.verify, heartbeat, result)
-    _tally(before, manifest, result)
-    if result["full_listing"] is not None and record.saves == saves_after_listing:
-        record.save(bookkeeping=True)  # what the listing showed, when nothing else was saved since
-    result["next_pass_at"] = _next_pass(manifest, the_plan, moment, result)
-    due = to_datetime(result["next_pass_at"])
-    result["next_pass_in"] = None if due is None else round((due - moment).total_seconds(), 1)
+    _end_pass(record, the_plan, moment, before, result)
     result["saves"] = record.saves - saves_before
     return result
