@@ -449,6 +449,19 @@ def validate_organization_export_params(params, region):
     return params
 
 
+def validate_campaign_info_params(params, region):
+    """The parameters of workmail_organization_export_info, validated before any AWS call (ParameterError
+    otherwise): ``campaign``, ``s3_bucket`` and ``s3_prefix`` by the campaign's rules, ``organization_id`` when
+    given."""
+    validate_region(region)
+    validate_campaign(params.get("campaign"))
+    validate_bucket_name(params.get("s3_bucket"))
+    validate_prefix(params.get("s3_prefix"))
+    if params.get("organization_id") is not None:
+        validate_organization_id(params["organization_id"])
+    return params
+
+
 # Names and values the export_prerequisites role reads (its filter export_prerequisites_plan)
 
 TRUE_WORDS = ("true", "yes")

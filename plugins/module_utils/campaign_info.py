@@ -1,0 +1,64 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the mailops.workmail project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""A campaign's manifest as it is, read without changing anything (the module workmail_organization_export_info).
+
+The manifest is read the way a pass of the campaign reads it (:meth:`manifest_store.ManifestStore.load`: its journal
+applied, a missing or damaged manifest recovered from its copy), but nothing is written: no lock is taken, no copy
+is made, a damaged manifest is not kept aside and a recovered one is not saved back.
+"""
+
+from ansible_collections.mailops.workmail.plugins.module_utils.errors import ParameterError
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import ManifestError
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import summary
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import unchecked_exports
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import validate_manifest
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import verification_problems
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest_store import ManifestStore
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest_store import manifest_key
+
+
+def _check_organization(manifest, organization_id, where):
+    """ParameterError naming ``organization_id`` when ``manifest`` (read from ``where``) exports another
+    organization."""
+    if organization_id is None:
+        return
+    try:
+        validate_manifest(manifest, organization_id=organization_id)
+    except ManifestError as error:
+        raise ParameterError("organization_id", f"{where}: {error.message}") from error
+
+
+def campaign_manifest_info(s3, params):
+    """The manifest of campaign ``params["campaign"]`` under ``params["s3_bucket"]`` and ``params["s3_prefix"]``,
+    whole, with what the campaign module reports of it; ``s3`` is an :class:`~s3.S3Gateway`.
+
+    Returns ``{"changed": False, "exists", "manifest", "location", "summary", "verification_problems",
+    "unchecked", "journal_ignored", "recovery"}``. ``manifest`` is None (``exists`` False, ``summary`` None) when
+    the campaign has neither a manifest nor a copy of it. ``recovery`` is :attr:`ManifestStore.recovery` when the
+    manifest was missing or damaged and its copy was read instead. With ``params["organization_id"]``, a manifest
+    of another organization is a ParameterError naming ``organization_id``. Raises ManifestError (a damaged
+    manifest without a usable copy, a manifest of another campaign) and S3Errors (access denied, missing bucket).
+    """
+    bucket = params["s3_bucket"]
+    key = manifest_key(params["s3_prefix"], params["campaign"])
+    store = ManifestStore(s3, bucket, key)
+    manifest = store.load(params["campaign"])[0]
+    location = {"s3_uri": f"s3://{bucket}/{key}", "s3_bucket": bucket, "s3_key": key}
+    exists = manifest is not None
+    if exists:
+        where = store.recovery["recovered_from"] if store.recovery else location["s3_uri"]
+        _check_organization(manifest, params.get("organization_id"), where)
+    return {
+        "changed": False,
+        "exists": exists,
+        "manifest": manifest,
+        "location": location,
+        "summary": summary(manifest) if exists else None,
+        "verification_problems": verification_problems(manifest) if exists else [],
+        "unchecked": unchecked_exports(manifest) if exists else [],
+        "journal_ignored": store.journal.ignored,
+        "recovery": store.recovery,
+    }
