@@ -3,8 +3,9 @@
 For N mailboxes of mixed sizes (seeded, the same for every strategy) on the local AWS's simulated clock, three
 strategies side by side:
 
-- ``organization export``: workmail_organization_export's pass (``run_organization_pass``), repeated every poll
-  interval as its action plugin does with ``wait: true`` (one lock owner; pass, sleep, pass ... until done);
+- ``organization export``: workmail_organization_export's pass (``run_organization_pass``), repeated as its action
+  plugin does with ``wait: true`` (one lock owner; pass, sleep until the pass says the next is due but at most the
+  poll interval, pass ... until done);
 - ``batches of 10``: a script that lists the mailboxes (ListUsers, ListResources), starts the next 10 in listing
   order, and every poll interval describes the jobs of the batch still RUNNING, until all 10 have ended;
 - ``serial tasks``: a loop of workmail_mailbox_export tasks (``run_export_job``; entity given by email, ``wait:
@@ -29,6 +30,7 @@ import json
 import math
 import os
 import random
+import resource
 import subprocess
 import sys
 import time
@@ -48,6 +50,7 @@ if os.path.realpath(LINK) != os.path.realpath(ROOT):  # what `make collections-t
 sys.path[:0] = [COLLECTIONS, os.path.join(ROOT, "tests", "emulator")]
 
 # pylint: disable=wrong-import-position
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.pace import next_pass_delay  # noqa: E402
 from ansible_collections.mailops.workmail.plugins.module_utils.campaign import run_organization_pass  # noqa: E402
 from ansible_collections.mailops.workmail.plugins.module_utils.common import JOB_RUNNING  # noqa: E402
 from ansible_collections.mailops.workmail.plugins.module_utils.export_jobs import run_export_job  # noqa: E402
@@ -167,6 +170,18 @@ class SimulatedClock:
         return self.aws.now()
 
 
+def body_size(body):
+    """The size of a request Body: bytes, or the file-like object botocore turns them into."""
+    if isinstance(body, (bytes, bytearray)):
+        return len(body)
+    if hasattr(body, "seek") and hasattr(body, "tell"):
+        position = body.tell()
+        size = body.seek(0, os.SEEK_END)
+        body.seek(position)
+        return size
+    return 0
+
+
 class Run:
     """One strategy's organization and export destination on a freshly started local AWS."""
 
@@ -180,6 +195,7 @@ class Run:
         self.boto_workmail = aws.client("workmail")
         self.s3 = aws.client("s3")
         self.s3_calls = Counter()
+        self.s3_bytes_written = 0
         self.s3.meta.events.register("before-parameter-build.s3", self._count_s3)
         self.calls_before = aws.calls()
         self.started_at = self.clock.service_now()
@@ -189,6 +205,8 @@ class Run:
         key = params.get("Key") or ""
         what = "manifest" if key.endswith("/manifest.json") else "lock" if key.endswith("/lock.json") else "export"
         self.s3_calls[f"{model.name} {what}"] += 1
+        if model.name == "PutObject":
+            self.s3_bytes_written += body_size(params.get("Body"))
 
     def workmail(self):
         """A new WorkMailClient, as every module run builds one (its service clock starts unknown)."""
@@ -240,16 +258,22 @@ def organization_export(run, poll_interval):
     params = validate_organization_export_params(params, REGION)
     passes = 0
     listings = 0
+    pass_bytes = []
+    pass_cpu = []
     deadline = run.clock.time() + params["wait_timeout"]
     while True:
+        written, cpu = run.s3_bytes_written, time.process_time()
         result = run_organization_pass(run.workmail(), S3Gateway(run.s3), params, now=run.clock.now, region=REGION)
+        pass_cpu.append(time.process_time() - cpu)
+        pass_bytes.append(run.s3_bytes_written - written)
         passes += 1
         listings += result["pass"]["api_calls"]["list_mailbox_export_jobs"]
         if result["done"]:
             break
-        if run.clock.time() + poll_interval > deadline:
+        delay = next_pass_delay(result["pass"], poll_interval)  # what the action plugin sleeps
+        if run.clock.time() + delay > deadline:
             raise Broken(f"organization export: not done after {passes} passes: {result['summary']}")
-        run.clock.sleep(poll_interval)
+        run.clock.sleep(delay)
     counts = result["summary"]
     if counts["completed"] != counts["total"] or counts["verified"] != counts["total"]:
         raise Broken(f"organization export: the campaign ended with {counts}")
@@ -262,6 +286,8 @@ def organization_export(run, poll_interval):
         "listings": listings,
         "s3_calls": s3_calls,
         "manifest_bytes": manifest["ContentLength"],
+        "pass_s3_bytes": pass_bytes,
+        "pass_cpu_seconds": pass_cpu,
     }
 
 
@@ -421,6 +447,9 @@ def measure(index, spec, poll_interval):
         "cpu_seconds": cpu_seconds() - cpu_before,
         "s3_calls": outcome.get("s3_calls"),
         "manifest_bytes": outcome.get("manifest_bytes"),
+        "pass_s3_bytes": outcome.get("pass_s3_bytes"),
+        "pass_cpu_seconds": outcome.get("pass_cpu_seconds"),
+        "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
     }
 
 
