@@ -6,14 +6,16 @@
 """What a pass knows of the organization's jobs, at a cost that does not grow with the organization.
 
 The whole job list (ListMailboxExportJobs, every job of the last 7 days: a page per 100 jobs) is read only when it
-is needed (:func:`full_listing_due`): on the campaign's first pass, after AWS refused a start or forgot a job, and
-every :data:`FULL_LISTING_EVERY` seconds for the jobs this campaign did not start. What it showed is remembered
+is needed (:func:`full_listing_due`): on the campaign's first pass, after AWS refused a start or forgot a job, after
+the manifest was recovered, every :data:`FULL_LISTING_EVERY` seconds for the jobs this campaign did not start, and
+when more jobs are due a look than the list has pages (it then costs fewer calls). What it showed is remembered
 in the manifest's ``listing`` record (:func:`remember_listing`): when it was read, the running jobs of others
 (they hold slots) and the mailboxes a recent job holds back under the 24-hour rule.
 
 Between full listings a pass describes only the running jobs that are due a look (:func:`pace.look_due`: this
 campaign's and the others' running ones, at most 10 in all) and builds from them and the record the listing the
-planner reads (:func:`observed_listing`): the planner then decides exactly as it would on the full list.
+planner reads (:func:`observed_listing`): the planner then decides exactly as it would on the full list. When no
+mailbox waits for a slot, an earlier end frees nothing, and every look waits for the last end (:func:`look_times`).
 """
 
 from datetime import timedelta
