@@ -197,8 +197,10 @@ class ManifestStore:
         if manifest is None:
             if damage is not None:
                 raise ManifestError(f"{damage.message}; there is no copy of it ({self._uri(self.copy_key)})")
+            self.journal.read_beside_copy(None)
             return None
         _belongs(manifest, self._uri(self.copy_key), campaign, organization_id)
+        self.journal.read_beside_copy(manifest)
         self.recovery = {
             "problem": f"the campaign manifest {self._uri(self.key)}: {problem}",
             "recovered_from": self._uri(self.copy_key),
@@ -244,6 +246,7 @@ class ManifestStore:
         return etag
 
     def _save_whole(self, manifest, etag):
+        self.journal.claim(manifest, etag)
         body = dumps(manifest)
         try:
             new_etag = self.s3.replace(
@@ -306,12 +309,12 @@ class Journal:
         self.copied_etag = None
         self.ignored = None
 
-    def read_into(self, manifest, body, etag):
-        """Remember the stored manifest (``body``, ``etag``) and apply its journal to ``manifest``."""
-        self._remember(body, etag)
+    def _read(self):
+        """The journal document (None when there is none, or it is damaged: then :attr:`ignored` says so); its
+        ETag is kept, so the next write replaces it."""
         journal_body, self.etag = self.s3.read_if_exists(MANIFEST, self.bucket, self.key)
         if journal_body is None:
-            return
+            return None
         try:
             journal = json.loads(journal_body.decode("utf-8"))
             if not isinstance(journal, dict) or not isinstance(journal.get("mailboxes"), dict):
@@ -319,9 +322,17 @@ class Journal:
         except (UnicodeDecodeError, ValueError) as error:
             self.empty = False
             self.ignored = f"s3://{self.bucket}/{self.key} is damaged ({error}); what it held is repaired from AWS"
-            return
+            return None
         self.copied_etag = journal.get("copied_etag")
         self.empty = not (journal["mailboxes"] or journal.get("fields") or journal.get("removed"))
+        return journal
+
+    def read_into(self, manifest, body, etag):
+        """Remember the stored manifest (``body``, ``etag``) and apply its journal to ``manifest``."""
+        self._remember(body, etag)
+        journal = self._read()
+        if journal is None:
+            return
         if journal.get("base_etag") != etag:
             if not self.empty:
                 self.ignored = (
@@ -330,6 +341,33 @@ class Journal:
                 )
             return
         _apply(manifest, journal)
+
+    def read_beside_copy(self, manifest):
+        """The manifest is lost: apply the journal to ``manifest``, its copy (None when there is none), when the
+        copy is the very version the journal was written against (it was copied before the journal grew)."""
+        journal = self._read()
+        if journal is None or self.empty:
+            return
+        if manifest is not None and journal.get("base_etag") and journal.get("base_etag") == self.copied_etag:
+            _apply(manifest, journal)
+            return
+        self.ignored = (
+            f"s3://{self.bucket}/{self.key} holds changes to a lost version of the manifest; what it held is "
+            "repaired from AWS"
+        )
+
+    def claim(self, manifest, etag):
+        """Before the manifest is written whole: replace the journal (conditionally, so a writer that changed it
+        meanwhile is a conflict) with the changes being folded in; nothing when no journal is kept or exists."""
+        if self.etag is None and self.base is None:
+            return
+        changes = _changes(self.base, manifest) if self.base is not None and etag == self.base_etag else {}
+        document = dict(changes, format=1, base_etag=etag, copied_etag=self.copied_etag)
+        document.setdefault("mailboxes", {})
+        self._put(
+            json.dumps(document, sort_keys=True, separators=(",", ":")).encode("utf-8"), manifest.get("kms_key_arn")
+        )
+        self.empty = False
 
     def _remember(self, body, etag):
         """The stored manifest the journal's changes are taken against (kept only when it is large enough)."""

@@ -14,8 +14,9 @@ description:
     exported once to S3 with C(StartMailboxExportJob), encrypted with a customer managed KMS key, keeping at most
     O(max_concurrent_jobs) jobs running and starting the largest mailboxes first.
   - The campaign's state is a manifest in the export bucket,
-    C(<s3_prefix>/mailops-campaigns/<campaign>/manifest.json), replaced with conditional writes after every step of
-    a pass (once for the attempts a pass is about to start, before it starts them).
+    C(<s3_prefix>/mailops-campaigns/<campaign>/manifest.json), replaced with conditional writes during each pass
+    (the attempts a pass is about to start, before it starts them; what else it recorded, with its checks or at
+    its end).
     It records every mailbox, every attempt (its client token and job id), and what the verification (O(verify))
     found of each exported object. Running the task again carries on from the manifest and never starts a second job for an
     attempt.
@@ -29,7 +30,8 @@ description:
     objects of completed exports, retries failed ones (after AWS's 24 hours) up to O(max_attempts) attempts, and
     starts jobs for free slots. With O(wait=true) the action plugin of the same name repeats passes until the
     campaign is done or O(wait_timeout) passes.
-  - A pass costs the same number of WorkMail calls at any size of organization. It describes only the running
+  - Besides the directory's daily reading, a pass costs the same number of WorkMail calls at any size of
+    organization. It describes only the running
     jobs (at most 10) that are due a look, when their EstimatedProgress or the campaign's pace says they may have
     ended. It reads the whole job list (C(ListMailboxExportJobs), a page per 100 jobs of the last 7 days) only
     on the first pass, after AWS refused a start or forgot a job, after the manifest was recovered, once a day for
@@ -219,7 +221,7 @@ notes:
     mailbox and campaign).
   - B(Directory.) The users and resources are listed (C(ListUsers), C(ListResources)) by the first pass of a
     campaign, then again when the selection options change or the last reading is a day old; the passes in between
-    make one C(ListMailboxExportJobs) listing each.
+    read no directory.
   - B(Selection changes.) Mailboxes found by a later reading are added to the campaign; mailboxes already in the
     manifest stay in it. A selection that matches no mailbox fails the task, naming the options that made it empty,
     instead of reporting a campaign of nothing as done.
@@ -497,8 +499,9 @@ repairs:
       from AWS, as C({id, email, problem, repair}). For example a job of this campaign the manifest does not record
       (it is recorded, so the mailbox is not exported again), or an entry marked COMPLETED without a completed job
       (it is exported).
-    - Before a new attempt of a mailbox starts, its folder under O(s3_prefix) is listed (one C(ListObjectsV2)), and
-      the job of each archive there is described. A COMPLETED job of this campaign found this way (older than the
+    - Before a new attempt of a mailbox starts, the folders under O(s3_prefix) its archive may be in are listed (one
+      C(ListObjectsV2) each, up to three until the checks found where AWS puts archives; see RV(layout)), and the
+      job of each archive there is described. A COMPLETED job of this campaign found this way (older than the
       job list's 7 days, and missing from the manifest) is recorded and the mailbox is not exported again. Archives
       of other jobs (by hand, another campaign) do not count.
   returned: always
@@ -519,7 +522,8 @@ blocked_24h:
 pass:
   description:
     - What this pass did, counted. C(now) is the service's time; C(started), C(completed_now), C(failed_now),
-      C(verified_now), C(described), C(listed), C(added) (mailboxes added to the manifest), C(saves) (manifest
+      C(verified_now), C(described), C(listed) (the jobs the pass planned with, all of the job list when it read it,
+      else the running and held jobs it knows), C(added) (mailboxes added to the manifest), C(saves) (manifest
       writes of the pass), C(api_calls) per WorkMail operation, C(blocked_24h), C(skipped), C(limit) (a
       LimitExceededException, or V(null)) and C(start_errors) (mailboxes whose C(StartMailboxExportJob) was
       refused, for example a mailbox disabled since the directory was read, as C({id, code, message}); their

@@ -246,11 +246,31 @@ def _learn_pace(manifest, updates):
         )
 
 
+def _destination_faults(record, updates, max_attempts):
+    """The attempts ``updates`` found FAILED for the destination (their ErrorInfo, which a look's describe gives,
+    names the role, the key, the bucket or the prefix): marked so they use no attempt, saved, and the pass stopped
+    with a DestinationFaultError before it starts anything into that destination."""
+    faults = []
+    for update in updates:
+        fields = update["fields"] or {}
+        if fields.get("state") == JOB_FAILED and names_destination(fields.get("error_info")):
+            mark_destination_fault(record.manifest, update["id"], update["attempt"], max_attempts)
+            faults.append((update["id"], record.manifest["mailboxes"][update["id"]]["attempts"][update["attempt"] - 1]))
+    if faults:
+        record.save()
+        entity_id, attempt = faults[0]
+        raise DestinationFaultError(
+            f"job {attempt.get('job_id')} of mailbox {entity_id} FAILED: {attempt.get('error_info')}",
+            [each for each, dummy in faults],
+        )
+
+
 def _plan_and_apply(record, listing, moment, settings, result):
     the_plan = plan(record.manifest, listing, moment, settings.max_concurrent_jobs, settings.max_attempts)
     if apply_updates(record.manifest, the_plan.updates, moment):
         _learn_pace(record.manifest, the_plan.updates)
         record.mark()
+        _destination_faults(record, the_plan.updates, settings.max_attempts)
     result["free_slots"] = the_plan.free_slots
     result["foreign_running"] = len(the_plan.foreign_running)
     result["waiting_24h"] = len(the_plan.waiting_24h)
@@ -594,7 +614,9 @@ def _read_jobs(workmail, record, now, result, heartbeat):
 def _next_pass(manifest, the_plan, moment, result):
     """When the next pass is due (ISO text), or None when the campaign is done: the earliest look due at a running
     job (:func:`observe.next_look`), the moment a mailbox held back by the 24-hour rule may start, an unchecked
-    export's next check, or at once when starts were stopped by a refusal."""
+    export's next check, or at once when a mailbox's start was refused (its slot is free). A refusal of the
+    organization (all slots taken by jobs the campaign did not see, or a reason the job list does not explain) waits
+    for the next look, when the next pass reads the job list again."""
     if result["done"]:
         return None
     found = [next_look(manifest, moment)]
@@ -606,8 +628,8 @@ def _next_pass(manifest, the_plan, moment, result):
         and object_outcome(entry.get("object")) == OUTCOME_UNCHECKED
         and entry["object"].get("checked")
     ]
-    if result["limit"] is not None or result["start_errors"]:
-        found.append(moment)
+    if (result["limit"] or {}).get("limit") == MAILBOX_24H or result["start_errors"]:
+        found.append(moment)  # the slot of the mailbox refused is free: fill it now
     due = earliest(found)
     return iso8601(max(due, moment)) if due is not None else None
 

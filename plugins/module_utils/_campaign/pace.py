@@ -107,6 +107,8 @@ def look_due(attempt, size_mb, pace):
     half_again = last + timedelta(seconds=max(FIRST_LOOK_AFTER, _seconds(started, last) / 2.0))
     by_pace = pace_end(attempt, size_mb, pace)
     by_progress = progress_end(attempt)
+    if by_progress is not None and by_progress <= last + timedelta(seconds=LOOK_AGAIN_AFTER):
+        by_progress = None  # an end its progress allowed has passed (it stays at 99 %): it tells nothing more
     if by_progress is None:
         end = half_again if by_pace is None or attempt.get("seen") else by_pace
     else:

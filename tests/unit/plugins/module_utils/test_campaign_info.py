@@ -122,7 +122,7 @@ def test_a_campaign_without_a_manifest_does_not_exist_and_nothing_is_written():
     assert result["verification_problems"] == [] and result["unchecked"] == []
     assert result["recovery"] is None and result["journal_ignored"] is None
     assert result["location"]["s3_key"] == KEY
-    assert [call[1]["Key"] for call in s3.calls] == [KEY, COPY_KEY]
+    assert [call[1]["Key"] for call in s3.calls] == [KEY, COPY_KEY, JOURNAL_KEY]
     assert writes(s3) == [] and s3.objects == {}
 
 

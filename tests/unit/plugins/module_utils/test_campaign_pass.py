@@ -13,6 +13,7 @@ from ansible_collections.mailops.workmail.plugins.module_utils import export_ver
 from ansible_collections.mailops.workmail.plugins.module_utils import manifest as mf
 from ansible_collections.mailops.workmail.plugins.module_utils import manifest_store as ms
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.executor import RECHECK_AFTER
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.executor import DestinationFaultError
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import ParameterError
 from ansible_collections.mailops.workmail.plugins.module_utils.retries import RetryPolicy
 from ansible_collections.mailops.workmail.plugins.module_utils.s3 import S3Error
@@ -664,3 +665,28 @@ def test_a_check_refused_by_s3_is_made_again_by_the_next_pass():
     assert second["checked_now"] == 3 and second["verified_now"] == 3
     assert second["summary"]["verified"] == 3 and second["summary"]["unchecked"] == 0
     assert run.run()["checked_now"] == 0
+
+
+def test_a_job_failed_for_the_destination_seen_by_a_look_stops_the_campaign_and_uses_no_attempt():
+    run = Campaign(extra_users=0)
+    run.run(verify="none", max_concurrent_jobs=1, max_attempts=1)
+    job_id = run.manifest["mailboxes"][ALICE_ID]["attempts"][0]["job_id"]
+    run.fake.set_job(job_id, State="FAILED", EndTime=run.now(), ErrorInfo="KmsKeyArn is disabled")
+    run.fake.clock.advance(minutes=2)  # one job due a look: described, not listed
+    starts = run.fake.count("start_mailbox_export_job")
+    with pytest.raises(DestinationFaultError, match="KmsKeyArn is disabled"):
+        run.run(verify="none", max_concurrent_jobs=1, max_attempts=1)
+    run.reload()
+    entry = run.manifest["mailboxes"][ALICE_ID]
+    assert entry["attempts"][0]["destination_fault"] is True and entry["state"] == "FAILED"
+    assert run.fake.count("start_mailbox_export_job") == starts  # nothing started into the broken destination
+
+
+def test_a_refusal_the_job_list_does_not_explain_waits_for_the_next_look_not_five_seconds():
+    run = Campaign(extra_users=0)
+    run.fake.fail("start_mailbox_export_job", "LimitExceededException", "exceeds the limit", times=100)
+    result = run.run()
+    assert result["limit"]["limit"] == "unknown" and result["next_pass_in"] is None
+    run.fake.clock.advance(minutes=1)
+    result = run.run()
+    assert result["full_listing"] == "AWS refused a start" and result["next_pass_in"] is None

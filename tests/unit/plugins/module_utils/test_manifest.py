@@ -524,3 +524,39 @@ def test_a_small_manifest_is_still_written_whole_and_has_no_journal():
     manifest["mailboxes"]["user-0001"]["state"] = "RUNNING"
     store.save(manifest, etag)
     assert stored(s3, KEY) == manifest and (BUCKET, JOURNAL_KEY) not in s3.objects
+
+
+def test_a_writer_that_folds_the_journal_meanwhile_changed_by_another_is_a_conflict():
+    s3 = FakeS3()
+    journal_store(s3).save(a_large_manifest(), None)
+    first, second = journal_store(s3, limit=1200), journal_store(s3, limit=1200)
+    mine, etag = first.load()
+    theirs, dummy = second.load()
+    mine["mailboxes"]["user-0001"]["state"] = "RUNNING"
+    first.save(mine, etag)  # to the journal
+    for number in range(10, 22):  # enough to fold: the manifest would be written whole
+        theirs["mailboxes"][f"user-{number:04d}"]["state"] = "RUNNING"
+    with pytest.raises(ms.ManifestConflictError, match="manifest.journal.json"):
+        second.save(theirs, etag)
+    assert journal_store(s3).load()[0]["mailboxes"]["user-0001"]["state"] == "RUNNING"
+
+
+def test_a_lost_manifest_is_recovered_from_its_copy_with_the_journal_written_against_it():
+    s3 = FakeS3()
+    journal_store(s3).save(a_large_manifest(), None)
+    store = journal_store(s3)
+    manifest, etag = store.load()
+    store.keep_copy(manifest, etag)
+    manifest["mailboxes"]["user-0001"]["state"] = "COMPLETED"
+    store.save(manifest, etag)  # the journal, against the version that was copied
+    del s3.objects[(BUCKET, KEY)]
+
+    reader = journal_store(s3)
+    recovered, dummy = reader.load(CAMPAIGN, ORG_ID)
+    assert reader.recovery is not None and reader.journal.ignored is None
+    assert recovered["mailboxes"]["user-0001"]["state"] == "COMPLETED"
+    # Saved whole again, then changed: no conflict with the journal left from before.
+    new_etag = reader.save(recovered, None)
+    recovered["mailboxes"]["user-0002"]["state"] = "RUNNING"
+    reader.save(recovered, new_etag)
+    assert journal_store(s3).load()[0] == recovered
