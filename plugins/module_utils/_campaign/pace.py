@@ -34,6 +34,8 @@ END_SLACK = 3
 # Never look at a job again sooner than this after the last look, nor later than this.
 LOOK_AGAIN_AFTER = 10
 LOOK_AT_MOST_EVERY = 3600
+# A job still running past the end its progress allowed is looked at again when it has run this much longer.
+OVERDUE_STEP = 0.05
 
 
 # A job that took this many times what the fewest seconds per MB give its size is one of the minimum time.
@@ -108,14 +110,16 @@ def look_due(attempt, size_mb, pace):
     by_pace = pace_end(attempt, size_mb, pace)
     by_progress = progress_end(attempt)
     if by_progress is not None and by_progress <= last + timedelta(seconds=LOOK_AGAIN_AFTER):
-        by_progress = None  # an end its progress allowed has passed (it stays at 99 %): it tells nothing more
+        # The end its progress allowed has passed (a job at 99 %): look again when it has run a little longer, the
+        # longer it runs the later, so a job that stays at 99 % is not looked at every few seconds.
+        by_progress = last + timedelta(seconds=max(LOOK_AGAIN_AFTER, _seconds(started, last) * OVERDUE_STEP))
     if by_progress is None:
         end = half_again if by_pace is None or attempt.get("seen") else by_pace
     else:
         end = min(by_progress, half_again)
     if by_pace is not None:
         end = max(end, by_pace)
-    end += timedelta(seconds=END_SLACK) if end in (by_pace, by_progress) else timedelta(0)
+    end += timedelta(seconds=END_SLACK) if end in (by_pace, progress_end(attempt)) else timedelta(0)
     earliest = last + timedelta(seconds=LOOK_AGAIN_AFTER) if attempt.get("seen") else started
     latest = last + timedelta(seconds=LOOK_AT_MOST_EVERY)
     return min(max(end, earliest), latest)

@@ -78,9 +78,10 @@ def test_looks_come_at_the_expected_end_within_bounds():
     assert pace.look_due(attempt(progress=0, seen=iso8601(at(2000))), 200, learned) == at(3000)
     # Near its end by its progress: a few seconds after the end foretold.
     assert pace.look_due(attempt(progress=98, seen=iso8601(at(1000))), 200, None) == at(1000 * 100 / 99 + 3)
-    # An end its progress allowed has passed (99 % at the last look, and still running): that progress tells
-    # nothing more, and the job is looked at when it has run half as long again, not every 10 s.
-    assert pace.look_due(attempt(progress=99, seen=iso8601(at(1000))), 200, None) == at(1500)
+    # An end its progress allowed has passed (99 % at the last look, and still running): looked at again when it
+    # has run 5 % longer (50 s here), the longer it runs the later, not every 10 s.
+    assert pace.look_due(attempt(progress=99, seen=iso8601(at(1000))), 200, None) == at(1050)
+    assert pace.look_due(attempt(progress=99, seen=iso8601(at(100))), 200, None) == at(110)
     # A long job is looked at once an hour at least.
     assert pace.look_due(attempt(progress=50, seen=iso8601(at(10000))), 200, None) == at(10000 + 3600)
     # A job seen running is looked at again when it has run half as long again, at the latest: progress that lags
