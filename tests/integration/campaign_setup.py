@@ -1,7 +1,11 @@
 """Set-up shared by the integration tests: organizations of given mailbox sizes, and the arguments of an export task.
 
-The ``destination`` fixture (conftest.py) provisions a working export destination for the test module's ``org``.
+The ``destination`` fixture (conftest.py) provisions a working export destination for the test module's ``org``;
+``ansible_environment`` is the environment of an Ansible process run against the local AWS.
 """
+
+import os
+import sys
 
 
 def sized_organization(aws, alias, user_sizes, resource_sizes=(), region="us-east-1"):
@@ -29,3 +33,21 @@ def destination_args(org, destination, **extra):
     }
     args.update(extra)
     return args
+
+
+def ansible_environment(aws, **overrides):
+    """The environment of an ansible or ansible-playbook process run against the local AWS ``aws``: its endpoint and
+    credentials, this Python, the JSON callback, no colour, no retry files and no warnings about localhost;
+    ``overrides`` set more variables or replace these."""
+    env = dict(os.environ)
+    env.update(aws.env)
+    env.update(
+        ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
+        ANSIBLE_PYTHON_INTERPRETER=sys.executable,
+        ANSIBLE_LOCALHOST_WARNING="false",
+        ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_RETRY_FILES_ENABLED="false",
+    )
+    env.update(overrides)
+    return env

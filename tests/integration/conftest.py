@@ -1,13 +1,13 @@
 """Run real ansible-playbook processes against the local AWS (tests/emulator) and read their results as data."""
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+from campaign_setup import ansible_environment
 from workmail_emulator.provision import provision_export_destination
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,16 +70,7 @@ def playbook(aws, tmp_path):
             args.append("--check")
         if diff:
             args.append("--diff")
-        env = dict(os.environ)
-        env.update(aws.env)
-        env.update(
-            ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
-            ANSIBLE_PYTHON_INTERPRETER=sys.executable,
-            ANSIBLE_LOCALHOST_WARNING="false",
-            ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
-            ANSIBLE_NOCOLOR="1",
-            ANSIBLE_RETRY_FILES_ENABLED="false",
-        )
+        env = ansible_environment(aws)
         completed = subprocess.run(args, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=timeout, check=False)
         return PlaybookResult(completed)
 

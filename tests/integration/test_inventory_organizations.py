@@ -4,7 +4,6 @@ once, as AWX job slicing runs it, against the local AWS."""
 
 import collections
 import json
-import os
 import subprocess
 import sys
 import textwrap
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from campaign_setup import ansible_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -59,16 +59,8 @@ def orgs_fixture(aws):
 def run_fixture(aws, tmp_path):
     """run(tool, *args, inventory=None, play=None, wait=True) -> CompletedProcess (or a Popen with wait=False),
     with the local AWS's environment and the JSON callback."""
-    env = dict(os.environ)
-    env.update(aws.env)
-    env.update(
-        ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
-        ANSIBLE_PYTHON_INTERPRETER=sys.executable,
-        ANSIBLE_LOCALHOST_WARNING="false",
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_RETRY_FILES_ENABLED="false",
-        ANSIBLE_SHOW_CUSTOM_STATS="true",
-    )
+    # Inventories are given here, so the warning about an unparsed one is left on.
+    env = ansible_environment(aws, ANSIBLE_INVENTORY_UNPARSED_WARNING="true", ANSIBLE_SHOW_CUSTOM_STATS="true")
 
     def run(tool, *args, inventory=None, play=None, wait=True):
         command = [str(BIN / tool)]

@@ -16,6 +16,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from campaign_setup import ansible_environment
 from campaign_setup import destination_args
 from workmail_emulator.provision import provision_export_destination
 
@@ -188,16 +189,9 @@ def test_150_mailboxes_of_mixed_sizes_are_each_exported_once(aws, playbook):
 
 
 def _playbook_process(aws, path, log, verbose=False):
-    env = dict(os.environ)
-    env.update(aws.env)
-    env.update(
-        ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default" if verbose else "ansible.posix.json",
-        ANSIBLE_PYTHON_INTERPRETER=sys.executable,
-        ANSIBLE_LOCALHOST_WARNING="false",
-        ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_RETRY_FILES_ENABLED="false",
-    )
+    env = ansible_environment(aws)
+    if verbose:
+        env["ANSIBLE_STDOUT_CALLBACK"] = "ansible.builtin.default"
     return subprocess.Popen(  # pylint: disable=consider-using-with
         [str(BIN / "ansible-playbook"), str(path)] + (["-vvv"] if verbose else []),
         stdout=log,
