@@ -384,6 +384,11 @@ def summary(manifest):
     return counts
 
 
+def has_mailboxes_to_start(manifest):
+    """Is a mailbox of ``manifest`` still to be started: PENDING, or FAILED with attempts left?"""
+    return any(entry["state"] in (PENDING, FAILED) for entry in (manifest.get("mailboxes") or {}).values())
+
+
 def is_done(counts):
     """Is a campaign with these :func:`summary` counts done: nothing pending, running or to be retried?"""
     return counts["pending"] == 0 and counts["running"] == 0 and counts["failed"] == 0

@@ -7,10 +7,11 @@
 
 The whole job list (ListMailboxExportJobs, every job of the last 7 days: a page per 100 jobs) is read only when it
 is needed (:func:`full_listing_due`): on the campaign's first pass, after AWS refused a start or forgot a job, after
-the manifest was recovered, every :data:`FULL_LISTING_EVERY` seconds for the jobs this campaign did not start, and
-when more jobs are due a look than the list has pages (it then costs fewer calls). What it showed is remembered
-in the manifest's ``listing`` record (:func:`remember_listing`): when it was read, the running jobs of others
-(they hold slots) and the mailboxes a recent job holds back under the 24-hour rule.
+the manifest was recovered, periodically for the jobs this campaign did not start (:func:`periodic_listing_every`),
+once a day when no mailbox is left to start, and when more jobs are due a look than the list has pages (it then
+costs fewer calls). What it showed is remembered in the manifest's ``listing`` record (:func:`remember_listing`):
+when it was read, the running jobs of others (they hold slots) and the mailboxes a recent job holds back under the
+24-hour rule.
 
 Between full listings a pass describes only the running jobs that are due a look (:func:`pace.look_due`: this
 campaign's and the others' running ones, at most 10 in all) and builds from them and the record the listing the
@@ -20,8 +21,10 @@ mailbox waits for a slot, an earlier end frees nothing, and every look waits for
 
 from datetime import timedelta
 
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.pace import PERIODIC_READ_EVERY
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.pace import look_due
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.pace import note_progress
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.pace import periodic_read_every
 from ansible_collections.mailops.workmail.plugins.module_utils.common import JOB_COMPLETED
 from ansible_collections.mailops.workmail.plugins.module_utils.common import JOB_RUNNING
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import JobNotFoundError
@@ -29,16 +32,20 @@ from ansible_collections.mailops.workmail.plugins.module_utils.limits import EXP
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import FAILED
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import PENDING
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import RUNNING
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import has_mailboxes_to_start
 from ansible_collections.mailops.workmail.plugins.module_utils.times import iso8601
 from ansible_collections.mailops.workmail.plugins.module_utils.times import to_datetime
 from ansible_collections.mailops.workmail.plugins.module_utils.tokens import build_description
 from ansible_collections.mailops.workmail.plugins.module_utils.workmail import PAGE_SIZE
 
-# Read the whole job list at least this often (seconds), for the jobs this campaign did not start.
-FULL_LISTING_EVERY = 24 * 3600
+# Read the whole job list this often (seconds), for the jobs this campaign did not start: once a day for a list of up
+# to 10 pages, less often for a longer one (:func:`periodic_listing_every`), but once a day again when no mailbox is
+# left to start (the campaign is never done on an older list).
+FULL_LISTING_EVERY = PERIODIC_READ_EVERY
 # Why a pass reads the whole job list.
 FIRST_LISTING = "the campaign's first pass"
 PERIODIC_LISTING = "the periodic look at the jobs this campaign did not start"
+LAST_JOBS_LISTING = "no mailbox is left to start: the campaign is not done on a job list older than a day"
 REFUSED_START = "AWS refused a start"
 FORGOTTEN_JOB = "a running job was not found"
 UNCONFIRMED_START = "a start's job id was not recorded"
@@ -55,12 +62,20 @@ def full_listing_due(manifest, moment):
         return record["due"]
     if any(_unconfirmed(entry) for entry in manifest["mailboxes"].values()):
         return UNCONFIRMED_START
-    if (moment - to_datetime(record["at"])).total_seconds() >= FULL_LISTING_EVERY:
+    age = (moment - to_datetime(record["at"])).total_seconds()
+    if age >= FULL_LISTING_EVERY and not has_mailboxes_to_start(manifest):
+        return LAST_JOBS_LISTING
+    if age >= periodic_listing_every(manifest):
         return PERIODIC_LISTING
     due = len(_due_looks(manifest, moment))
     if due > listing_pages(manifest):
         return f"{due} running jobs were due a look: the job list ({listing_pages(manifest)} page(s)) costs fewer calls"
     return None
+
+
+def periodic_listing_every(manifest):
+    """Seconds between two periodic reads of the whole job list (:func:`pace.periodic_read_every` of its pages)."""
+    return max(FULL_LISTING_EVERY, periodic_read_every(listing_pages(manifest)))
 
 
 def listing_pages(manifest):
@@ -269,7 +284,7 @@ def next_look(manifest, moment):
     record = manifest.get("listing") or {}
     found = [value for value in look_times(manifest, moment).values() if value is not None]
     if record.get("at") and found:
-        found.append(to_datetime(record["at"]) + timedelta(seconds=FULL_LISTING_EVERY))
+        found.append(to_datetime(record["at"]) + timedelta(seconds=periodic_listing_every(manifest)))
     return max(min(found), moment) if found else None
 
 

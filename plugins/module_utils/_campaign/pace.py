@@ -36,6 +36,12 @@ LOOK_AGAIN_AFTER = 10
 LOOK_AT_MOST_EVERY = 3600
 # A job still running past the end its progress allowed is looked at again when it has run this much longer.
 OVERDUE_STEP = 0.05
+# The periodic reads (the directory, the whole job list) come once a day while each takes at most this many pages of
+# 100, and proportionally less often when it takes more, but at least once a week: a large organization's daily
+# reading would otherwise cost more calls than its exports (10,000 mailboxes: 100 pages a day).
+PERIODIC_PAGES_PER_DAY = 10
+PERIODIC_READ_EVERY = 24 * 3600
+PERIODIC_READ_AT_MOST_EVERY = 7 * 24 * 3600
 
 
 # A job that took this many times what the fewest seconds per MB give its size is one of the minimum time.
@@ -154,3 +160,10 @@ def earliest(moments):
     """The earliest of the aware datetimes given (None ignored), or None."""
     found = [moment for moment in moments if moment is not None]
     return min(found) if found else None
+
+
+def periodic_read_every(pages):
+    """Seconds between two periodic reads of a list of ``pages`` pages: :data:`PERIODIC_READ_EVERY` up to
+    :data:`PERIODIC_PAGES_PER_DAY` pages, longer in proportion beyond, at most :data:`PERIODIC_READ_AT_MOST_EVERY`."""
+    scaled = PERIODIC_READ_EVERY * max(1.0, pages / PERIODIC_PAGES_PER_DAY)
+    return min(scaled, PERIODIC_READ_AT_MOST_EVERY)

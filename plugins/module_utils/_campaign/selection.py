@@ -7,8 +7,8 @@
 
 :func:`select_mailboxes` is pure (ListUsers/ListResources items in, mailboxes out); :func:`discover` reads the
 directory through a :class:`~workmail.WorkMailClient`; :func:`discover_into` adds what it found to a manifest and
-notes when, so that :func:`needs_discovery` reads the directory again only once a day or when the selection
-changed.
+notes when, so that :func:`needs_discovery` reads the directory again only once a day (less often for a large
+directory, but always before the campaign can be done) or when the selection changed.
 """
 
 import fnmatch
@@ -16,11 +16,14 @@ from collections import Counter
 from datetime import timedelta
 
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.liveness import no_heartbeat
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.pace import periodic_read_every
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import ParameterError
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import PENDING
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import add_mailboxes
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import has_mailboxes_to_start
 from ansible_collections.mailops.workmail.plugins.module_utils.times import iso8601
 from ansible_collections.mailops.workmail.plugins.module_utils.times import to_datetime
+from ansible_collections.mailops.workmail.plugins.module_utils.workmail import PAGE_SIZE
 
 # How long a campaign trusts its last reading of the directory (ListUsers/ListResources, all pages). Passes in
 # between read only the job list; a rerun a day later still picks up mailboxes created since.
@@ -138,6 +141,11 @@ def discover(client, organization_id, selection_options, manifest=None, heartbea
     """
     users = client.list_users(organization_id)
     resources = client.list_resources(organization_id)
+    return _with_sizes(client, organization_id, users, resources, selection_options, manifest, heartbeat)
+
+
+def _with_sizes(client, organization_id, users, resources, selection_options, manifest, heartbeat):
+    """:func:`discover` once the directory (``users``, ``resources``) is read."""
     selected = select_mailboxes(users, resources, **selection_options)
     if not selected:
         raise _nothing_selected(organization_id, users, resources, selection_options)
@@ -184,15 +192,25 @@ def selection_options(params):
     }
 
 
+def _pages(items):
+    return -(-items // PAGE_SIZE)
+
+
 def needs_discovery(manifest, params, moment):
-    """Read the directory again? For a new campaign, a changed selection, a reading older than a day, or a manifest
-    that holds fewer mailboxes than the last reading selected (entries were lost)."""
+    """Read the directory again? For a new campaign, a changed selection, a manifest that holds fewer mailboxes than
+    the last reading selected (entries were lost), a reading older than a day when no mailbox is left to start (the
+    campaign is never done on an older reading), and else a reading older than :func:`pace.periodic_read_every`
+    allows for its pages (a day for up to 1,000 users and resources, up to a week for more)."""
     last = manifest.get("discovery") or {}
     if last.get("selection") != selection_options(params) or not last.get("at"):
         return True
     if len(manifest.get("mailboxes") or {}) < last.get("selected", 0):
         return True
-    return moment - to_datetime(last["at"]) >= REDISCOVER_AFTER
+    age = (moment - to_datetime(last["at"])).total_seconds()
+    if age >= REDISCOVER_AFTER.total_seconds() and not has_mailboxes_to_start(manifest):
+        return True
+    pages = last.get("pages") or _pages(last.get("selected", 0))
+    return age >= max(REDISCOVER_AFTER.total_seconds(), periodic_read_every(pages))
 
 
 def discover_into(client, params, manifest, moment, heartbeat=no_heartbeat):
@@ -200,12 +218,16 @@ def discover_into(client, params, manifest, moment, heartbeat=no_heartbeat):
     selection it was read; the ids added. A ``mailboxes`` entry matching nothing is a ParameterError naming
     ``mailboxes``."""
     options = selection_options(params)
+    organization_id = params["organization_id"]
+    users = client.list_users(organization_id)
+    resources = client.list_resources(organization_id)
     try:
-        found = discover(client, params["organization_id"], options, manifest, heartbeat)
+        found = _with_sizes(client, organization_id, users, resources, options, manifest, heartbeat)
     except ParameterError as error:
         if error.parameter != "explicit":
             raise
         details = {key: value for key, value in error.details.items() if key != "parameter"}
         raise ParameterError("mailboxes", error.rule, **details) from error
-    manifest["discovery"] = {"at": iso8601(moment), "selection": options, "selected": len(found)}
+    pages = _pages(len(users)) + _pages(len(resources))
+    manifest["discovery"] = {"at": iso8601(moment), "selection": options, "selected": len(found), "pages": pages}
     return add_mailboxes(manifest, found, moment)

@@ -569,6 +569,27 @@ def test_the_directory_is_read_again_only_when_needed():
     assert cp.needs_discovery(manifest, dict(params, mailboxes=["alice"]), moment)
 
 
+def test_a_large_directory_is_read_less_often_but_always_again_before_the_campaign_can_be_done():
+    moment = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
+    params = {"include_disabled": False, "skip_system_users": False}
+    manifest = mf.new_manifest("c", ORG_ID, "us-east-1", BUCKET, PREFIX, KEY_ARN, ROLE_ARN, moment)
+    mf.add_mailboxes(manifest, [{"id": f"u{index}", "email": None, "name": None} for index in range(3)], moment)
+    # 10,000 users and resources: 100 pages a reading, read again after 7 days while mailboxes wait to start
+    manifest["discovery"] = {"at": iso8601(moment), "selection": cp.selection_options(params), "selected": 3}
+    manifest["discovery"]["pages"] = 100
+    assert not cp.needs_discovery(manifest, params, moment + timedelta(days=6, hours=23))
+    assert cp.needs_discovery(manifest, params, moment + timedelta(days=7))
+    # 30 pages: every 3 days
+    manifest["discovery"]["pages"] = 30
+    assert not cp.needs_discovery(manifest, params, moment + timedelta(days=2, hours=23))
+    assert cp.needs_discovery(manifest, params, moment + timedelta(days=3))
+    # no mailbox left to start: a reading older than a day is refreshed before the campaign can be done
+    for entry in manifest["mailboxes"].values():
+        entry["state"] = mf.RUNNING
+    assert not cp.needs_discovery(manifest, params, moment + timedelta(hours=23))
+    assert cp.needs_discovery(manifest, params, moment + timedelta(hours=24))
+
+
 # The 24-hour rule does not stall a campaign
 
 

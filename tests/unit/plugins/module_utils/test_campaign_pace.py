@@ -130,6 +130,8 @@ def test_the_whole_job_list_is_read_first_after_a_refusal_for_unconfirmed_starts
     observe.remember_listing(manifest, [], Plan(now=iso8601(START)), START)
     assert observe.full_listing_due(manifest, at(60)) is None
     assert observe.full_listing_due(manifest, at(23 * 3600)) is None
+    assert observe.full_listing_due(manifest, at(24 * 3600)) == observe.LAST_JOBS_LISTING  # nothing left to start
+    manifest["mailboxes"]["p"] = mf.new_entry("p", "p@example.com", "p", size_mb=5.0)
     assert observe.full_listing_due(manifest, at(24 * 3600)) == observe.PERIODIC_LISTING
     observe.listing_needed(manifest, observe.REFUSED_START)
     observe.listing_needed(manifest, observe.FORGOTTEN_JOB)  # the first reason stays
@@ -137,6 +139,20 @@ def test_the_whole_job_list_is_read_first_after_a_refusal_for_unconfirmed_starts
     observe.remember_listing(manifest, [], Plan(now=iso8601(START)), START)
     manifest["mailboxes"]["b"] = running_entry("b", job_id=None)
     assert observe.full_listing_due(manifest, at(60)) == observe.UNCONFIRMED_START
+
+
+def test_a_long_job_list_is_read_periodically_less_often_and_daily_once_nothing_is_left_to_start():
+    manifest = manifest_with(running_entry("a"), mf.new_entry("p", "p@example.com", "p", size_mb=5.0))
+    observe.remember_listing(manifest, [], Plan(now=iso8601(START)), START)
+    manifest["listing"]["jobs"] = 4000  # 40 pages: read every 4 days while mailboxes wait to start
+    assert observe.periodic_listing_every(manifest) == 4 * 86400
+    assert observe.full_listing_due(manifest, at(4 * 86400 - 60)) is None
+    assert observe.full_listing_due(manifest, at(4 * 86400)) == observe.PERIODIC_LISTING
+    manifest["listing"]["jobs"] = 70000  # at most a week apart
+    assert observe.periodic_listing_every(manifest) == 7 * 86400
+    manifest["mailboxes"]["p"]["state"] = mf.COMPLETED
+    assert observe.full_listing_due(manifest, at(86400 - 60)) is None
+    assert observe.full_listing_due(manifest, at(86400)) == observe.LAST_JOBS_LISTING
 
 
 class Describer:
