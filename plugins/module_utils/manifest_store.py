@@ -24,6 +24,7 @@ import tempfile
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import ParameterError
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import WorkMailError
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import ManifestError
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import check_owner
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import dumps
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import validate_manifest
 from ansible_collections.mailops.workmail.plugins.module_utils.s3 import LOCK
@@ -127,7 +128,7 @@ def write_local_copy(manifest, path):
 def _parse(body, where):
     """The manifest document in ``body``; ManifestError (naming ``where``) when it is not a format-1 manifest."""
     try:
-        manifest = json.loads(body.decode("utf-8"))
+        manifest = json.loads(body)
     except (UnicodeDecodeError, ValueError) as error:
         raise ManifestError(f"campaign manifest {where} is not JSON: {error}") from error
     try:
@@ -140,7 +141,8 @@ def _belongs(manifest, where, campaign, organization_id):
     """``manifest`` when it is of ``campaign`` and ``organization_id``; ManifestError otherwise (this is not
     damage: the object belongs to someone else, and nothing is recovered over it)."""
     try:
-        return validate_manifest(manifest, campaign, organization_id)
+        check_owner(manifest, campaign, organization_id)
+        return manifest
     except ManifestError as error:
         raise ManifestError(f"{where}: {error.message}", **error.details) from error
 
@@ -372,7 +374,7 @@ class Journal:
     def _remember(self, body, etag):
         """The stored manifest the journal's changes are taken against (kept only when it is large enough)."""
         self.base_etag, self.base_size = etag, len(body)
-        self.base = json.loads(body.decode("utf-8")) if self.base_size >= self.journal_from else None
+        self.base = json.loads(body) if self.base_size >= self.journal_from else None
 
     def write(self, manifest, etag):
         """Write the changes of ``manifest`` (whose stored version is ``etag``) to the journal; False when the
