@@ -88,10 +88,13 @@ def repair(manifest, listing, moment, max_attempts):
     """Repair ``manifest`` (in place) from its own attempts and the listing; the repairs, ``[{"id", "email",
     "problem", "repair"}]`` (empty when the manifest agrees with AWS)."""
     jobs = _jobs_by_token(listing)
+    # Only a mailbox with a listed job of a campaign can have one this campaign did not record: the tokens (a hash
+    # each) are derived for those alone, so a repair costs the listing's size, not the organization's.
+    listed = {str(raw.get("EntityId")).lower() for raw in jobs.values()}
     repairs = []
     for entity_id in sorted(manifest["mailboxes"]):
         entry = manifest["mailboxes"][entity_id]
-        if entry["state"] != SKIPPED:
+        if entry["state"] != SKIPPED and entity_id.lower() in listed:
             repairs.extend(_adopt_unrecorded_jobs(manifest, entry, jobs, moment, max_attempts))
         found = _state_repair(entry, max_attempts)
         if found is not None:
