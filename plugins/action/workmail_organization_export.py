@@ -121,6 +121,7 @@ class ActionModule(ActionBase):
         changed = False
         passes = 0
         while True:
+            pass_started = self.clock()
             module_result = self._execute_module(module_name=MODULE_NAME, module_args=args, task_vars=task_vars)
             passes += 1
             changed = changed or bool(module_result.get("changed"))
@@ -130,7 +131,7 @@ class ActionModule(ActionBase):
             display.display(progress_line(campaign, module_result, passes, self.clock() - started), stderr=True)
             if module_result.get("done"):
                 break
-            delay = next_pass_delay(module_result.get("pass"), poll_interval)
+            delay = next_pass_delay(module_result.get("pass"), poll_interval, self.clock() - pass_started)
             if self.clock() + delay > started + wait_timeout:
                 module_result.update(failed=True, msg=timeout_message(campaign, module_result, wait_timeout, passes))
                 break

@@ -262,7 +262,7 @@ def organization_export(run, poll_interval):
     pass_cpu = []
     deadline = run.clock.time() + params["wait_timeout"]
     while True:
-        written, cpu = run.s3_bytes_written, time.process_time()
+        written, cpu, pass_started = run.s3_bytes_written, time.process_time(), run.clock.time()
         result = run_organization_pass(run.workmail(), S3Gateway(run.s3), params, now=run.clock.now, region=REGION)
         pass_cpu.append(time.process_time() - cpu)
         pass_bytes.append(run.s3_bytes_written - written)
@@ -270,7 +270,7 @@ def organization_export(run, poll_interval):
         listings += result["pass"]["api_calls"]["list_mailbox_export_jobs"]
         if result["done"]:
             break
-        delay = next_pass_delay(result["pass"], poll_interval)  # what the action plugin sleeps
+        delay = next_pass_delay(result["pass"], poll_interval, run.clock.time() - pass_started)  # as the plugin does
         if run.clock.time() + delay > deadline:
             raise Broken(f"organization export: not done after {passes} passes: {result['summary']}")
         run.clock.sleep(delay)

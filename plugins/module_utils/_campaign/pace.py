@@ -146,14 +146,14 @@ def note_progress(attempt, raw, moment):
     return before != (attempt["progress"], attempt["seen"])
 
 
-def next_pass_delay(pass_result, poll_interval):
+def next_pass_delay(pass_result, poll_interval, elapsed=0.0):
     """How many seconds to sleep before the next pass with ``wait: true``: until the pass's ``next_pass_in`` (when
-    the first running job is due a look, ...), at least :data:`common.MIN_POLL_INTERVAL` and at most
-    ``poll_interval``."""
+    the first running job is due a look, ...), counted from the pass's start (it took ``elapsed`` seconds, which
+    are not slept again), at least :data:`common.MIN_POLL_INTERVAL` and at most ``poll_interval``."""
     due = (pass_result or {}).get("next_pass_in")
     if not isinstance(due, (int, float)):
         return poll_interval
-    return min(poll_interval, max(MIN_POLL_INTERVAL, int(math.ceil(due))))
+    return min(poll_interval, max(MIN_POLL_INTERVAL, int(math.ceil(due - max(0.0, elapsed)))))
 
 
 def earliest(moments):

@@ -117,3 +117,15 @@ def test_bad_wait_arguments_fail_before_any_pass(args, message):
     result = harness.run()
     assert result["failed"] is True and result["msg"].startswith(message)
     assert harness.calls == []
+
+
+def test_the_next_pass_comes_when_the_pass_said_counted_from_its_start():
+    passes = [
+        {"changed": True, "done": False, "summary": summary(0, running=10), "pass": {"next_pass_in": 40.0}},
+        {"changed": False, "done": False, "summary": summary(5, running=5), "pass": {"next_pass_in": 3.0}},
+        {"changed": True, "done": True, "summary": summary(10)},
+    ]
+    harness = Harness(passes, wait=True, poll_interval=600)
+    harness.run()
+    # each pass takes two seconds: 40 s after the first pass's start is 38 s after its end; never less than 5 s
+    assert harness.sleeps == [38, 5]

@@ -106,6 +106,9 @@ def test_the_next_pass_sleeps_until_due_within_the_poll_bounds():
     assert pace.next_pass_delay({"next_pass_in": 4000}, 600) == 600
     assert pace.next_pass_delay({"next_pass_in": None}, 60) == 60
     assert pace.next_pass_delay(None, 90) == 90
+    # counted from the pass's start: the seconds the pass took are not slept again
+    assert pace.next_pass_delay({"next_pass_in": 42.2}, 60, elapsed=12.0) == 31
+    assert pace.next_pass_delay({"next_pass_in": 42.2}, 60, elapsed=40.0) == 5
 
 
 # When the whole job list is read
