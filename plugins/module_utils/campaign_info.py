@@ -31,6 +31,28 @@ def _check_organization(manifest, organization_id, where):
         raise ParameterError("organization_id", f"{where}: {error.message}") from error
 
 
+# Reads of a manifest whose journal did not apply: a pass running beside may have written the manifest whole
+# between the two reads (the journal then belongs to the new version), so the pair is read again.
+READS_WHILE_JOURNAL_MOVES = 3
+
+
+def _read(s3, bucket, key, campaign):
+    """``(store, manifest)``: the manifest with its journal applied, read again when the journal was of another
+    version of it (even an empty one: the manifest read is then older than the journal's changes); a journal that
+    still does not apply is reported by the store (``journal.ignored``)."""
+    for dummy in range(READS_WHILE_JOURNAL_MOVES):
+        store = ManifestStore(s3, bucket, key)
+        manifest = store.load(campaign)[0]
+        if store.journal.ignored is None and not store.journal.other_version:
+            break
+    if store.journal.ignored is None and store.journal.other_version:
+        store.journal.ignored = (
+            f"the manifest was written again each of the {READS_WHILE_JOURNAL_MOVES} times it was read; what is "
+            "returned may lack the latest pass's changes: read it again"
+        )
+    return store, manifest
+
+
 def campaign_manifest_info(s3, params):
     """The manifest of campaign ``params["campaign"]`` under ``params["s3_bucket"]`` and ``params["s3_prefix"]``,
     whole, with what the campaign module reports of it; ``s3`` is an :class:`~s3.S3Gateway`.
@@ -44,8 +66,7 @@ def campaign_manifest_info(s3, params):
     """
     bucket = params["s3_bucket"]
     key = manifest_key(params["s3_prefix"], params["campaign"])
-    store = ManifestStore(s3, bucket, key)
-    manifest = store.load(params["campaign"])[0]
+    store, manifest = _read(s3, bucket, key, params["campaign"])
     location = {"s3_uri": f"s3://{bucket}/{key}", "s3_bucket": bucket, "s3_key": key}
     exists = manifest is not None
     if exists:

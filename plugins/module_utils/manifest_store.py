@@ -310,6 +310,8 @@ class Journal:
         self.empty = True
         self.copied_etag = None
         self.ignored = None
+        # The journal read belongs to another version of the manifest than the one read (written whole since).
+        self.other_version = False
 
     def _read(self):
         """The journal document (None when there is none, or it is damaged: then :attr:`ignored` says so); its
@@ -336,6 +338,7 @@ class Journal:
         if journal is None:
             return
         if journal.get("base_etag") != etag:
+            self.other_version = True
             if not self.empty:
                 self.ignored = (
                     f"s3://{self.bucket}/{self.key} belongs to another version of the manifest (it was replaced "

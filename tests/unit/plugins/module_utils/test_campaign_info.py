@@ -142,6 +142,39 @@ def test_the_journal_is_applied():
     assert result["summary"]["running"] == 1 and result["journal_ignored"] is None
 
 
+class FoldsWhileRead(FakeS3):
+    """S3 where a campaign pass writes the manifest whole (folding its journal) just after the manifest's first
+    read: the journal read next belongs to the new version."""
+
+    def __init__(self):
+        super().__init__()
+        self.between = None
+
+    def get_object(self, **kwargs):
+        answer = super().get_object(**kwargs)
+        if kwargs["Key"] == KEY and self.between is not None:
+            between, self.between = self.between, None
+            between()
+        return answer
+
+
+def test_a_manifest_written_whole_between_its_read_and_its_journals_is_read_again():
+    s3 = FoldsWhileRead()
+    store = ms.ManifestStore(s3_gateway(s3), BUCKET, KEY, journal_from=1024, journal_limit=100000)
+    store.save(a_manifest(mailboxes=40), None)
+    manifest, etag = store.load()
+    manifest["mailboxes"]["user-0007"]["state"] = "RUNNING"
+    etag = store.save(manifest, etag)  # into the journal
+    manifest["mailboxes"]["user-0008"]["state"] = "RUNNING"
+    s3.between = lambda: store._save_whole(manifest, etag)  # pylint: disable=protected-access
+
+    result = info(s3)
+
+    assert result["journal_ignored"] is None
+    assert result["manifest"] == manifest
+    assert result["summary"]["running"] == 2
+
+
 def test_a_damaged_journal_is_reported_and_the_manifest_still_returned():
     s3 = FakeS3()
     ms.ManifestStore(s3_gateway(s3), BUCKET, KEY).save(a_manifest(), None)
