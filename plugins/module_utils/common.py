@@ -43,6 +43,10 @@ DEFAULT_VERIFY = VERIFY_BASIC
 OUTCOME_VERIFIED = "verified"
 OUTCOME_CONTRADICTED = "contradicted"
 OUTCOME_UNCHECKED = "unchecked"
+# The campaign's deadline (AWS ends WorkMail then) and how many days before it the estimated end must fall; a later
+# estimate is a warning (in the result, the progress line and the report) with what would help.
+DEFAULT_DEADLINE = "2027-03-31T00:00:00Z"
+DEFAULT_DEADLINE_MARGIN_DAYS = 14
 # The organization export's parameters that have a default, with it.
 ORGANIZATION_EXPORT_DEFAULTS = {
     "max_concurrent_jobs": MAX_RUNNING_JOBS_PER_ORGANIZATION,
@@ -54,4 +58,6 @@ ORGANIZATION_EXPORT_DEFAULTS = {
     "poll_interval": DEFAULT_POLL_INTERVAL,
     "include_disabled": False,
     "skip_system_users": False,
+    "deadline": DEFAULT_DEADLINE,
+    "deadline_margin_days": DEFAULT_DEADLINE_MARGIN_DAYS,
 }
