@@ -47,6 +47,9 @@ OUTCOME_UNCHECKED = "unchecked"
 # estimate is a warning (in the result, the progress line and the report) with what would help.
 DEFAULT_DEADLINE = "2027-03-31T00:00:00Z"
 DEFAULT_DEADLINE_MARGIN_DAYS = 14
+# A pass writes the campaign's report (report.html, report.csv) at most this often, in seconds, unless it is the
+# campaign's first, its last or the last of a wait (and only when the report's content changed); 0: every pass.
+DEFAULT_REPORT_INTERVAL = 600
 # The organization export's parameters that have a default, with it.
 ORGANIZATION_EXPORT_DEFAULTS = {
     "max_concurrent_jobs": MAX_RUNNING_JOBS_PER_ORGANIZATION,
@@ -60,4 +63,5 @@ ORGANIZATION_EXPORT_DEFAULTS = {
     "skip_system_users": False,
     "deadline": DEFAULT_DEADLINE,
     "deadline_margin_days": DEFAULT_DEADLINE_MARGIN_DAYS,
+    "report_interval": DEFAULT_REPORT_INTERVAL,
 }

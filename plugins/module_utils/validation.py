@@ -457,6 +457,7 @@ def validate_organization_export_params(params, region):
     validate_verify(params.get("verify"))
     validate_deadline(params.get("deadline"))
     validate_integer(params.get("deadline_margin_days"), "deadline_margin_days", 0)
+    validate_integer(params.get("report_interval"), "report_interval", 0)
     validate_integer(params.get("lock_ttl"), "lock_ttl")
     validate_integer(params.get("wait_timeout"), "wait_timeout")
     validate_integer(params.get("poll_interval"), "poll_interval", MIN_POLL_INTERVAL)
