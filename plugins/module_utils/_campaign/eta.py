@@ -308,6 +308,19 @@ def estimate(manifest, now, max_concurrent_jobs=None, foreign_running=None, dead
     return result
 
 
+def campaign_eta(manifest, moment, params, foreign_running):
+    """:func:`estimate` of a campaign with the module's parameters ``params`` (``max_concurrent_jobs``,
+    ``deadline``, ``deadline_margin_days``; missing ones take their defaults) at ``moment``."""
+    return estimate(
+        manifest,
+        moment,
+        params.get("max_concurrent_jobs"),
+        foreign_running,
+        params.get("deadline"),
+        params.get("deadline_margin_days"),
+    )
+
+
 def _rounded(value):
     return round(value, 1) if value is not None else None
 
