@@ -196,6 +196,23 @@ options:
         least 5 seconds and at most O(poll_interval).
     type: int
     default: 60
+  deadline:
+    description:
+      - When the campaign must be done, ISO 8601 (a date alone means its midnight UTC; without a zone, UTC).
+        Defaults to the end of Amazon WorkMail.
+      - Every pass estimates when the campaign will end (RV(eta)). When the estimate's late end is later than
+        O(deadline) less O(deadline_margin_days), the result (RV(eta.at_risk), RV(eta.warning) and RV(eta.advice)),
+        a warning of the task, the progress line of O(wait=true) and the campaign's report say so, with what would
+        help (raising O(max_concurrent_jobs) to 10, export jobs the campaign did not start that hold slots,
+        failures to fix).
+    type: str
+    default: "2027-03-31T00:00:00Z"
+  deadline_margin_days:
+    description:
+      - How many days before O(deadline) the estimated end must fall (time to act on failures and check the
+        exports), 0 or more.
+    type: int
+    default: 14
 extends_documentation_fragment:
   - mailops.workmail.workmail
   - amazon.aws.common.modules
@@ -519,6 +536,107 @@ blocked_24h:
   elements: dict
   sample: [{id: 12345678-1234-1234-1234-123456789012, email: bob@example.com, job_id: 4e1b3a38-7a8f-4c9b-9a5e-2a64f0b4c0d1,
             eligible: "2026-11-23T05:01:02+00:00"}]
+eta:
+  description:
+    - When the campaign is estimated to end, from the manifest after the pass (no AWS call).
+    - The throughput is what the completed jobs showed, in megabytes per hour per slot; the least time a job takes is
+      the shortest of them. The remaining mailboxes (pending, running, and failed ones to retry) are laid out on the
+      slots the campaign may use (O(max_concurrent_jobs) less those of running jobs it did not start), the largest
+      first and none before the 24-hour rule lets it start; the last end is RV(eta.eta). While few jobs have completed
+      the estimate is a range, RV(eta.early) to RV(eta.late), that narrows as jobs complete (relative spread
+      1/sqrt(completed jobs), at least 10 %).
+  returned: always
+  type: dict
+  contains:
+    basis:
+      description:
+        - V(no_completed_jobs) (no estimate yet; RV(eta.eta), RV(eta.early) and RV(eta.late) are V(null)),
+          V(few_jobs) (fewer than 10 completed, a wide range), V(steady) or V(done) (all three are the end of the
+          campaign's last job).
+      type: str
+      returned: always
+      sample: few_jobs
+    basis_text:
+      description: One sentence saying what the estimate is based on.
+      type: str
+      returned: always
+      sample: "from 4 completed jobs (1450 MB per hour per slot, a job takes 6 minutes at least), within 50 %; 146
+        mailboxes (61000 MB) to go on 10 of max_concurrent_jobs 10 slots"
+    now:
+      description: The time of the estimate.
+      type: str
+      returned: always
+    eta:
+      description: The estimated end, or V(null).
+      type: str
+      returned: always
+      sample: "2026-12-03T14:00:00+00:00"
+    early:
+      description: The range's early end, or V(null).
+      type: str
+      returned: always
+    late:
+      description: The range's late end, or V(null); compared with the deadline.
+      type: str
+      returned: always
+    mb_per_hour_per_slot:
+      description: The throughput the completed jobs showed, or V(null).
+      type: float
+      returned: always
+    completed_jobs_observed:
+      description: How many completed jobs the throughput was measured on.
+      type: int
+      returned: always
+    slots:
+      description: The slots the estimate lays the jobs out on.
+      type: int
+      returned: always
+    max_concurrent_jobs:
+      description: O(max_concurrent_jobs).
+      type: int
+      returned: always
+    foreign_running:
+      description: Running jobs the campaign did not start, which hold slots.
+      type: int
+      returned: always
+    remaining_mailboxes:
+      description: Mailboxes pending, running or to be retried.
+      type: int
+      returned: always
+    remaining_mb:
+      description: Their sizes, in MB.
+      type: float
+      returned: always
+    deadline:
+      description: O(deadline).
+      type: str
+      returned: always
+    margin_days:
+      description: O(deadline_margin_days).
+      type: int
+      returned: always
+    deadline_with_margin:
+      description: The time the late end must not pass.
+      type: str
+      returned: always
+    at_risk:
+      description:
+        - Whether the late end (or, before any job completed, now) is past RV(eta.deadline_with_margin) while the
+          campaign is not done.
+      type: bool
+      returned: always
+    warning:
+      description: Why the campaign is at risk, or V(null).
+      type: str
+      returned: always
+    advice:
+      description: What would help when at risk (empty otherwise).
+      type: list
+      elements: str
+      returned: always
+  sample: {basis: few_jobs, eta: "2026-12-03T14:00:00+00:00", early: "2026-12-03T02:00:00+00:00",
+           late: "2026-12-04T09:00:00+00:00", mb_per_hour_per_slot: 1450.0, completed_jobs_observed: 4, at_risk: false,
+           deadline: "2027-03-31T00:00:00+00:00", margin_days: 14, warning: null, advice: []}
 pass:
   description:
     - What this pass did, counted. C(now) is the service's time; C(started), C(completed_now), C(failed_now),
@@ -629,6 +747,8 @@ except ImportError:
     pass  # caught by AnsibleAWSModule
 
 from ansible_collections.mailops.workmail.plugins.module_utils.campaign import run_organization_pass
+from ansible_collections.mailops.workmail.plugins.module_utils.common import DEFAULT_DEADLINE
+from ansible_collections.mailops.workmail.plugins.module_utils.common import DEFAULT_DEADLINE_MARGIN_DAYS
 from ansible_collections.mailops.workmail.plugins.module_utils.common import DEFAULT_LOCK_TTL
 from ansible_collections.mailops.workmail.plugins.module_utils.common import DEFAULT_MAX_ATTEMPTS
 from ansible_collections.mailops.workmail.plugins.module_utils.common import DEFAULT_POLL_INTERVAL
@@ -664,6 +784,8 @@ def main():
         wait=dict(type="bool", default=False),
         wait_timeout=dict(type="int", default=DEFAULT_WAIT_TIMEOUT),
         poll_interval=dict(type="int", default=DEFAULT_POLL_INTERVAL),
+        deadline=dict(type="str", default=DEFAULT_DEADLINE),
+        deadline_margin_days=dict(type="int", default=DEFAULT_DEADLINE_MARGIN_DAYS),
     )
     module = WorkMailAnsibleModule(
         argument_spec=argument_spec,
@@ -696,6 +818,8 @@ def main():
         )
     for reason in (result.get("destination_check") or {}).get("unchecked", []):
         module.warn(f"Before starting jobs, the run could not check {reason}")
+    if result["eta"]["at_risk"]:
+        module.warn(f"{result['eta']['warning']}; what would help: {'; '.join(result['eta']['advice'])}")
     result["passes"] = 1
     module.exit_json(**result)
 
