@@ -18,6 +18,7 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.eta import summary_line
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.pace import next_pass_delay
 from ansible_collections.mailops.workmail.plugins.module_utils.common import DEFAULT_POLL_INTERVAL
 from ansible_collections.mailops.workmail.plugins.module_utils.common import DEFAULT_WAIT_TIMEOUT
@@ -42,8 +43,9 @@ def format_duration(seconds):
 
 
 def progress_line(campaign, result, passes, elapsed):
-    """``campaign <c>: 37/150 completed, 10 running, 103 pending, 0 failed (pass 4, 12m elapsed)``, and how many of
-    the mailboxes AWS's one export per 24 hours holds back (``, 3 held by the 24-hour rule, the first until <t>``)."""
+    """``campaign <c>: 37/150 completed, 10 running, 103 pending, 0 failed; ETA <early> to <late> (pass 4, 12m
+    elapsed)``, and how many of the mailboxes AWS's one export per 24 hours holds back (``, 3 held by the 24-hour
+    rule, the first until <t>``); see :func:`progress_extras`."""
     counts = result.get("summary") or {}
     failed = counts.get("failed", 0) + counts.get("failed_permanently", 0)
     held = result.get("blocked_24h") or []
@@ -53,7 +55,21 @@ def progress_line(campaign, result, passes, elapsed):
     )
     if held:
         line += f", {len(held)} held by the 24-hour rule, the first until {min(item['eligible'] for item in held)}"
+    line += progress_extras(result)
     return f"{line} (pass {passes}, {format_duration(elapsed)} elapsed)"
+
+
+def progress_extras(result):
+    """What a progress line adds of the estimate (``; ETA ... to ...``, ``AT RISK`` when it passes the deadline
+    less its margin) and of the report (``; report <S3 URI>`` when this pass wrote it)."""
+    text = ""
+    eta = summary_line(result.get("eta"))
+    if eta:
+        text += f"; {eta}"
+    report = result.get("report") or {}
+    if report.get("written") and report.get("html"):
+        text += f"; report {report['html']}"
+    return text
 
 
 def timeout_message(campaign, result, wait_timeout, passes):

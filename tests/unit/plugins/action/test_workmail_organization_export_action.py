@@ -9,6 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 from ansible_collections.mailops.workmail.plugins.action.workmail_organization_export import ActionModule
+from ansible_collections.mailops.workmail.plugins.action.workmail_organization_export import progress_line
 
 ARGS = {"organization_id": "m-" + "0" * 32, "campaign": "eos"}
 
@@ -117,3 +118,30 @@ def test_bad_wait_arguments_fail_before_any_pass(args, message):
     result = harness.run()
     assert result["failed"] is True and result["msg"].startswith(message)
     assert harness.calls == []
+
+
+def test_the_progress_line_gives_the_estimate_its_risk_and_the_report():
+    eta = {
+        "basis": "few_jobs",
+        "eta": "2027-03-20T06:00:00+00:00",
+        "early": "2027-03-10T00:00:00+00:00",
+        "late": "2027-03-25T12:30:00+00:00",
+        "at_risk": True,
+        "deadline_with_margin": "2027-03-17T00:00:00+00:00",
+        "margin_days": 14,
+    }
+    report = {"written": True, "html": "s3://bucket/exports/mailops-campaigns/eos/report.html"}
+    line = progress_line("eos", {"summary": summary(3, running=2), "eta": eta, "report": report}, 2, 90)
+    assert line == (
+        "campaign eos: 3/10 completed, 2 running, 0 pending, 0 failed; ETA 2027-03-10 00:00 UTC to 2027-03-25 12:30 UTC, "
+        "AT RISK: past 2027-03-17 00:00 UTC (deadline less 14 days); report s3://bucket/exports/mailops-campaigns/eos/report.html "
+        "(pass 2, 1m elapsed)"
+    )
+    quiet = progress_line(
+        "eos", {"summary": summary(3), "eta": dict(eta, at_risk=False), "report": dict(report, written=False)}, 3, 5
+    )
+    assert quiet.endswith("0 failed; ETA 2027-03-10 00:00 UTC to 2027-03-25 12:30 UTC (pass 3, 5s elapsed)")
+    assert (
+        progress_line("eos", {"summary": summary(0)}, 1, 5)
+        == "campaign eos: 0/10 completed, 0 running, 0 pending, 0 failed (pass 1, 5s elapsed)"
+    )
