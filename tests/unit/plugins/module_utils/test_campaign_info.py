@@ -267,3 +267,16 @@ def test_bob_and_alice_are_in_the_fake_campaign():
     s3 = FakeS3()
     campaign = FakeCampaign(s3, CAMPAIGN, START)
     assert {ALICE_ID, BOB_ID} <= set(info(s3)["manifest"]["mailboxes"]) == set(campaign.manifest["mailboxes"])
+
+
+def test_the_estimate_is_returned_against_the_deadline_given():
+    s3 = FakeS3()
+    campaign = FakeCampaign(s3, CAMPAIGN, START)
+    campaign.run(max_concurrent_jobs=2)
+    result = info(s3, deadline="2026-01-01", deadline_margin_days=3)
+    eta = result["eta"]
+    assert eta["basis"] == "no_completed_jobs" and eta["remaining_mailboxes"] == 3
+    assert eta["deadline"] == "2026-01-01T00:00:00+00:00" and eta["deadline_with_margin"] == "2025-12-29T00:00:00+00:00"
+    assert eta["at_risk"] is True and "is past 2025-12-29T00:00:00+00:00" in eta["warning"]
+    assert info(s3)["eta"]["deadline"] == "2027-03-31T00:00:00+00:00"
+    assert info(FakeS3())["eta"] is None
