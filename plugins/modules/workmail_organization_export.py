@@ -37,6 +37,9 @@ description:
     on the first pass, after AWS refused a start or forgot a job, after the manifest was recovered, once a day for
     jobs the campaign did not start, and when it costs fewer calls than the describes due.
   - A lock object next to the manifest (C(lock.json)) keeps two runs of a campaign apart.
+  - Next to the manifest, passes write the campaign's report, C(report.html) and C(report.csv), with what needs
+    attention, the counts, the estimated end, the progress over time and every mailbox with its archive and its
+    verification (see O(report_interval) and RV(report)).
   - Use M(mailops.workmail.workmail_mailbox_export) to export one mailbox.
 author:
   - mailops.workmail maintainers (@mailops)
@@ -213,6 +216,25 @@ options:
         exports), 0 or more.
     type: int
     default: 14
+  report_interval:
+    description:
+      - How often, at most, a pass writes the campaign's report, in seconds (0 or more; V(0) lets every pass write
+        it).
+      - The report is two objects next to the manifest, C(report.html) (one self-contained page of what needs
+        attention, the counts, the estimated end, a chart of the progress and a table of every mailbox that can be
+        filtered and sorted) and C(report.csv) (one row per mailbox). Both are encrypted like the manifest. See
+        RV(report).
+      - A report of 10,000 mailboxes is megabytes, so a pass writes it when the campaign has none yet, when the pass
+        finishes the campaign, when the destination stopped it, on what may be the last pass of O(wait=true), and
+        otherwise once O(report_interval) seconds have passed since the last report. In every case it is written
+        only when what it says of the mailboxes changed since the last one.
+    type: int
+    default: 600
+  report_local_dir:
+    description:
+      - A local directory where the pass writes C(report.html) and C(report.csv) too, whenever it writes the report
+        to S3, and when these files are missing (in check mode, never).
+    type: path
 extends_documentation_fragment:
   - mailops.workmail.workmail
   - amazon.aws.common.modules
@@ -734,6 +756,49 @@ lock_owner:
   returned: always
   type: str
   sample: awx-task-1:4242:3f9c2a1b0d4e
+report:
+  description:
+    - Where the campaign's report is and whether this pass wrote it (see O(report_interval)).
+  returned: always
+  type: dict
+  contains:
+    written:
+      description: Whether this pass wrote the report to S3.
+      type: bool
+    reason:
+      description: Why it was written, or why not (for example V(report_interval has not passed since the last report)).
+      type: str
+    error:
+      description: Why the report could not be written, or V(null). A report that cannot be written does not fail the task (a warning says why).
+      type: str
+    html:
+      description: The S3 URI of C(report.html).
+      type: str
+    csv:
+      description: The S3 URI of C(report.csv).
+      type: str
+    html_key:
+      description: The S3 key of C(report.html).
+      type: str
+    csv_key:
+      description: The S3 key of C(report.csv).
+      type: str
+    local_html:
+      description: The local copy of C(report.html) with O(report_local_dir), else V(null).
+      type: str
+    local_csv:
+      description: The local copy of C(report.csv) with O(report_local_dir), else V(null).
+      type: str
+  sample:
+    written: true
+    reason: the campaign had no report yet
+    error: null
+    html: s3://example-exports/workmail/mailops-campaigns/eos/report.html
+    csv: s3://example-exports/workmail/mailops-campaigns/eos/report.csv
+    html_key: workmail/mailops-campaigns/eos/report.html
+    csv_key: workmail/mailops-campaigns/eos/report.csv
+    local_html: null
+    local_csv: null
 passes:
   description: How many passes the task made (set by the action plugin).
   returned: always
@@ -752,6 +817,7 @@ from ansible_collections.mailops.workmail.plugins.module_utils.common import DEF
 from ansible_collections.mailops.workmail.plugins.module_utils.common import DEFAULT_LOCK_TTL
 from ansible_collections.mailops.workmail.plugins.module_utils.common import DEFAULT_MAX_ATTEMPTS
 from ansible_collections.mailops.workmail.plugins.module_utils.common import DEFAULT_POLL_INTERVAL
+from ansible_collections.mailops.workmail.plugins.module_utils.common import DEFAULT_REPORT_INTERVAL
 from ansible_collections.mailops.workmail.plugins.module_utils.common import DEFAULT_VERIFY
 from ansible_collections.mailops.workmail.plugins.module_utils.common import DEFAULT_WAIT_TIMEOUT
 from ansible_collections.mailops.workmail.plugins.module_utils.common import MAX_RUNNING_JOBS_PER_ORGANIZATION
@@ -786,6 +852,8 @@ def main():
         poll_interval=dict(type="int", default=DEFAULT_POLL_INTERVAL),
         deadline=dict(type="str", default=DEFAULT_DEADLINE),
         deadline_margin_days=dict(type="int", default=DEFAULT_DEADLINE_MARGIN_DAYS),
+        report_interval=dict(type="int", default=DEFAULT_REPORT_INTERVAL),
+        report_local_dir=dict(type="path"),
     )
     module = WorkMailAnsibleModule(
         argument_spec=argument_spec,
@@ -820,6 +888,8 @@ def main():
         module.warn(f"Before starting jobs, the run could not check {reason}")
     if result["eta"]["at_risk"]:
         module.warn(f"{result['eta']['warning']}; what would help: {'; '.join(result['eta']['advice'])}")
+    if (result.get("report") or {}).get("error"):
+        module.warn(result["report"]["error"])
     result["passes"] = 1
     module.exit_json(**result)
 
