@@ -83,6 +83,13 @@ def timeout_message(campaign, result, wait_timeout, passes):
     )
 
 
+def may_be_last(remaining, poll_interval, last_duration):
+    """Whether a pass starting ``remaining`` seconds before the wait's timeout may be its last: the next would start
+    after this pass (as long as twice the last, to be safe) and a sleep of up to ``poll_interval``. Such a pass writes
+    the campaign's report if anything in it changed, whatever ``report_interval`` says."""
+    return remaining <= poll_interval + 2 * last_duration
+
+
 def wait_settings(args):
     """``(wait_timeout, poll_interval)`` of the task's arguments (integers, or text of one, as templates give them);
     ParameterError naming the argument otherwise."""
@@ -136,8 +143,13 @@ class ActionModule(ActionBase):
         started = self.clock()
         changed = False
         passes = 0
+        last_duration = 0.0
         while True:
-            module_result = self._execute_module(module_name=MODULE_NAME, module_args=args, task_vars=task_vars)
+            begun = self.clock()
+            last = may_be_last(started + wait_timeout - begun, poll_interval, last_duration)
+            pass_args = dict(args, report_interval=0) if last else args
+            module_result = self._execute_module(module_name=MODULE_NAME, module_args=pass_args, task_vars=task_vars)
+            last_duration = self.clock() - begun
             passes += 1
             changed = changed or bool(module_result.get("changed"))
             if module_result.get("failed"):

@@ -145,3 +145,12 @@ def test_the_progress_line_gives_the_estimate_its_risk_and_the_report():
         progress_line("eos", {"summary": summary(0)}, 1, 5)
         == "campaign eos: 0/10 completed, 0 running, 0 pending, 0 failed (pass 1, 5s elapsed)"
     )
+
+
+def test_the_pass_that_may_be_the_last_of_a_wait_asks_for_the_report():
+    passes = [{"done": False, "summary": summary(n, running=10 - n)} for n in range(5)]
+    harness = Harness(passes, wait=True, poll_interval=60, wait_timeout=150)
+    harness.run()
+    # Passes start at 0 s, 62 s and 124 s of the 150: only the last may be followed by no other.
+    assert ["report_interval" in args for dummy, args in harness.calls] == [False, False, True]
+    assert harness.calls[-1][1]["report_interval"] == 0
