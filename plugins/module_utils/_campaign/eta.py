@@ -218,11 +218,13 @@ def _basis_text(campaign, basis, remaining_mb):
 def _advice(campaign):
     """What would bring the late end sooner: more slots, the slots others' jobs hold, failures to fix."""
     advice = []
-    if campaign.max_concurrent_jobs < MAX_RUNNING_JOBS_PER_ORGANIZATION and campaign.throughput.jobs:
-        late = campaign.late(max_concurrent_jobs=MAX_RUNNING_JOBS_PER_ORGANIZATION)
+    if campaign.max_concurrent_jobs < MAX_RUNNING_JOBS_PER_ORGANIZATION:
+        late = (
+            campaign.late(max_concurrent_jobs=MAX_RUNNING_JOBS_PER_ORGANIZATION) if campaign.throughput.jobs else None
+        )
         advice.append(
             f"raise max_concurrent_jobs from {campaign.max_concurrent_jobs} to {MAX_RUNNING_JOBS_PER_ORGANIZATION} "
-            f"(AWS's limit per organization): the late end would be {iso8601(late)}"
+            f"(AWS's limit per organization)" + (f": the late end would be {iso8601(late)}" if late else "")
         )
     if campaign.foreign_running:
         late = campaign.late(foreign_running=0) if campaign.throughput.jobs else None
