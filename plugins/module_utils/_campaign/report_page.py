@@ -35,7 +35,8 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .counts tr.total th, .counts tr.total td { font-weight: 700; }
 .wide { overflow-x: auto; }
 #mailbox-table { font-size: .85rem; }
-#mailbox-table td { word-break: break-word; max-width: 28rem; }
+#mailbox-table td { overflow-wrap: break-word; max-width: 28rem; }
+#mailbox-table td.mono { word-break: break-all; min-width: 9rem; }
 tr[data-status="given_up"] td, tr[data-status="contradicted"] td { background: #fde8ea; }
 tr[data-status="retry"] td, tr[data-status="blocked_24h"] td { background: #fff4de; }
 thead button { font: inherit; font-weight: 700; background: none; border: 0; padding: 0; cursor: pointer;

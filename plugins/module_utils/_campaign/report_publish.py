@@ -87,9 +87,10 @@ def report_due(manifest, moment, interval, finished):
     return False, NOT_DUE
 
 
-def digest(rows, failure):
-    """What the report says of the mailboxes (and the pass's failure), as a SHA-256 hex digest."""
-    hashed = hashlib.sha256(render_csv(rows))
+def digest(rows, csv_body, failure):
+    """What the report says of the mailboxes (its CSV ``csv_body``, their statuses) and of the pass's failure, as a
+    SHA-256 hex digest."""
+    hashed = hashlib.sha256(csv_body)
     hashed.update("\n".join(row["status"] for row in rows).encode("utf-8"))
     hashed.update((failure or "").encode("utf-8"))
     return hashed.hexdigest()
@@ -111,10 +112,6 @@ def write_local(path, body):
 
 def _local_missing(found):
     return any(path and not os.path.exists(path) for path in (found["local_html"], found["local_csv"]))
-
-
-def _render(manifest, rows, context):
-    return render_csv(rows), render_html(manifest, rows, context)
 
 
 def _write(s3, manifest, found, bodies, to_s3):
@@ -144,7 +141,8 @@ def publish(s3, record, params, moment, view):
     if not due and not _local_missing(found):
         return found
     rows = mailbox_rows(manifest, view.get("blocked") or ())
-    fingerprint = digest(rows, view.get("failure"))
+    csv_body = render_csv(rows)
+    fingerprint = digest(rows, csv_body, view.get("failure"))
     to_s3 = due and fingerprint != (manifest.get("report") or {}).get("digest")
     if not to_s3 and not _local_missing(found):
         found["reason"] = UNCHANGED if due else NOT_DUE
@@ -157,7 +155,7 @@ def publish(s3, record, params, moment, view):
         "failure": view.get("failure"),
     }
     try:
-        _write(s3, manifest, found, _render(manifest, rows, context), to_s3)
+        _write(s3, manifest, found, (csv_body, render_html(manifest, rows, context)), to_s3)
     except (WorkMailError, OSError) as error:
         found["error"] = f"the campaign report could not be written: {error}"
         return found
