@@ -827,6 +827,25 @@ from ansible_collections.mailops.workmail.plugins.module_utils.modules import Wo
 from ansible_collections.mailops.workmail.plugins.module_utils.validation import validate_organization_export_params
 
 
+def warn_about(module, result):
+    """The task's warnings of a pass: a lock not released, a manifest recovered, a destination not fully checked,
+    an estimated end past the deadline, a report that could not be written."""
+    if result.get("lock_release_error"):
+        module.warn(result["lock_release_error"])
+    recovery = result.get("manifest_recovery")
+    if recovery:
+        module.warn(
+            f"{recovery['problem']}; it was recovered from {recovery['recovered_from']} and repaired from AWS "
+            f"({recovery['rebuilt_from_aws']} mailbox(es)); see manifest_recovery"
+        )
+    for reason in (result.get("destination_check") or {}).get("unchecked", []):
+        module.warn(f"Before starting jobs, the run could not check {reason}")
+    if result["eta"]["at_risk"]:
+        module.warn(f"{result['eta']['warning']}; what would help: {'; '.join(result['eta']['advice'])}")
+    if (result.get("report") or {}).get("error"):
+        module.warn(result["report"]["error"])
+
+
 def main():
     argument_spec = dict(
         organization_id=dict(type="str", required=True),
@@ -876,20 +895,7 @@ def main():
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
         module.fail_json_aws(e, msg=f"Failed to run a pass of WorkMail export campaign {module.params['campaign']}")
 
-    if result.get("lock_release_error"):
-        module.warn(result["lock_release_error"])
-    recovery = result.get("manifest_recovery")
-    if recovery:
-        module.warn(
-            f"{recovery['problem']}; it was recovered from {recovery['recovered_from']} and repaired from AWS "
-            f"({recovery['rebuilt_from_aws']} mailbox(es)); see manifest_recovery"
-        )
-    for reason in (result.get("destination_check") or {}).get("unchecked", []):
-        module.warn(f"Before starting jobs, the run could not check {reason}")
-    if result["eta"]["at_risk"]:
-        module.warn(f"{result['eta']['warning']}; what would help: {'; '.join(result['eta']['advice'])}")
-    if (result.get("report") or {}).get("error"):
-        module.warn(result["report"]["error"])
+    warn_about(module, result)
     result["passes"] = 1
     module.exit_json(**result)
 
