@@ -231,7 +231,7 @@ unchecked:
 eta:
   description:
     - When the campaign is estimated to end, as M(mailops.workmail.workmail_organization_export) returns it (its
-      RV(eta) has the fields), computed now from the manifest, with the O(max_concurrent_jobs) its last pass used and
+      RV(eta) has the fields), computed now from the manifest, with the C(max_concurrent_jobs) its last pass used and
       the running jobs of others its last reading of the job list showed. V(null) when RV(exists) is false.
   returned: always
   type: dict

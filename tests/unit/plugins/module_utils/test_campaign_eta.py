@@ -188,7 +188,7 @@ def test_running_jobs_beyond_the_slots_delay_new_starts():
     # 3 running jobs (ending in 1, 2 and 3 hours) on 2 slots: the queued job starts when 2 of them ended.
     moment = T0
     running = [(moment - timedelta(hours=1), 2), (moment - timedelta(hours=1), 3), (moment - timedelta(hours=1), 4)]
-    end = schedule_end(running, [(moment, 1)], moment, 2, lambda size: float(size))
+    end = schedule_end(running, [(moment, 1)], moment, 2, float)
     assert end == moment + timedelta(hours=3)
 
 
