@@ -8,7 +8,8 @@
 Shape::
 
     {"fields": ["t", "total", "completed", "verified", "running", "failed", "given_up", "completed_mb"],
-     "points": [[<epoch seconds>, <total>, <completed>, ...], ...],
+     "t0": <epoch seconds of the first point>,
+     "points": [[<seconds after t0>, <total>, <completed>, ...], ...],
      "max_concurrent_jobs": <the last pass's setting>}
 
 One point per pass that saves the manifest, oldest first: the first save of a pass appends it and the later saves
@@ -16,8 +17,9 @@ of the same pass update it in place, so the history costs no write of its own (a
 nothing and adds no point). ``failed`` counts the mailboxes to be retried, ``given_up`` those that failed
 permanently, ``completed_mb`` the sizes of the COMPLETED ones. Once there are more than :data:`MAX_POINTS` points,
 every other one is dropped (the first and the last are kept), so the history stays a few kilobytes whatever the
-campaign's length or size (a large campaign writes its changed fields to its journal at every save: the history is
-one of them). Points are read by name through :data:`FIELDS` (``fields`` may gain names at the end).
+campaign's length or size: a large campaign writes its changed fields to its journal at every save, and the
+history is one of them, so it is kept under 6 KiB (whole numbers, times in seconds after ``t0``). Read the
+points with :func:`points` (by name, times in epoch seconds and ISO text).
 
 Plain Python on manifest dicts.
 """
@@ -29,7 +31,7 @@ from ansible_collections.mailops.workmail.plugins.module_utils.times import to_d
 
 FIELDS = ("t", "total", "completed", "verified", "running", "failed", "given_up", "completed_mb")
 # More points than this are thinned to half as many.
-MAX_POINTS = 200
+MAX_POINTS = 120
 
 
 def completed_mb(manifest):
@@ -41,11 +43,12 @@ def completed_mb(manifest):
     )
 
 
-def point(manifest, moment):
-    """The history point of ``manifest`` at ``moment`` (an aware datetime or ISO text), in :data:`FIELDS` order."""
+def point(manifest, moment, t0=0):
+    """The history point of ``manifest`` at ``moment`` (an aware datetime or ISO text), in :data:`FIELDS` order, its
+    time in seconds after ``t0`` (epoch seconds)."""
     counts = summary(manifest)
     return [
-        int(to_datetime(moment).timestamp()),
+        int(to_datetime(moment).timestamp()) - t0,
         counts["total"],
         counts["completed"],
         counts["verified"],
@@ -70,9 +73,9 @@ def record_point(manifest, moment, same_pass, max_concurrent_jobs=None):
     estimate of readers that do not know the campaign's settings."""
     history = manifest.get("history")
     if not isinstance(history, dict) or list(history.get("fields") or []) != list(FIELDS):
-        history = {"fields": list(FIELDS), "points": []}
+        history = {"fields": list(FIELDS), "t0": int(to_datetime(moment).timestamp()), "points": []}
     points = list(history.get("points") or [])
-    new = point(manifest, moment)
+    new = point(manifest, moment, history.get("t0") or 0)
     if same_pass and points:
         points[-1] = new
     else:
@@ -106,10 +109,12 @@ def points(manifest):
     if not isinstance(history, dict):
         return []
     names = list(history.get("fields") or [])
+    t0 = history.get("t0") or 0
     found = []
     for values in history.get("points") or []:
         item = dict(zip(names, values))
-        item["at"] = iso8601(item.get("t"))
+        item["t"] = (item.get("t") or 0) + t0
+        item["at"] = iso8601(item["t"])
         found.append(item)
     return found
 
