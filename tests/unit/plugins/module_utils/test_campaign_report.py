@@ -23,6 +23,7 @@ from ansible_collections.mailops.workmail.plugins.module_utils._campaign.report_
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.report_page import SCRIPT
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.report_page import STYLE
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.report_page import csp_hash
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.report_publish import CHECK_MODE
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.report_publish import EVERY_PASS
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.report_publish import FINISHED
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.report_publish import FIRST
@@ -37,6 +38,7 @@ from ansible_collections.mailops.workmail.plugins.module_utils._campaign.report_
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.report_rows import mailbox_rows
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.report_rows import render_csv
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.report_rows import safe_cell
+from ansible_collections.mailops.workmail.plugins.module_utils.campaign import run_organization_pass
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import add_mailboxes
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import mark_destination_fault
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import new_manifest
@@ -45,8 +47,19 @@ from ansible_collections.mailops.workmail.plugins.module_utils.manifest import r
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import record_start
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest_store import ManifestStore
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest_store import manifest_key
+from ansible_collections.mailops.workmail.plugins.module_utils.retries import RetryPolicy
+from ansible_collections.mailops.workmail.plugins.module_utils.validation import validate_organization_export_params
+from ansible_collections.mailops.workmail.plugins.module_utils.workmail import WorkMailClient
 from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.campaign_fakes import FakeS3
 from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.campaign_fakes import s3_gateway
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import BUCKET as FAKE_BUCKET
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import KEY_ARN as FAKE_KEY
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import ORG_ID as FAKE_ORG
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import PREFIX as FAKE_PREFIX
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import REGION as FAKE_REGION
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import ROLE_ARN as FAKE_ROLE
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import FakeClock
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import standard_fake
 
 T0 = datetime(2026, 12, 1, 8, 0, tzinfo=timezone.utc)
 ORG = "m-" + "0" * 32
@@ -323,3 +336,55 @@ def test_a_pass_the_destination_stopped_reports_the_fault():
     html = run.body(run.html_key).decode("utf-8")
     assert "The last pass failed" in html and "KMS key disabled" in html
     assert failed_pass_report(s3_gateway(run.s3), run.record, run.params, T0, ValueError("other")) is None
+
+
+# Through the module's pass
+
+
+def organization(**params):
+    """alice, bob and room1 of a fake WorkMail, a FakeS3, and run(check_mode=False) of the module's pass."""
+    fake = standard_fake(clock=FakeClock(T0))
+    s3 = FakeS3()
+    checked = validate_organization_export_params(
+        dict(
+            organization_id=FAKE_ORG,
+            campaign=CAMPAIGN,
+            role_arn=FAKE_ROLE,
+            kms_key_arn=FAKE_KEY,
+            s3_bucket=FAKE_BUCKET,
+            s3_prefix=FAKE_PREFIX,
+            lock_owner="report-test",
+            **params,
+        ),
+        FAKE_REGION,
+    )
+
+    def run(check_mode=False):
+        client = WorkMailClient(fake, RetryPolicy(retries=2, delay=0, max_delay=0))
+        return run_organization_pass(
+            client, s3_gateway(s3), checked, check_mode=check_mode, now=fake.clock.now, region=FAKE_REGION
+        )
+
+    return fake, s3, run
+
+
+def test_check_mode_writes_no_report_and_says_where_it_would_be():
+    dummy, s3, run = organization()
+    report = run(check_mode=True)["report"]
+    html_key, csv_key = report_keys(FAKE_PREFIX, CAMPAIGN)
+    assert report["written"] is False and report["reason"] == CHECK_MODE
+    assert (report["html_key"], report["csv_key"]) == (html_key, csv_key)
+    assert s3.objects == {}
+
+
+def test_the_module_pass_writes_the_report_under_its_lock_and_the_next_pass_waits_for_the_interval():
+    fake, s3, run = organization()
+    first = run()
+    html_key, dummy = report_keys(FAKE_PREFIX, CAMPAIGN)
+    assert first["report"]["written"] is True and (FAKE_BUCKET, html_key) in s3.objects
+    lock = manifest_key(FAKE_PREFIX, CAMPAIGN).replace("manifest.json", "lock.json")
+    calls = [(name, kwargs.get("Key")) for name, kwargs in s3.calls]
+    assert calls.index(("put_object", html_key)) < calls.index(("delete_object", lock))  # under the lock
+    fake.clock.advance(seconds=30)
+    second = run()
+    assert second["report"]["written"] is False and second["report"]["reason"] == NOT_DUE
