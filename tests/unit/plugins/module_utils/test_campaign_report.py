@@ -200,6 +200,8 @@ def test_the_page_puts_what_needs_attention_first_then_the_counts():
     assert re.search(r'id="count-verified">.*?data-count="1"', html)
     assert re.search(r'id="count-total".*?data-count="5"', html)
     assert html.count('<tr data-status="') == 5
+    # Without its script the page shows every row and no filter controls (they would do nothing).
+    assert '<form id="controls" hidden' in html and "<tr hidden" not in html and 'hidden=""' not in html
     assert "210 MB" in html and "150 of 210 MB exported" in html
 
 
