@@ -7,18 +7,18 @@
 
 Shape::
 
-    {"fields": ["t", "total", "completed", "verified", "running", "failed", "given_up", "completed_mb"],
+    {"fields": ["t", "total", "completed", "completed_mb", "running"],
      "t0": <epoch seconds of the first point>,
      "points": [[<seconds after t0>, <total>, <completed>, ...], ...],
      "max_concurrent_jobs": <the last pass's setting>}
 
 One point per pass that saves the manifest, oldest first: the first save of a pass appends it and the later saves
 of the same pass update it in place, so the history costs no write of its own (a pass that changes nothing writes
-nothing and adds no point). ``failed`` counts the mailboxes to be retried, ``given_up`` those that failed
-permanently, ``completed_mb`` the sizes of the COMPLETED ones. Once there are more than :data:`MAX_POINTS` points,
+nothing and adds no point). ``completed_mb`` is the sizes of the COMPLETED mailboxes; the current counts of every
+state are the manifest's own (:func:`manifest.summary`). Once there are more than :data:`MAX_POINTS` points,
 every other one is dropped (the first and the last are kept), so the history stays a few kilobytes whatever the
 campaign's length or size: a large campaign writes its changed fields to its journal at every save, and the
-history is one of them, so it is kept under 6 KiB (whole numbers, times in seconds after ``t0``). Read the
+history is one of them, so it is kept under 4 KiB (whole numbers, times in seconds after ``t0``). Read the
 points with :func:`points` (by name, times in epoch seconds and ISO text).
 
 Plain Python on manifest dicts.
@@ -29,7 +29,7 @@ from ansible_collections.mailops.workmail.plugins.module_utils.manifest import s
 from ansible_collections.mailops.workmail.plugins.module_utils.times import iso8601
 from ansible_collections.mailops.workmail.plugins.module_utils.times import to_datetime
 
-FIELDS = ("t", "total", "completed", "verified", "running", "failed", "given_up", "completed_mb")
+FIELDS = ("t", "total", "completed", "completed_mb", "running")
 # More points than this are thinned to half as many.
 MAX_POINTS = 120
 
@@ -51,11 +51,8 @@ def point(manifest, moment, t0=0):
         int(to_datetime(moment).timestamp()) - t0,
         counts["total"],
         counts["completed"],
-        counts["verified"],
-        counts["running"],
-        counts["failed"],
-        counts["failed_permanently"],
         int(round(completed_mb(manifest))),
+        counts["running"],
     ]
 
 
@@ -103,8 +100,8 @@ class PassHistory:
 
 
 def points(manifest):
-    """The manifest's history as dicts (``{"t", "at", "total", "completed", "verified", "running", "failed",
-    "given_up", "completed_mb"}``, ``at`` ISO text), oldest first; ``[]`` without a history."""
+    """The manifest's history as dicts (``{"t", "at", "total", "completed", "completed_mb", "running"}``, ``t`` epoch
+    seconds, ``at`` ISO text), oldest first; ``[]`` without a history."""
     history = (manifest or {}).get("history")
     if not isinstance(history, dict):
         return []

@@ -239,5 +239,5 @@ def test_history_stays_bounded():
         entry["state"] = "COMPLETED"
     for index in range(MAX_POINTS):
         record_point(many, T0 + timedelta(days=index * 3), False)
-    assert len(json.dumps(many["history"], separators=(",", ":"))) < 6 * 1024
+    assert len(json.dumps(many["history"], separators=(",", ":"))) < 4 * 1024
     assert thin([1, 2, 3], 3) == [1, 2, 3] and thin([1, 2, 3, 4, 5], 4) == [1, 3, 5]
