@@ -337,8 +337,9 @@ def _warning(late, moment, target, deadline, margin_days):
 
 
 def summary_line(eta):
-    """A short text of an estimate for a progress line: ``ETA 2026-12-03 14:00 to 2026-12-04 02:00 UTC``, with
-    ``, AT RISK (...)`` when it is; ``ETA unknown (no job completed yet)`` before any job completed."""
+    """A short text of an estimate for a progress line: ``ETA 2026-12-03 14:00 UTC to 2026-12-04 02:00 UTC``, with
+    ``, AT RISK: past <deadline less the margin> (...); would help: <advice>`` when it is; ``ETA unknown (no job
+    completed yet)`` before any job completed."""
     if not eta:
         return ""
     if eta["basis"] == BASIS_DONE:
@@ -351,6 +352,8 @@ def summary_line(eta):
         text = f"ETA {_short(eta['early'])} to {_short(eta['late'])}"
     if eta["at_risk"]:
         text += f", AT RISK: past {_short(eta['deadline_with_margin'])} (deadline less {eta['margin_days']} days)"
+        if eta.get("advice"):
+            text += f"; would help: {'; '.join(eta['advice'])}"
     return text
 
 

@@ -129,12 +129,14 @@ def test_the_progress_line_gives_the_estimate_its_risk_and_the_report():
         "at_risk": True,
         "deadline_with_margin": "2027-03-17T00:00:00+00:00",
         "margin_days": 14,
+        "advice": ["raise max_concurrent_jobs from 4 to 10", "fix the failures"],
     }
     report = {"written": True, "html": "s3://bucket/exports/mailops-campaigns/eos/report.html"}
     line = progress_line("eos", {"summary": summary(3, running=2), "eta": eta, "report": report}, 2, 90)
     assert line == (
         "campaign eos: 3/10 completed, 2 running, 0 pending, 0 failed; ETA 2027-03-10 00:00 UTC to 2027-03-25 12:30 UTC, "
-        "AT RISK: past 2027-03-17 00:00 UTC (deadline less 14 days); report s3://bucket/exports/mailops-campaigns/eos/report.html "
+        "AT RISK: past 2027-03-17 00:00 UTC (deadline less 14 days); would help: raise max_concurrent_jobs from 4 to 10; "
+        "fix the failures; report s3://bucket/exports/mailops-campaigns/eos/report.html "
         "(pass 2, 1m elapsed)"
     )
     quiet = progress_line(
