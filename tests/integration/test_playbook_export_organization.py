@@ -314,6 +314,17 @@ def test_a_campaign_late_for_its_deadline_is_reported_at_risk_with_what_would_he
     assert published["eta_at_risk"] is True and published["eta_warning"] == eta["warning"]
     assert published["deadline"] == "2026-01-01T00:00:00+00:00"
 
+    # Waiting: each progress line says so while the campaign runs; once it is done it is no longer at risk.
+    waited = playbook(IMPORT, extra_vars=dict(values, workmail_wait="true", workmail_poll_interval="5"))
+    assert not waited.failed, (waited, waited.stderr)
+    assert re.search(
+        r"campaign eos: \d/2 completed, .*AT RISK: past 2025-12-29 00:00 UTC \(deadline less 3 days\); would help: "
+        r"raise max_concurrent_jobs from 1 to 10",
+        waited.stderr,
+    ), waited.stderr
+    assert waited.task(EXPORT_TASK)["done"] is True and stats(waited)["eta_at_risk"] is False
+    assert not [text for text in report(waited) if text.startswith("AT RISK")]
+
 
 def test_survey_spec_is_a_valid_awx_survey_for_this_playbook(aws, org, playbook):
     survey = json.loads(SURVEY.read_text())
