@@ -60,6 +60,8 @@ VARIABLES = {
     "deadline": (TEXT, ORGANIZATION_EXPORT_DEFAULTS["deadline"]),
     "deadline_margin_days": (INTEGER, ORGANIZATION_EXPORT_DEFAULTS["deadline_margin_days"]),
     "local_manifest": (TEXT, None),
+    "report_interval": (INTEGER, ORGANIZATION_EXPORT_DEFAULTS["report_interval"]),
+    "report_local_dir": (TEXT, None),
     "fail_on_problems": (BOOLEAN, True),
     "include_disabled": (BOOLEAN, ORGANIZATION_EXPORT_DEFAULTS["include_disabled"]),
     "skip_system_users": (BOOLEAN, ORGANIZATION_EXPORT_DEFAULTS["skip_system_users"]),
@@ -128,6 +130,7 @@ def _rule_checks(values):
         ("verify", lambda: validate_verify(values["verify"])),
         ("deadline", lambda: validate_deadline(values["deadline"])),
         ("deadline_margin_days", lambda: validate_integer(values["deadline_margin_days"], "deadline_margin_days", 0)),
+        ("report_interval", lambda: validate_integer(values["report_interval"], "report_interval", 0)),
         ("mailboxes", lambda: validate_selection(values["include"], values["exclude"], values["mailboxes"] or None)),
     ]
     if values["provision"]:

@@ -144,3 +144,26 @@ def test_passes_write_the_report_next_to_the_manifest_and_it_reads_in_chromium(a
     again = run_pass()
     assert again["changed"] is False and again["report"]["written"] is False
     assert again["report"]["reason"] == "nothing the report shows changed since the last report"
+
+
+def test_the_playbook_passes_the_report_variables_and_prints_where_the_report_is(aws, org, destination, playbook, tmp_path):
+    aws.set_time_scale(seconds_per_mb=0.0, min_seconds=60)
+    local = tmp_path / "local-reports"
+    values = {
+        "workmail_organization_id": org["id"],
+        "workmail_region": REGION,
+        "workmail_bucket": BUCKET,
+        "workmail_prefix": PREFIX,
+        "workmail_campaign": CAMPAIGN,
+        "workmail_provision": "false",
+        "workmail_role_arn": destination["role_arn"],
+        "workmail_kms_key_arn": destination["kms_key_arn"],
+        "workmail_report_interval": "0",
+        "workmail_report_local_dir": str(local),
+    }
+    run = playbook("- ansible.builtin.import_playbook: mailops.workmail.export_organization\n", extra_vars=values)
+    assert not run.failed, (run, run.stderr)
+    report = run.task("Export the organization's mailboxes")["report"]
+    assert report["written"] is True and report["local_html"] == str(local / "report.html")
+    assert (local / "report.html").read_bytes() == read(aws, f"{FOLDER}/report.html")
+    assert (local / "report.csv").read_bytes() == read(aws, f"{FOLDER}/report.csv")
