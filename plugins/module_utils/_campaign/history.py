@@ -9,17 +9,19 @@ Shape::
 
     {"fields": ["t", "total", "completed", "completed_mb", "running"],
      "t0": <epoch seconds of the first point>,
-     "points": [[<seconds after t0>, <total>, <completed>, ...], ...],
+     "points": [[<seconds after t0>, <total>, <completed>, <completed_mb>, <running>], ...],
      "max_concurrent_jobs": <the last pass's setting>}
 
-One point per pass that saves the manifest, oldest first: the first save of a pass appends it and the later saves
-of the same pass update it in place, so the history costs no write of its own (a pass that changes nothing writes
-nothing and adds no point). ``completed_mb`` is the sizes of the COMPLETED mailboxes; the current counts of every
-state are the manifest's own (:func:`manifest.summary`). Once there are more than :data:`MAX_POINTS` points,
-every other one is dropped (the first and the last are kept), so the history stays a few kilobytes whatever the
-campaign's length or size: a large campaign writes its changed fields to its journal at every save, and the
-history is one of them, so it is kept under 4 KiB (whole numbers, times in seconds after ``t0``). Read the
-points with :func:`points` (by name, times in epoch seconds and ISO text).
+Points are recorded by the saves of the passes, oldest first, so the history costs no write of its own (a pass that
+changes nothing writes nothing). A pass adds a point when the last one is :func:`spacing` old or older (an hour, or
+a 120th of the campaign's age once that is longer), and its later saves update that point in place.
+``completed_mb`` is the sizes of the COMPLETED mailboxes. More than :data:`MAX_POINTS` points are thinned to half
+as many (the first and the last kept).
+
+Why so sparse: a large campaign writes the fields that changed since its manifest was last written whole to its
+journal at every save, and the history is one of them. Kept under 4 KiB at 10,000 mailboxes (whole numbers, times
+in seconds after ``t0``) and changed at most once an hour, it rides in few of the writes. :func:`points` reads it,
+with the current state of the manifest (at its ``updated`` time) as its last point.
 
 Plain Python on manifest dicts.
 """
@@ -32,6 +34,9 @@ from ansible_collections.mailops.workmail.plugins.module_utils.times import to_d
 FIELDS = ("t", "total", "completed", "completed_mb", "running")
 # More points than this are thinned to half as many.
 MAX_POINTS = 120
+# A new point comes this many seconds after the last one at the soonest (more once the campaign is older than
+# MAX_POINTS times this).
+MIN_SPACING = 3600
 
 
 def completed_mb(manifest):
@@ -43,12 +48,16 @@ def completed_mb(manifest):
     )
 
 
+def _epoch(moment):
+    return int(to_datetime(moment).timestamp())
+
+
 def point(manifest, moment, t0=0):
     """The history point of ``manifest`` at ``moment`` (an aware datetime or ISO text), in :data:`FIELDS` order, its
     time in seconds after ``t0`` (epoch seconds)."""
     counts = summary(manifest)
     return [
-        int(to_datetime(moment).timestamp()) - t0,
+        _epoch(moment) - t0,
         counts["total"],
         counts["completed"],
         int(round(completed_mb(manifest))),
@@ -64,44 +73,56 @@ def thin(points, limit=MAX_POINTS):
     return kept + [points[-1]]
 
 
+def spacing(age):
+    """How many seconds after the last point the next may come, in a campaign whose first point is ``age`` seconds
+    old: :data:`MIN_SPACING`, or a :data:`MAX_POINTS`-th of the age when that is longer."""
+    return max(MIN_SPACING, age / float(MAX_POINTS))
+
+
 def record_point(manifest, moment, same_pass, max_concurrent_jobs=None):
-    """Add the point of ``manifest`` at ``moment`` to its history; ``same_pass`` True replaces the last point (a
-    later save of the same pass). ``max_concurrent_jobs`` (when given) is remembered with the history, for the
-    estimate of readers that do not know the campaign's settings."""
+    """Record the point of ``manifest`` at ``moment`` in its history: ``same_pass`` True replaces the last point (a
+    later save of the pass that added it); else a point is added when the last one is :func:`spacing` old or older
+    (or there is none). True when the history changed. ``max_concurrent_jobs`` (when given) is remembered with the
+    history, for readers that do not know the campaign's settings."""
     history = manifest.get("history")
     if not isinstance(history, dict) or list(history.get("fields") or []) != list(FIELDS):
-        history = {"fields": list(FIELDS), "t0": int(to_datetime(moment).timestamp()), "points": []}
-    points = list(history.get("points") or [])
-    new = point(manifest, moment, history.get("t0") or 0)
-    if same_pass and points:
-        points[-1] = new
-    else:
-        points.append(new)
-    history["points"] = thin(points)
+        history = {"fields": list(FIELDS), "t0": _epoch(moment), "points": []}
+    points_ = list(history.get("points") or [])
+    t0 = history.get("t0") or 0
+    new = point(manifest, moment, t0)
+    if same_pass and points_:
+        points_[-1] = new
+    elif not points_ or new[0] - points_[-1][0] >= spacing(new[0]):
+        points_.append(new)
+    elif max_concurrent_jobs is None or history.get("max_concurrent_jobs") == max_concurrent_jobs:
+        return False
+    history["points"] = thin(points_)
     if max_concurrent_jobs is not None:
         history["max_concurrent_jobs"] = max_concurrent_jobs
     manifest["history"] = history
-    return new
+    return True
 
 
 class PassHistory:
     """The history recorder of one pass: called before every save of the pass's manifest (``record(manifest)``),
-    it appends the pass's point at the first call and updates it at the later ones. ``now`` is a callable returning
-    an aware datetime."""
+    it adds a point when one is due (:func:`record_point`) and, once it added one, updates it at the pass's later
+    saves. ``now`` is a callable returning an aware datetime."""
 
     def __init__(self, now, max_concurrent_jobs=None):
         self.now = now
         self.max_concurrent_jobs = max_concurrent_jobs
-        self.recorded = False
+        self.added = False
 
     def __call__(self, manifest):
-        record_point(manifest, self.now(), self.recorded, self.max_concurrent_jobs)
-        self.recorded = True
+        before = len((manifest.get("history") or {}).get("points") or [])
+        changed = record_point(manifest, self.now(), self.added, self.max_concurrent_jobs)
+        self.added = self.added or (changed and len(manifest["history"]["points"]) != before)
 
 
 def points(manifest):
-    """The manifest's history as dicts (``{"t", "at", "total", "completed", "completed_mb", "running"}``, ``t`` epoch
-    seconds, ``at`` ISO text), oldest first; ``[]`` without a history."""
+    """The manifest's history as dicts (``{"t", "at", "total", "completed", "completed_mb", "running"}``, ``t``
+    epoch seconds, ``at`` ISO text), oldest first, with the manifest as it is now as the last point (at its
+    ``updated`` time) when that is later than the last recorded; ``[]`` without a history."""
     history = (manifest or {}).get("history")
     if not isinstance(history, dict):
         return []
@@ -113,6 +134,11 @@ def points(manifest):
         item["t"] = (item.get("t") or 0) + t0
         item["at"] = iso8601(item["t"])
         found.append(item)
+    if names == list(FIELDS) and manifest.get("updated") and manifest.get("mailboxes") is not None:
+        live = dict(zip(names, point(manifest, manifest["updated"])))
+        live["at"] = iso8601(live["t"])
+        if not found or live["t"] > found[-1]["t"]:
+            found.append(live)
     return found
 
 

@@ -5,6 +5,7 @@
 
 """The campaign's estimated end (``_campaign.eta``) and its compact history (``_campaign.history``)."""
 
+import copy
 import json
 from datetime import datetime
 from datetime import timedelta
@@ -19,9 +20,11 @@ from ansible_collections.mailops.workmail.plugins.module_utils._campaign.eta imp
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.eta import schedule_end
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.eta import summary_line
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.history import MAX_POINTS
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.history import MIN_SPACING
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.history import PassHistory
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.history import points
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.history import record_point
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.history import spacing
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.history import thin
 from ansible_collections.mailops.workmail.plugins.module_utils.common import DEFAULT_DEADLINE
 from ansible_collections.mailops.workmail.plugins.module_utils.common import DEFAULT_DEADLINE_MARGIN_DAYS
@@ -204,40 +207,49 @@ def test_deadline_is_validated_naming_the_parameter():
         )
 
 
-def test_history_one_point_per_pass_updated_in_place():
+def test_history_a_point_an_hour_updated_by_the_later_saves_of_its_pass():
     manifest = campaign([1000, 500, 0])
-    clock = iter([T0, T0 + timedelta(seconds=5), T0 + timedelta(minutes=1)])
+    clock = iter([T0, T0 + timedelta(seconds=5), T0 + timedelta(minutes=1), T0 + timedelta(minutes=61)])
     first = PassHistory(lambda: next(clock), max_concurrent_jobs=4)
     first(manifest)
     run(manifest, "m0", T0, 0.01)
     first(manifest)  # a later save of the same pass updates its point
-    second = PassHistory(lambda: next(clock))
-    second(manifest)
+    stored = copy.deepcopy(manifest["history"])
+    second = PassHistory(lambda: next(clock), max_concurrent_jobs=4)
+    second(manifest)  # a minute later: no point is due, the history does not change
+    assert manifest["history"] == stored
     found = points(manifest)
-    assert [item["t"] for item in found] == [
-        int((T0 + timedelta(seconds=5)).timestamp()),
-        int((T0 + timedelta(minutes=1)).timestamp()),
-    ]
+    assert [item["t"] for item in found] == [int((T0 + timedelta(seconds=5)).timestamp())] + [
+        int(to_datetime(manifest["updated"]).timestamp())
+    ] * (len(found) - 1)
     assert found[0]["completed"] == 1 and found[0]["completed_mb"] == 1000 and found[0]["total"] == 3
     assert found[0]["at"] == iso8601(T0 + timedelta(seconds=5))
     assert manifest["history"]["max_concurrent_jobs"] == 4
+    third = PassHistory(lambda: next(clock))
+    third(manifest)  # an hour after the first point: a new one
+    assert [item[0] for item in manifest["history"]["points"]] == [5, 3660]  # seconds after the first save
+    # The manifest as it is now is the last point read, when it changed after the last recorded.
+    run(manifest, "m1", T0 + timedelta(hours=2), 0.5)
+    last = points(manifest)[-1]
+    assert last["completed"] == 2 and last["completed_mb"] == 1500 and last["at"] == manifest["updated"]
 
 
-def test_history_stays_bounded():
+def test_history_stays_bounded_and_small():
     manifest = campaign([1])
-    for index in range(5 * MAX_POINTS):
-        record_point(manifest, T0 + timedelta(minutes=index), False)
+    for index in range(3 * MAX_POINTS):
+        record_point(manifest, T0 + timedelta(days=index), False)
     kept = manifest["history"]["points"]
-    assert MAX_POINTS // 2 <= len(kept) <= MAX_POINTS
-    assert [item["t"] for item in points(manifest)][0] == int(T0.timestamp())
-    assert points(manifest)[-1]["t"] == int((T0 + timedelta(minutes=5 * MAX_POINTS - 1)).timestamp())
+    assert len(kept) <= MAX_POINTS
+    assert points(manifest)[0]["t"] == int(T0.timestamp())
     assert [item[0] for item in kept] == sorted(item[0] for item in kept)
-    # Small enough to ride in every journal write of a large campaign: 10,000 mailboxes, most of them exported,
+    assert thin([1, 2, 3], 3) == [1, 2, 3] and thin([1, 2, 3, 4, 5], 4) == [1, 3, 5]
+    assert spacing(0) == MIN_SPACING and spacing(MAX_POINTS * 86400) == 86400
+    # Small enough to ride in the journal writes of a large campaign: 10,000 mailboxes, most of them exported,
     # over a year.
     many = campaign([1234] * 10000)
     for entry in list(many["mailboxes"].values())[:9000]:
         entry["state"] = "COMPLETED"
     for index in range(MAX_POINTS):
         record_point(many, T0 + timedelta(days=index * 3), False)
+    assert len(many["history"]["points"]) == MAX_POINTS
     assert len(json.dumps(many["history"], separators=(",", ":"))) < 4 * 1024
-    assert thin([1, 2, 3], 3) == [1, 2, 3] and thin([1, 2, 3, 4, 5], 4) == [1, 3, 5]
