@@ -10,7 +10,7 @@ for name in chromium chromium-browser; do
   fi
 done
 
-if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+if [ "${EUID:-$(id -u)}" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
   echo "ensure-chromium: chromium is missing and this is not root with apt-get; the report's browser test will skip"
   exit 0
 fi
