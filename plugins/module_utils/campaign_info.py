@@ -11,6 +11,7 @@ is made, a damaged manifest is not kept aside and a recovered one is not saved b
 """
 
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.eta import estimate
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.report_publish import stored_report
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import ParameterError
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import ManifestError
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import summary
@@ -38,9 +39,10 @@ def campaign_manifest_info(s3, params):
     whole, with what the campaign module reports of it; ``s3`` is an :class:`~s3.S3Gateway`.
 
     Returns ``{"changed": False, "exists", "manifest", "location", "summary", "verification_problems",
-    "unchecked", "journal_ignored", "recovery", "eta"}`` (``eta``: :func:`eta.estimate` of the manifest now, None
-    without a manifest). ``manifest`` is None (``exists`` False, ``summary`` None) when
-    the campaign has neither a manifest nor a copy of it. ``recovery`` is :attr:`ManifestStore.recovery` when the
+    "unchecked", "journal_ignored", "recovery", "eta", "report"}`` (``eta``: :func:`eta.estimate` of the manifest now,
+    None without a manifest; ``report``: :func:`report_publish.stored_report`, None without a manifest).
+    ``manifest`` is None (``exists`` False, ``summary`` None) when the campaign has neither a manifest nor a copy of
+    it. ``recovery`` is :attr:`ManifestStore.recovery` when the
     manifest was missing or damaged and its copy was read instead. With ``params["organization_id"]``, a manifest
     of another organization is a ParameterError naming ``organization_id``. Raises ManifestError (a damaged
     manifest without a usable copy, a manifest of another campaign) and S3Errors (access denied, missing bucket).
@@ -65,6 +67,7 @@ def campaign_manifest_info(s3, params):
         "journal_ignored": store.journal.ignored,
         "recovery": store.recovery,
         "eta": _eta(manifest, params) if exists else None,
+        "report": stored_report(manifest, params) if exists else None,
     }
 
 

@@ -237,6 +237,17 @@ eta:
   type: dict
   sample: {basis: few_jobs, eta: "2026-12-03T14:00:00+00:00", early: "2026-12-03T02:00:00+00:00",
            late: "2026-12-04T09:00:00+00:00", at_risk: false, deadline: "2027-03-31T00:00:00+00:00", margin_days: 14}
+report:
+  description:
+    - Where the campaign's report is, next to the manifest (C(report.html) and C(report.csv), written by the passes
+      of M(mailops.workmail.workmail_organization_export)), and when a pass last wrote it (C(written), V(null) when
+      none did yet). V(null) when RV(exists) is false.
+  returned: always
+  type: dict
+  sample: {html: "s3://example-exports/workmail/mailops-campaigns/eos/report.html",
+           csv: "s3://example-exports/workmail/mailops-campaigns/eos/report.csv",
+           html_key: workmail/mailops-campaigns/eos/report.html, csv_key: workmail/mailops-campaigns/eos/report.csv,
+           written: "2026-11-30T10:00:00+00:00"}
 journal_ignored:
   description:
     - Why the manifest's journal was not applied (it is damaged, or belongs to another version of the manifest), or

@@ -143,7 +143,8 @@ def _eta_range(eta):
         )
     if eta.get("early") and eta.get("late") and eta.get("early") != eta.get("late"):
         middle = f", most likely {text(eta['eta'])}" if eta.get("eta") else ""
-        return f'<p id="eta-range">Between <strong>{text(eta["early"])}</strong> and <strong>{text(eta["late"])}</strong>{middle}.</p>'
+        early, late = text(eta["early"]), text(eta["late"])
+        return f'<p id="eta-range">Between <strong>{early}</strong> and <strong>{late}</strong>{middle}.</p>'
     if eta.get("eta"):
         return f'<p id="eta-range">Around <strong>{text(eta["eta"])}</strong>.</p>'
     return '<p id="eta-range">No estimate yet: no export job of the campaign has completed.</p>'
@@ -178,7 +179,10 @@ def _polyline(coordinates, colour, label):
         x, y = coordinates[0]
         return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{colour}"><title>{label}</title></circle>'
     joined = " ".join(f"{x:.1f},{y:.1f}" for x, y in coordinates)
-    return f'<polyline points="{joined}" fill="none" stroke="{colour}" stroke-width="2.5"><title>{label}</title></polyline>'
+    return (
+        f'<polyline points="{joined}" fill="none" stroke="{colour}" stroke-width="2.5">'
+        f"<title>{label}</title></polyline>"
+    )
 
 
 def chart_svg(points, total_mb):

@@ -199,3 +199,16 @@ def check_mode_report(params):
     found = report_location(params)
     found["reason"] = CHECK_MODE
     return found
+
+
+def stored_report(manifest, params):
+    """Where the campaign's report is and when a pass last wrote it (``written``, None when none did yet), as
+    workmail_organization_export_info returns it."""
+    found = report_location(params)
+    return {
+        "html": found["html"],
+        "csv": found["csv"],
+        "html_key": found["html_key"],
+        "csv_key": found["csv_key"],
+        "written": (manifest.get("report") or {}).get("written"),
+    }
