@@ -26,6 +26,10 @@ stage() {
   fi
 }
 
+# The report's browser test renders report.html in Debian's chromium: installed here when it is missing and this is
+# root with apt-get (one line says so); otherwise that test skips, and pytest's summary (-ra) says why.
+tools/ensure-chromium.sh
+
 # pytest-xdist: one worker per core, each with its own local AWS (the tests are independent). The 15 slowest tests
 # are listed, so a test that grows slow is seen.
 stage "pytest, Python 3.11 / ansible-core 2.19 (unit, emulator, integration)" \

@@ -18,6 +18,7 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.eta import summary_line
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.pace import next_pass_delay
 from ansible_collections.mailops.workmail.plugins.module_utils.common import DEFAULT_POLL_INTERVAL
 from ansible_collections.mailops.workmail.plugins.module_utils.common import DEFAULT_WAIT_TIMEOUT
@@ -42,8 +43,9 @@ def format_duration(seconds):
 
 
 def progress_line(campaign, result, passes, elapsed):
-    """``campaign <c>: 37/150 completed, 10 running, 103 pending, 0 failed (pass 4, 12m elapsed)``, and how many of
-    the mailboxes AWS's one export per 24 hours holds back (``, 3 held by the 24-hour rule, the first until <t>``)."""
+    """``campaign <c>: 37/150 completed, 10 running, 103 pending, 0 failed; ETA <early> to <late> (pass 4, 12m
+    elapsed)``, and how many of the mailboxes AWS's one export per 24 hours holds back (``, 3 held by the 24-hour
+    rule, the first until <t>``); see :func:`progress_extras`."""
     counts = result.get("summary") or {}
     failed = counts.get("failed", 0) + counts.get("failed_permanently", 0)
     held = result.get("blocked_24h") or []
@@ -53,7 +55,21 @@ def progress_line(campaign, result, passes, elapsed):
     )
     if held:
         line += f", {len(held)} held by the 24-hour rule, the first until {min(item['eligible'] for item in held)}"
+    line += progress_extras(result)
     return f"{line} (pass {passes}, {format_duration(elapsed)} elapsed)"
+
+
+def progress_extras(result):
+    """What a progress line adds of the estimate (``; ETA ... to ...``, ``AT RISK`` when it passes the deadline
+    less its margin) and of the report (``; report <S3 URI>`` when this pass wrote it)."""
+    text = ""
+    eta = summary_line(result.get("eta"))
+    if eta:
+        text += f"; {eta}"
+    report = result.get("report") or {}
+    if report.get("written") and report.get("html"):
+        text += f"; report {report['html']}"
+    return text
 
 
 def timeout_message(campaign, result, wait_timeout, passes):
@@ -65,6 +81,13 @@ def timeout_message(campaign, result, wait_timeout, passes):
         f"{counts.get('running', 0)} running and {counts.get('pending', 0)} pending; the jobs keep "
         "running and running the task again resumes the campaign"
     )
+
+
+def may_be_last(remaining, poll_interval, last_duration):
+    """Whether a pass starting ``remaining`` seconds before the wait's timeout may be its last: the next would start
+    after this pass (as long as twice the last, to be safe) and a sleep of up to ``poll_interval``. Such a pass writes
+    the campaign's report if anything in it changed, whatever ``report_interval`` says."""
+    return remaining <= poll_interval + 2 * last_duration
 
 
 def wait_settings(args):
@@ -120,9 +143,13 @@ class ActionModule(ActionBase):
         started = self.clock()
         changed = False
         passes = 0
+        last_duration = 0.0
         while True:
-            pass_started = self.clock()
-            module_result = self._execute_module(module_name=MODULE_NAME, module_args=args, task_vars=task_vars)
+            begun = self.clock()
+            last = may_be_last(started + wait_timeout - begun, poll_interval, last_duration)
+            pass_args = dict(args, report_interval=0) if last else args
+            module_result = self._execute_module(module_name=MODULE_NAME, module_args=pass_args, task_vars=task_vars)
+            last_duration = self.clock() - begun
             passes += 1
             changed = changed or bool(module_result.get("changed"))
             if module_result.get("failed"):
@@ -131,7 +158,7 @@ class ActionModule(ActionBase):
             display.display(progress_line(campaign, module_result, passes, self.clock() - started), stderr=True)
             if module_result.get("done"):
                 break
-            delay = next_pass_delay(module_result.get("pass"), poll_interval, self.clock() - pass_started)
+            delay = next_pass_delay(module_result.get("pass"), poll_interval, last_duration)
             if self.clock() + delay > started + wait_timeout:
                 module_result.update(failed=True, msg=timeout_message(campaign, module_result, wait_timeout, passes))
                 break

@@ -10,6 +10,8 @@ applied, a missing or damaged manifest recovered from its copy), but nothing is 
 is made, a damaged manifest is not kept aside and a recovered one is not saved back.
 """
 
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.eta import estimate
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.report_publish import stored_report
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import ParameterError
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import ManifestError
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import summary
@@ -18,6 +20,7 @@ from ansible_collections.mailops.workmail.plugins.module_utils.manifest import v
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import verification_problems
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest_store import ManifestStore
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest_store import manifest_key
+from ansible_collections.mailops.workmail.plugins.module_utils.times import utcnow
 
 
 def _check_organization(manifest, organization_id, where):
@@ -58,8 +61,10 @@ def campaign_manifest_info(s3, params):
     whole, with what the campaign module reports of it; ``s3`` is an :class:`~s3.S3Gateway`.
 
     Returns ``{"changed": False, "exists", "manifest", "location", "summary", "verification_problems",
-    "unchecked", "journal_ignored", "recovery"}``. ``manifest`` is None (``exists`` False, ``summary`` None) when
-    the campaign has neither a manifest nor a copy of it. ``recovery`` is :attr:`ManifestStore.recovery` when the
+    "unchecked", "journal_ignored", "recovery", "eta", "report"}`` (``eta``: :func:`eta.estimate` of the manifest now,
+    None without a manifest; ``report``: :func:`report_publish.stored_report`, None without a manifest).
+    ``manifest`` is None (``exists`` False, ``summary`` None) when the campaign has neither a manifest nor a copy of
+    it. ``recovery`` is :attr:`ManifestStore.recovery` when the
     manifest was missing or damaged and its copy was read instead. With ``params["organization_id"]``, a manifest
     of another organization is a ParameterError naming ``organization_id``. Raises ManifestError (a damaged
     manifest without a usable copy, a manifest of another campaign) and S3Errors (access denied, missing bucket).
@@ -82,4 +87,12 @@ def campaign_manifest_info(s3, params):
         "unchecked": unchecked_exports(manifest) if exists else [],
         "journal_ignored": store.journal.ignored,
         "recovery": store.recovery,
+        "eta": _eta(manifest, params) if exists else None,
+        "report": stored_report(manifest, params) if exists else None,
     }
+
+
+def _eta(manifest, params):
+    """:func:`eta.estimate` of the manifest now, with the slots its last pass used and the jobs of others its last
+    job listing showed, against ``params``' ``deadline`` and ``deadline_margin_days``."""
+    return estimate(manifest, utcnow(), deadline=params.get("deadline"), margin_days=params.get("deadline_margin_days"))

@@ -43,6 +43,13 @@ DEFAULT_VERIFY = VERIFY_BASIC
 OUTCOME_VERIFIED = "verified"
 OUTCOME_CONTRADICTED = "contradicted"
 OUTCOME_UNCHECKED = "unchecked"
+# The campaign's deadline (AWS ends WorkMail then) and how many days before it the estimated end must fall; a later
+# estimate is a warning (in the result, the progress line and the report) with what would help.
+DEFAULT_DEADLINE = "2027-03-31T00:00:00Z"
+DEFAULT_DEADLINE_MARGIN_DAYS = 14
+# A pass writes the campaign's report (report.html, report.csv) at most this often, in seconds, unless it is the
+# campaign's first, its last or the last of a wait (and only when the report's content changed); 0: every pass.
+DEFAULT_REPORT_INTERVAL = 600
 # The organization export's parameters that have a default, with it.
 ORGANIZATION_EXPORT_DEFAULTS = {
     "max_concurrent_jobs": MAX_RUNNING_JOBS_PER_ORGANIZATION,
@@ -54,4 +61,7 @@ ORGANIZATION_EXPORT_DEFAULTS = {
     "poll_interval": DEFAULT_POLL_INTERVAL,
     "include_disabled": False,
     "skip_system_users": False,
+    "deadline": DEFAULT_DEADLINE,
+    "deadline_margin_days": DEFAULT_DEADLINE_MARGIN_DAYS,
+    "report_interval": DEFAULT_REPORT_INTERVAL,
 }

@@ -19,6 +19,7 @@ from ansible_collections.mailops.workmail.plugins.module_utils.validation import
 from ansible_collections.mailops.workmail.plugins.module_utils.validation import parse_role_arn
 from ansible_collections.mailops.workmail.plugins.module_utils.validation import validate_bucket_name
 from ansible_collections.mailops.workmail.plugins.module_utils.validation import validate_campaign
+from ansible_collections.mailops.workmail.plugins.module_utils.validation import validate_deadline
 from ansible_collections.mailops.workmail.plugins.module_utils.validation import validate_integer
 from ansible_collections.mailops.workmail.plugins.module_utils.validation import validate_kms_alias
 from ansible_collections.mailops.workmail.plugins.module_utils.validation import validate_max_concurrent_jobs
@@ -56,7 +57,11 @@ VARIABLES = {
     "max_concurrent_jobs": (INTEGER, ORGANIZATION_EXPORT_DEFAULTS["max_concurrent_jobs"]),
     "max_attempts": (INTEGER, ORGANIZATION_EXPORT_DEFAULTS["max_attempts"]),
     "verify": (TEXT, ORGANIZATION_EXPORT_DEFAULTS["verify"]),
+    "deadline": (TEXT, ORGANIZATION_EXPORT_DEFAULTS["deadline"]),
+    "deadline_margin_days": (INTEGER, ORGANIZATION_EXPORT_DEFAULTS["deadline_margin_days"]),
     "local_manifest": (TEXT, None),
+    "report_interval": (INTEGER, ORGANIZATION_EXPORT_DEFAULTS["report_interval"]),
+    "report_local_dir": (TEXT, None),
     "fail_on_problems": (BOOLEAN, True),
     "include_disabled": (BOOLEAN, ORGANIZATION_EXPORT_DEFAULTS["include_disabled"]),
     "skip_system_users": (BOOLEAN, ORGANIZATION_EXPORT_DEFAULTS["skip_system_users"]),
@@ -123,6 +128,9 @@ def _rule_checks(values):
         ("wait_timeout", lambda: validate_integer(values["wait_timeout"], "wait_timeout")),
         ("poll_interval", lambda: validate_integer(values["poll_interval"], "poll_interval", MIN_POLL_INTERVAL)),
         ("verify", lambda: validate_verify(values["verify"])),
+        ("deadline", lambda: validate_deadline(values["deadline"])),
+        ("deadline_margin_days", lambda: validate_integer(values["deadline_margin_days"], "deadline_margin_days", 0)),
+        ("report_interval", lambda: validate_integer(values["report_interval"], "report_interval", 0)),
         ("mailboxes", lambda: validate_selection(values["include"], values["exclude"], values["mailboxes"] or None)),
     ]
     if values["provision"]:

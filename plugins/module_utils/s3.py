@@ -36,6 +36,7 @@ except ImportError:
 # What an object is to the collection (the ``what`` of every gateway call and error).
 MANIFEST = "campaign manifest"
 LOCK = "campaign lock"
+REPORT = "campaign report"
 ARCHIVE = "export archive"
 EXPORT_LOG = "export log"
 EXPORT_FOLDER = "export folder"

@@ -19,6 +19,7 @@ from ansible_collections.mailops.workmail.plugins.module_utils.common import ORG
 from ansible_collections.mailops.workmail.plugins.module_utils.common import VERIFY_CHOICES
 from ansible_collections.mailops.workmail.plugins.module_utils.common import WORKMAIL_REGIONS
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import ParameterError
+from ansible_collections.mailops.workmail.plugins.module_utils.times import to_datetime
 from ansible_collections.mailops.workmail.plugins.module_utils.tokens import MARKER_PREFIX
 from ansible_collections.mailops.workmail.plugins.module_utils.tokens import MARKER_SUFFIX
 from ansible_collections.mailops.workmail.plugins.module_utils.tokens import MAX_DESCRIPTION_LENGTH
@@ -407,6 +408,20 @@ def validate_max_concurrent_jobs(value, parameter="max_concurrent_jobs"):
     return validate_integer(value, parameter, 1, MAX_RUNNING_JOBS_PER_ORGANIZATION)
 
 
+def validate_deadline(value, parameter="deadline"):
+    """The deadline as an aware UTC datetime, from ISO 8601 text (a date alone means its midnight, no zone means
+    UTC)."""
+    try:
+        moment = to_datetime(_require_str(value, parameter))
+    except ValueError:
+        moment = None
+    if moment is None:
+        raise ParameterError(
+            parameter, f"must be an ISO 8601 date or time such as 2027-03-31T00:00:00Z, got {_shown(value)}"
+        )
+    return moment
+
+
 def validate_verify(value, parameter="verify"):
     """One of the verify levels, or ``none``."""
     if value not in VERIFY_CHOICES:
@@ -440,6 +455,9 @@ def validate_organization_export_params(params, region):
     validate_max_concurrent_jobs(params.get("max_concurrent_jobs"))
     validate_integer(params.get("max_attempts"), "max_attempts")
     validate_verify(params.get("verify"))
+    validate_deadline(params.get("deadline"))
+    validate_integer(params.get("deadline_margin_days"), "deadline_margin_days", 0)
+    validate_integer(params.get("report_interval"), "report_interval", 0)
     validate_integer(params.get("lock_ttl"), "lock_ttl")
     validate_integer(params.get("wait_timeout"), "wait_timeout")
     validate_integer(params.get("poll_interval"), "poll_interval", MIN_POLL_INTERVAL)
@@ -459,6 +477,11 @@ def validate_campaign_info_params(params, region):
     validate_prefix(params.get("s3_prefix"))
     if params.get("organization_id") is not None:
         validate_organization_id(params["organization_id"])
+    for name in ("deadline", "deadline_margin_days"):
+        if params.get(name) is None:
+            params = dict(params, **{name: ORGANIZATION_EXPORT_DEFAULTS[name]})
+    validate_deadline(params["deadline"])
+    validate_integer(params["deadline_margin_days"], "deadline_margin_days", 0)
     return params
 
 

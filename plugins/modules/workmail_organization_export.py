@@ -37,6 +37,9 @@ description:
     on the first pass, after AWS refused a start or forgot a job, after the manifest was recovered, once a day for
     jobs the campaign did not start, and when it costs fewer calls than the describes due.
   - A lock object next to the manifest (C(lock.json)) keeps two runs of a campaign apart.
+  - Next to the manifest, passes write the campaign's report, C(report.html) and C(report.csv), with what needs
+    attention, the counts, the estimated end, the progress over time and every mailbox with its archive and its
+    verification (see O(report_interval) and RV(report)).
   - Use M(mailops.workmail.workmail_mailbox_export) to export one mailbox.
 author:
   - mailops.workmail maintainers (@mailops)
@@ -196,6 +199,42 @@ options:
         least 5 seconds and at most O(poll_interval).
     type: int
     default: 60
+  deadline:
+    description:
+      - When the campaign must be done, ISO 8601 (a date alone means its midnight UTC; without a zone, UTC).
+        Defaults to the end of Amazon WorkMail.
+      - Every pass estimates when the campaign will end (RV(eta)). When the estimate's late end is later than
+        O(deadline) less O(deadline_margin_days), the result (RV(eta.at_risk), RV(eta.warning) and RV(eta.advice)),
+        a warning of the task, the progress line of O(wait=true) and the campaign's report say so, with what would
+        help (raising O(max_concurrent_jobs) to 10, export jobs the campaign did not start that hold slots,
+        failures to fix).
+    type: str
+    default: "2027-03-31T00:00:00Z"
+  deadline_margin_days:
+    description:
+      - How many days before O(deadline) the estimated end must fall (time to act on failures and check the
+        exports), 0 or more.
+    type: int
+    default: 14
+  report_interval:
+    description:
+      - How often, at most, a pass writes the campaign's report, in seconds (0 or more; V(0) lets every pass write
+        it).
+      - The report is two objects next to the manifest, C(report.html) (one self-contained page of what needs
+        attention, the counts, the estimated end, a chart of the progress and a table of every mailbox that can be
+        filtered and sorted) and C(report.csv) (one row per mailbox). Both are encrypted like the manifest. See
+        RV(report).
+      - A report of 10,000 mailboxes is megabytes, so a pass writes it when the campaign has none yet, when the pass
+        finishes the campaign, when the destination stopped it, on what may be the last pass of O(wait=true), and
+        otherwise once O(report_interval) seconds have passed since the last report. In every case it is written
+        only when what it says of the mailboxes changed since the last one.
+    type: int
+    default: 600
+  report_local_dir:
+    description:
+      - A local directory where the pass writes C(report.html) and C(report.csv) too, whenever it writes the report
+        to S3, and when these files are missing (in check mode, never).
+    type: path
 extends_documentation_fragment:
   - mailops.workmail.workmail
   - amazon.aws.common.modules
@@ -519,6 +558,107 @@ blocked_24h:
   elements: dict
   sample: [{id: 12345678-1234-1234-1234-123456789012, email: bob@example.com, job_id: 4e1b3a38-7a8f-4c9b-9a5e-2a64f0b4c0d1,
             eligible: "2026-11-23T05:01:02+00:00"}]
+eta:
+  description:
+    - When the campaign is estimated to end, from the manifest after the pass (no AWS call).
+    - The throughput is what the completed jobs showed, in megabytes per hour per slot; the least time a job takes is
+      the shortest of them. The remaining mailboxes (pending, running, and failed ones to retry) are laid out on the
+      slots the campaign may use (O(max_concurrent_jobs) less those of running jobs it did not start), the largest
+      first and none before the 24-hour rule lets it start; the last end is RV(eta.eta). While few jobs have completed
+      the estimate is a range, RV(eta.early) to RV(eta.late), that narrows as jobs complete (relative spread
+      1/sqrt(completed jobs), at least 10 %).
+  returned: always
+  type: dict
+  contains:
+    basis:
+      description:
+        - V(no_completed_jobs) (no estimate yet; RV(eta.eta), RV(eta.early) and RV(eta.late) are V(null)),
+          V(few_jobs) (fewer than 10 completed, a wide range), V(steady) or V(done) (all three are the end of the
+          campaign's last job).
+      type: str
+      returned: always
+      sample: few_jobs
+    basis_text:
+      description: One sentence saying what the estimate is based on.
+      type: str
+      returned: always
+      sample: "from 4 completed jobs (1450 MB per hour per slot, a job takes 6 minutes at least), within 50 %; 146
+        mailboxes (61000 MB) to go on 10 of max_concurrent_jobs 10 slots"
+    now:
+      description: The time of the estimate.
+      type: str
+      returned: always
+    eta:
+      description: The estimated end, or V(null).
+      type: str
+      returned: always
+      sample: "2026-12-03T14:00:00+00:00"
+    early:
+      description: The range's early end, or V(null).
+      type: str
+      returned: always
+    late:
+      description: The range's late end, or V(null); compared with the deadline.
+      type: str
+      returned: always
+    mb_per_hour_per_slot:
+      description: The throughput the completed jobs showed, or V(null).
+      type: float
+      returned: always
+    completed_jobs_observed:
+      description: How many completed jobs the throughput was measured on.
+      type: int
+      returned: always
+    slots:
+      description: The slots the estimate lays the jobs out on.
+      type: int
+      returned: always
+    max_concurrent_jobs:
+      description: O(max_concurrent_jobs).
+      type: int
+      returned: always
+    foreign_running:
+      description: Running jobs the campaign did not start, which hold slots.
+      type: int
+      returned: always
+    remaining_mailboxes:
+      description: Mailboxes pending, running or to be retried.
+      type: int
+      returned: always
+    remaining_mb:
+      description: Their sizes, in MB.
+      type: float
+      returned: always
+    deadline:
+      description: O(deadline).
+      type: str
+      returned: always
+    margin_days:
+      description: O(deadline_margin_days).
+      type: int
+      returned: always
+    deadline_with_margin:
+      description: The time the late end must not pass.
+      type: str
+      returned: always
+    at_risk:
+      description:
+        - Whether the late end (or, before any job completed, now) is past RV(eta.deadline_with_margin) while the
+          campaign is not done.
+      type: bool
+      returned: always
+    warning:
+      description: Why the campaign is at risk, or V(null).
+      type: str
+      returned: always
+    advice:
+      description: What would help when at risk (empty otherwise).
+      type: list
+      elements: str
+      returned: always
+  sample: {basis: few_jobs, eta: "2026-12-03T14:00:00+00:00", early: "2026-12-03T02:00:00+00:00",
+           late: "2026-12-04T09:00:00+00:00", mb_per_hour_per_slot: 1450.0, completed_jobs_observed: 4, at_risk: false,
+           deadline: "2027-03-31T00:00:00+00:00", margin_days: 14, warning: null, advice: []}
 pass:
   description:
     - What this pass did, counted. C(now) is the service's time; C(started), C(completed_now), C(failed_now),
@@ -616,6 +756,49 @@ lock_owner:
   returned: always
   type: str
   sample: awx-task-1:4242:3f9c2a1b0d4e
+report:
+  description:
+    - Where the campaign's report is and whether this pass wrote it (see O(report_interval)).
+  returned: always
+  type: dict
+  contains:
+    written:
+      description: Whether this pass wrote the report to S3.
+      type: bool
+    reason:
+      description: Why it was written, or why not (for example V(report_interval has not passed since the last report)).
+      type: str
+    error:
+      description: Why the report could not be written, or V(null). A report that cannot be written does not fail the task (a warning says why).
+      type: str
+    html:
+      description: The S3 URI of C(report.html).
+      type: str
+    csv:
+      description: The S3 URI of C(report.csv).
+      type: str
+    html_key:
+      description: The S3 key of C(report.html).
+      type: str
+    csv_key:
+      description: The S3 key of C(report.csv).
+      type: str
+    local_html:
+      description: The local copy of C(report.html) with O(report_local_dir), else V(null).
+      type: str
+    local_csv:
+      description: The local copy of C(report.csv) with O(report_local_dir), else V(null).
+      type: str
+  sample:
+    written: true
+    reason: the campaign had no report yet
+    error: null
+    html: s3://example-exports/workmail/mailops-campaigns/eos/report.html
+    csv: s3://example-exports/workmail/mailops-campaigns/eos/report.csv
+    html_key: workmail/mailops-campaigns/eos/report.html
+    csv_key: workmail/mailops-campaigns/eos/report.csv
+    local_html: null
+    local_csv: null
 passes:
   description: How many passes the task made (set by the action plugin).
   returned: always
@@ -629,9 +812,12 @@ except ImportError:
     pass  # caught by AnsibleAWSModule
 
 from ansible_collections.mailops.workmail.plugins.module_utils.campaign import run_organization_pass
+from ansible_collections.mailops.workmail.plugins.module_utils.common import DEFAULT_DEADLINE
+from ansible_collections.mailops.workmail.plugins.module_utils.common import DEFAULT_DEADLINE_MARGIN_DAYS
 from ansible_collections.mailops.workmail.plugins.module_utils.common import DEFAULT_LOCK_TTL
 from ansible_collections.mailops.workmail.plugins.module_utils.common import DEFAULT_MAX_ATTEMPTS
 from ansible_collections.mailops.workmail.plugins.module_utils.common import DEFAULT_POLL_INTERVAL
+from ansible_collections.mailops.workmail.plugins.module_utils.common import DEFAULT_REPORT_INTERVAL
 from ansible_collections.mailops.workmail.plugins.module_utils.common import DEFAULT_VERIFY
 from ansible_collections.mailops.workmail.plugins.module_utils.common import DEFAULT_WAIT_TIMEOUT
 from ansible_collections.mailops.workmail.plugins.module_utils.common import MAX_RUNNING_JOBS_PER_ORGANIZATION
@@ -639,6 +825,25 @@ from ansible_collections.mailops.workmail.plugins.module_utils.common import VER
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import WorkMailError
 from ansible_collections.mailops.workmail.plugins.module_utils.modules import WorkMailAnsibleModule
 from ansible_collections.mailops.workmail.plugins.module_utils.validation import validate_organization_export_params
+
+
+def warn_about(module, result):
+    """The task's warnings of a pass: a lock not released, a manifest recovered, a destination not fully checked,
+    an estimated end past the deadline, a report that could not be written."""
+    if result.get("lock_release_error"):
+        module.warn(result["lock_release_error"])
+    recovery = result.get("manifest_recovery")
+    if recovery:
+        module.warn(
+            f"{recovery['problem']}; it was recovered from {recovery['recovered_from']} and repaired from AWS "
+            f"({recovery['rebuilt_from_aws']} mailbox(es)); see manifest_recovery"
+        )
+    for reason in (result.get("destination_check") or {}).get("unchecked", []):
+        module.warn(f"Before starting jobs, the run could not check {reason}")
+    if result["eta"]["at_risk"]:
+        module.warn(f"{result['eta']['warning']}; what would help: {'; '.join(result['eta']['advice'])}")
+    if (result.get("report") or {}).get("error"):
+        module.warn(result["report"]["error"])
 
 
 def main():
@@ -664,6 +869,10 @@ def main():
         wait=dict(type="bool", default=False),
         wait_timeout=dict(type="int", default=DEFAULT_WAIT_TIMEOUT),
         poll_interval=dict(type="int", default=DEFAULT_POLL_INTERVAL),
+        deadline=dict(type="str", default=DEFAULT_DEADLINE),
+        deadline_margin_days=dict(type="int", default=DEFAULT_DEADLINE_MARGIN_DAYS),
+        report_interval=dict(type="int", default=DEFAULT_REPORT_INTERVAL),
+        report_local_dir=dict(type="path"),
     )
     module = WorkMailAnsibleModule(
         argument_spec=argument_spec,
@@ -686,16 +895,7 @@ def main():
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
         module.fail_json_aws(e, msg=f"Failed to run a pass of WorkMail export campaign {module.params['campaign']}")
 
-    if result.get("lock_release_error"):
-        module.warn(result["lock_release_error"])
-    recovery = result.get("manifest_recovery")
-    if recovery:
-        module.warn(
-            f"{recovery['problem']}; it was recovered from {recovery['recovered_from']} and repaired from AWS "
-            f"({recovery['rebuilt_from_aws']} mailbox(es)); see manifest_recovery"
-        )
-    for reason in (result.get("destination_check") or {}).get("unchecked", []):
-        module.warn(f"Before starting jobs, the run could not check {reason}")
+    warn_about(module, result)
     result["passes"] = 1
     module.exit_json(**result)
 

@@ -45,6 +45,17 @@ options:
         manifest of any organization is returned.
     type: str
     required: false
+  deadline:
+    description:
+      - When the campaign must be done, ISO 8601, as M(mailops.workmail.workmail_organization_export)'s option of
+        the same name; RV(eta) is compared with it.
+    type: str
+    default: "2027-03-31T00:00:00Z"
+  deadline_margin_days:
+    description:
+      - How many days before O(deadline) the estimated end must fall, 0 or more.
+    type: int
+    default: 14
 extends_documentation_fragment:
   - mailops.workmail.workmail
   - amazon.aws.common.modules
@@ -94,6 +105,7 @@ EXAMPLES = r"""
       ansible.builtin.debug:
         msg:
           - "{{ eos.summary.completed }} of {{ eos.summary.total }} mailboxes exported, {{ eos.summary.verified }} verified"
+          - "estimated end {{ eos.eta.early }} to {{ eos.eta.late }}: {{ eos.eta.basis_text }}"
           - "{{ eos.manifest.mailboxes.values() | items2dict(key_name='email', value_name='state') }}"
 
     - name: Keep a copy of the manifest next to the playbook
@@ -216,6 +228,26 @@ unchecked:
   elements: dict
   sample: [{id: 12345678-1234-1234-1234-123456789012, email: bob@example.com, level: deep, checked: "2026-11-30T10:00:00Z",
             problem: "no export log found next to s3://example-exports/workmail/.../job.zip; looked for ..."}]
+eta:
+  description:
+    - When the campaign is estimated to end, as M(mailops.workmail.workmail_organization_export) returns it (its
+      RV(eta) has the fields), computed now from the manifest, with the C(max_concurrent_jobs) its last pass used and
+      the running jobs of others its last reading of the job list showed. V(null) when RV(exists) is false.
+  returned: always
+  type: dict
+  sample: {basis: few_jobs, eta: "2026-12-03T14:00:00+00:00", early: "2026-12-03T02:00:00+00:00",
+           late: "2026-12-04T09:00:00+00:00", at_risk: false, deadline: "2027-03-31T00:00:00+00:00", margin_days: 14}
+report:
+  description:
+    - Where the campaign's report is, next to the manifest (C(report.html) and C(report.csv), written by the passes
+      of M(mailops.workmail.workmail_organization_export)), and when a pass last wrote it (C(written), V(null) when
+      none did yet). V(null) when RV(exists) is false.
+  returned: always
+  type: dict
+  sample: {html: "s3://example-exports/workmail/mailops-campaigns/eos/report.html",
+           csv: "s3://example-exports/workmail/mailops-campaigns/eos/report.csv",
+           html_key: workmail/mailops-campaigns/eos/report.html, csv_key: workmail/mailops-campaigns/eos/report.csv,
+           written: "2026-11-30T10:00:00+00:00"}
 journal_ignored:
   description:
     - Why the manifest's journal was not applied (it is damaged, or belongs to another version of the manifest), or
@@ -255,6 +287,8 @@ recovery:
 """
 
 from ansible_collections.mailops.workmail.plugins.module_utils.campaign_info import campaign_manifest_info
+from ansible_collections.mailops.workmail.plugins.module_utils.common import DEFAULT_DEADLINE
+from ansible_collections.mailops.workmail.plugins.module_utils.common import DEFAULT_DEADLINE_MARGIN_DAYS
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import WorkMailError
 from ansible_collections.mailops.workmail.plugins.module_utils.modules import WorkMailAnsibleModule
 from ansible_collections.mailops.workmail.plugins.module_utils.validation import validate_campaign_info_params
@@ -266,6 +300,8 @@ def main():
         s3_bucket=dict(type="str", required=True),
         s3_prefix=dict(type="str", required=True),
         organization_id=dict(type="str"),
+        deadline=dict(type="str", default=DEFAULT_DEADLINE),
+        deadline_margin_days=dict(type="int", default=DEFAULT_DEADLINE_MARGIN_DAYS),
     )
     module = WorkMailAnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
 
@@ -279,6 +315,8 @@ def main():
         module.warn(f"{result['recovery']['problem']}; read from {result['recovery']['recovered_from']}")
     if result["journal_ignored"]:
         module.warn(result["journal_ignored"])
+    if (result["eta"] or {}).get("at_risk"):
+        module.warn(f"{result['eta']['warning']}; what would help: {'; '.join(result['eta']['advice'])}")
     module.exit_json(**result)
 
 

@@ -151,6 +151,10 @@ def test_full_run_exports_everything_reports_and_publishes(aws, org, playbook):
     assert line(lines, "Done: ") == "Done: yes - every selected mailbox is exported and verified"
     assert "disable the schedule" in line(lines, "Next: ")
     assert run.task(FAIL_TASK).get("skipped") is True
+    eta = result["eta"]
+    assert eta["basis"] == "done" and eta["at_risk"] is False and eta["completed_jobs_observed"] == TOTAL
+    assert line(lines, "Estimated end: ").startswith(f"Estimated end: done - the last job ended at {eta['eta']} (")
+    assert re.search(rf"campaign {CAMPAIGN}: {TOTAL}/{TOTAL} completed, .*; done at ", run.stderr)
 
     published = stats(run)
     assert published["campaign"] == CAMPAIGN
@@ -162,6 +166,9 @@ def test_full_run_exports_everything_reports_and_publishes(aws, org, playbook):
     assert published["manifest"] == f"s3://{BUCKET}/{MANIFEST_KEY}"
     assert published["failures"] == 0
     assert published["verification_problems"] == 0
+    assert published["eta"] == published["eta_early"] == published["eta_late"] == eta["eta"]
+    assert published["eta_basis"] == "done" and published["eta_at_risk"] is False and published["eta_advice"] == []
+    assert published["deadline"] == "2027-03-31T00:00:00+00:00"
 
     manifest = read_manifest(aws)
     assert all(entry["state"] == "COMPLETED" for entry in manifest["mailboxes"].values())
@@ -206,8 +213,11 @@ def test_one_pass_without_wait_and_survey_style_answers(aws, org, playbook):
     assert line(lines, "This run: ").startswith("This run: one pass, 4 export job(s) started: ")
     assert line(lines, "Done: ") == "Done: no"
     assert "run again" in line(lines, "Next: ")
+    assert line(lines, "Estimated end: ").startswith("Estimated end: unknown yet (no job of the campaign has completed yet")
+    assert not [text for text in lines if text.startswith("AT RISK")]
     published = stats(run)
     assert published["done"] is False
+    assert published["eta"] is None and published["eta_basis"] == "no_completed_jobs" and published["eta_at_risk"] is False
     assert published["started"] == 4
     assert published["summary"]["running"] == 4
     assert not object_exists(aws, LOCK_KEY)
@@ -256,6 +266,8 @@ def test_check_mode_starts_nothing_and_lists_what_it_would_start(aws, org, playb
         ({"workmail_prefix": "exports"}, "workmail_prefix"),
         ({"workmail_max_concurrent_jobs": 11}, "workmail_max_concurrent_jobs"),
         ({"workmail_poll_interval": 1}, "workmail_poll_interval"),
+        ({"workmail_deadline": "end of March"}, "workmail_deadline"),
+        ({"workmail_deadline_margin_days": "-1"}, "workmail_deadline_margin_days"),
         ({"workmail_provision": False}, "workmail_role_arn"),
         ({"workmail_mailboxes": "user01", "workmail_include": "user*"}, "workmail_mailboxes"),
     ],
@@ -277,6 +289,41 @@ def test_bad_variables_fail_before_any_aws_call(aws, org, playbook, change, name
     assert all(task.startswith("Check the variables") for task in task_names(run)), task_names(run)
     assert sum(aws.calls().values()) == 0
     assert aws.client("s3").list_buckets()["Buckets"] == []
+
+
+def test_a_campaign_late_for_its_deadline_is_reported_at_risk_with_what_would_help(aws, small_org, playbook):
+    aws.set_time_scale(seconds_per_mb=0.0, min_seconds=1)
+    values = answers(
+        small_org,
+        **existing_destination(aws, small_org),
+        workmail_max_concurrent_jobs="1",
+        workmail_deadline="2026-01-01",
+        workmail_deadline_margin_days="3",
+    )
+    run = playbook(IMPORT, extra_vars=values)
+    assert not run.failed, (run, run.stderr)
+    eta = run.task(EXPORT_TASK)["eta"]
+    assert eta["at_risk"] is True and eta["deadline_with_margin"] == "2025-12-29T00:00:00+00:00"
+    warnings = " ".join(run.task(EXPORT_TASK).get("warnings", []))
+    assert "the campaign may not finish in time" in warnings and "raise max_concurrent_jobs from 1 to 10" in warnings
+    lines = report(run)
+    assert line(lines, "AT RISK: ") == f"AT RISK: {eta['warning']}"
+    assert "What would help:" in lines
+    assert any(text.strip().startswith("- raise max_concurrent_jobs from 1 to 10") for text in lines), lines
+    published = stats(run)
+    assert published["eta_at_risk"] is True and published["eta_warning"] == eta["warning"]
+    assert published["deadline"] == "2026-01-01T00:00:00+00:00"
+
+    # Waiting: each progress line says so while the campaign runs; once it is done it is no longer at risk.
+    waited = playbook(IMPORT, extra_vars=dict(values, workmail_wait="true", workmail_poll_interval="5"))
+    assert not waited.failed, (waited, waited.stderr)
+    assert re.search(
+        r"campaign eos: \d/2 completed, .*AT RISK: past 2025-12-29 00:00 UTC \(deadline less 3 days\); would help: "
+        r"raise max_concurrent_jobs from 1 to 10",
+        waited.stderr,
+    ), waited.stderr
+    assert waited.task(EXPORT_TASK)["done"] is True and stats(waited)["eta_at_risk"] is False
+    assert not [text for text in report(waited) if text.startswith("AT RISK")]
 
 
 def test_survey_spec_is_a_valid_awx_survey_for_this_playbook(aws, org, playbook):

@@ -54,7 +54,8 @@ def test_after_a_pass_the_manifest_is_what_the_campaign_recorded(aws, org, desti
     local = tmp_path / "manifest.json"
     passed = campaign_pass(module, org, destination, local_manifest=str(local))
     before = stored(aws)
-    assert set(before) == {MANIFEST_KEY}
+    # The pass wrote the manifest and, as the campaign's first, its report.
+    assert set(before) == {MANIFEST_KEY, f"{FOLDER}report.html", f"{FOLDER}report.csv"}
 
     result = module("workmail_organization_export_info", info_args(organization_id=org["id"]))
 

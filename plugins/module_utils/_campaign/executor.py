@@ -168,11 +168,14 @@ class SavedManifest:
         self.saves = 0
         self.changes = 0
         self.pending = None  # None: nothing unsaved; else whether what is unsaved changes the campaign
+        self.before_save = None  # callable(manifest) run before every save (the pass's history point)
 
     def save(self, bookkeeping=False):
         """Store the manifest; ``bookkeeping`` for a save of what the pass learned of AWS alone (when it last read the
         job list, a running job's progress), which changes nothing of the campaign (``changes`` does not count it
         unless changes marked before are saved with it)."""
+        if self.before_save is not None:
+            self.before_save(self.manifest)
         self.etag = self.store.save(self.manifest, self.etag)
         self.saves += 1
         self.changes += 0 if bookkeeping and not self.pending else 1

@@ -13,11 +13,13 @@ import os
 import socket
 import uuid
 
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.eta import campaign_eta
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.executor import PassSettings
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.executor import SavedManifest
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.executor import UnsavedManifest
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.executor import run_pass
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.executor import skip_campaign_exports
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.history import PassHistory
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.liveness import LockHeartbeat
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.liveness import ParentWatch
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.observe import RECOVERED
@@ -27,6 +29,9 @@ from ansible_collections.mailops.workmail.plugins.module_utils._campaign.plannin
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.planning import size_order
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.preflight import check_destination
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.repair import repair
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.report_publish import check_mode_report
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.report_publish import failed_pass_report
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.report_publish import pass_report
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.selection import discover_into
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.selection import needs_discovery
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import ParameterError
@@ -209,6 +214,7 @@ def _check_mode_pass(workmail, s3, params, manifest, now, destination_check):
         manifest_exists=exists,
         destination_check=checked,
     )
+    result["eta"] = campaign_eta(manifest, moment, params, len(the_plan.foreign_running))
     result["pass"] = {
         "now": the_plan.now,
         "listed": len(listing),
@@ -230,11 +236,12 @@ def _reconcile(workmail, s3, record, params, settings, now, heartbeat):
     moment = to_datetime(now())
     if record.manifest is None:
         record.manifest = _new_manifest(params, params["region"], moment)
+    clock = ServiceClock(workmail, s3)
+    record.before_save = PassHistory(lambda: service_now(clock, (), now), params["max_concurrent_jobs"])
     discovered = needs_discovery(record.manifest, params, moment)
     added = discover_into(workmail, params, record.manifest, moment, heartbeat) if discovered else []
     if record.etag is None or discovered:
         record.save()
-    clock = ServiceClock(workmail, s3)
     pass_result = run_pass(workmail, s3, record, lambda: service_now(clock, (), now), settings, heartbeat)
     manifest = record.manifest
     started = []
@@ -249,6 +256,7 @@ def _reconcile(workmail, s3, record, params, settings, now, heartbeat):
     result["repairs"] = pass_result["repairs"]
     result["destination_check"] = pass_result.pop("destination_check")
     result["pass"] = pass_result
+    result["eta"] = campaign_eta(manifest, pass_result["now"], params, pass_result["foreign_running"])
     return result
 
 
@@ -309,12 +317,16 @@ def _locked_pass(workmail, s3, store, params, settings, now):
     lock.acquire()
     # The pass keeps its lock (refreshed a third of its TTL after the last) and stops when its starter is gone.
     heartbeat = LockHeartbeat(lock, lock.ttl_seconds / 3.0, watch=ParentWatch())
+    record = None
     try:
         record = _load_record(store, params, now)
         created = record.manifest is None
         result = _reconcile(workmail, s3, record, params, settings, now, heartbeat)
         result["manifest_recovery"] = _recovery(store, created, result)
-    except BaseException:
+        # The report (report.html, report.csv), when it is due, under the lock.
+        result["report"] = pass_report(s3, record, params, result)
+    except BaseException as error:
+        failed_pass_report(s3, record, params, to_datetime(now()), error)
         _release(lock)
         raise
     result.update(lock_owner=lock.owner, lock_release_error=_release(lock))
@@ -349,7 +361,9 @@ def run_organization_pass(workmail, s3, params, check_mode=False, now=utcnow, re
 
     Returns ``{"changed", "done", "summary", "started", "failures", "waiting_24h", "blocked_24h", "queued",
     "repairs", "pass", "manifest", "manifest_exists", "manifest_recovery", "lock_owner", "lock_released",
-    "lock_release_error", "destination_check"}`` (and ``would_start`` in check mode). A pass whose ansible-playbook is gone stops at its
+    "lock_release_error", "destination_check", "eta"}`` (and ``would_start`` in check mode); ``eta`` is
+    :func:`eta.campaign_eta` of the manifest after the pass. Every save of the pass records its point in the
+    manifest's history (:class:`history.PassHistory`). A pass whose ansible-playbook is gone stops at its
     next heartbeat (RunAbandonedError). Raises LockHeldError, ManifestError, DestinationCheckError,
     ParameterError and other WorkMailErrors (S3Errors among them), and botocore errors of WorkMail.
     """
@@ -367,6 +381,7 @@ def run_organization_pass(workmail, s3, params, check_mode=False, now=utcnow, re
         result = _check_mode_pass(workmail, s3, params, manifest, now, checker)
         result.update(lock_owner=None, lock_released=None, lock_release_error=None)
         result["manifest_recovery"] = _recovery(store, manifest is None, result)
+        result["report"] = check_mode_report(params)
     else:
         result = _locked_pass(workmail, s3, store, params, pass_settings(params, checker), now)
     result["manifest"] = location

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 from ansible_collections.mailops.workmail.plugins.action.workmail_organization_export import ActionModule
+from ansible_collections.mailops.workmail.plugins.action.workmail_organization_export import progress_line
 
 ARGS = {"organization_id": "m-" + "0" * 32, "campaign": "eos"}
 
@@ -129,3 +130,41 @@ def test_the_next_pass_comes_when_the_pass_said_counted_from_its_start():
     harness.run()
     # each pass takes two seconds: 40 s after the first pass's start is 38 s after its end; never less than 5 s
     assert harness.sleeps == [38, 5]
+
+
+def test_the_progress_line_gives_the_estimate_its_risk_and_the_report():
+    eta = {
+        "basis": "few_jobs",
+        "eta": "2027-03-20T06:00:00+00:00",
+        "early": "2027-03-10T00:00:00+00:00",
+        "late": "2027-03-25T12:30:00+00:00",
+        "at_risk": True,
+        "deadline_with_margin": "2027-03-17T00:00:00+00:00",
+        "margin_days": 14,
+        "advice": ["raise max_concurrent_jobs from 4 to 10", "fix the failures"],
+    }
+    report = {"written": True, "html": "s3://bucket/exports/mailops-campaigns/eos/report.html"}
+    line = progress_line("eos", {"summary": summary(3, running=2), "eta": eta, "report": report}, 2, 90)
+    assert line == (
+        "campaign eos: 3/10 completed, 2 running, 0 pending, 0 failed; ETA 2027-03-10 00:00 UTC to 2027-03-25 12:30 UTC, "
+        "AT RISK: past 2027-03-17 00:00 UTC (deadline less 14 days); would help: raise max_concurrent_jobs from 4 to 10; "
+        "fix the failures; report s3://bucket/exports/mailops-campaigns/eos/report.html "
+        "(pass 2, 1m elapsed)"
+    )
+    quiet = progress_line(
+        "eos", {"summary": summary(3), "eta": dict(eta, at_risk=False), "report": dict(report, written=False)}, 3, 5
+    )
+    assert quiet.endswith("0 failed; ETA 2027-03-10 00:00 UTC to 2027-03-25 12:30 UTC (pass 3, 5s elapsed)")
+    assert (
+        progress_line("eos", {"summary": summary(0)}, 1, 5)
+        == "campaign eos: 0/10 completed, 0 running, 0 pending, 0 failed (pass 1, 5s elapsed)"
+    )
+
+
+def test_the_pass_that_may_be_the_last_of_a_wait_asks_for_the_report():
+    passes = [{"done": False, "summary": summary(n, running=10 - n)} for n in range(5)]
+    harness = Harness(passes, wait=True, poll_interval=60, wait_timeout=150)
+    harness.run()
+    # Passes start at 0 s, 62 s and 124 s of the 150: only the last may be followed by no other.
+    assert ["report_interval" in args for dummy, args in harness.calls] == [False, False, True]
+    assert harness.calls[-1][1]["report_interval"] == 0

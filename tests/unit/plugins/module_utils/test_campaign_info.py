@@ -84,6 +84,25 @@ def test_a_campaign_after_a_pass_is_returned_whole_with_its_counts():
     assert [name for name, dummy in s3.calls[before:]] == ["get_object", "get_object"]  # the manifest, its journal
 
 
+def test_the_report_is_located_next_to_the_manifest_with_when_it_was_last_written():
+    s3 = FakeS3()
+    store = ms.ManifestStore(s3_gateway(s3), BUCKET, KEY)
+    manifest = a_manifest()
+    etag = store.save(manifest, None)
+    folder = KEY.rsplit("/", 1)[0]
+    assert info(s3)["report"] == {
+        "html": f"s3://{BUCKET}/{folder}/report.html",
+        "csv": f"s3://{BUCKET}/{folder}/report.csv",
+        "html_key": f"{folder}/report.html",
+        "csv_key": f"{folder}/report.csv",
+        "written": None,
+    }
+    manifest["report"] = {"written": "2026-11-30T10:00:00+00:00", "digest": "0" * 64}
+    store.save(manifest, etag)
+    assert info(s3)["report"]["written"] == "2026-11-30T10:00:00+00:00"
+    assert info(FakeS3())["report"] is None
+
+
 def test_the_checks_the_campaign_recorded_are_reported():
     s3 = FakeS3()
     store = ms.ManifestStore(s3_gateway(s3), BUCKET, KEY)
@@ -300,3 +319,16 @@ def test_bob_and_alice_are_in_the_fake_campaign():
     s3 = FakeS3()
     campaign = FakeCampaign(s3, CAMPAIGN, START)
     assert {ALICE_ID, BOB_ID} <= set(info(s3)["manifest"]["mailboxes"]) == set(campaign.manifest["mailboxes"])
+
+
+def test_the_estimate_is_returned_against_the_deadline_given():
+    s3 = FakeS3()
+    campaign = FakeCampaign(s3, CAMPAIGN, START)
+    campaign.run(max_concurrent_jobs=2)
+    result = info(s3, deadline="2026-01-01", deadline_margin_days=3)
+    eta = result["eta"]
+    assert eta["basis"] == "no_completed_jobs" and eta["remaining_mailboxes"] == 3
+    assert eta["deadline"] == "2026-01-01T00:00:00+00:00" and eta["deadline_with_margin"] == "2025-12-29T00:00:00+00:00"
+    assert eta["at_risk"] is True and "is past 2025-12-29T00:00:00+00:00" in eta["warning"]
+    assert info(s3)["eta"]["deadline"] == "2027-03-31T00:00:00+00:00"
+    assert info(FakeS3())["eta"] is None

@@ -295,3 +295,28 @@ def test_check_mode_does_not_offer_to_export_again_what_s3_shows_this_campaign_e
 
     assert result["would_start"] == [] and [item["id"] for item in result["repairs"]] == [BOB_ID]
     assert org.s3.objects[(BUCKET, MANIFEST)]["Body"] == stored
+
+
+def test_each_pass_records_its_point_and_returns_the_estimate():
+    org = Organization(max_concurrent_jobs=2, deadline="2026-11-23T00:00:00Z", deadline_margin_days=0)
+    first = org.run()
+    assert first["eta"]["basis"] == "no_completed_jobs" and first["eta"]["at_risk"] is False
+    assert first["eta"]["remaining_mailboxes"] == 3 and first["eta"]["max_concurrent_jobs"] == 2
+    history = org.manifest()["history"]
+    assert history["max_concurrent_jobs"] == 2
+    assert len(history["points"]) == 1  # the pass saved twice or more: one point
+    assert dict(zip(history["fields"], history["points"][0]))["running"] == 2
+    org.fake.clock.advance(hours=1)
+    org.complete_running()
+    second = org.run()
+    eta = second["eta"]
+    assert eta["basis"] == "few_jobs" and eta["completed_jobs_observed"] == 2 and eta["remaining_mailboxes"] == 1
+    assert eta["early"] < eta["eta"] < eta["late"] and eta["deadline"] == "2026-11-23T00:00:00+00:00"
+    points = org.manifest()["history"]["points"]
+    assert len(points) == 2 and dict(zip(history["fields"], points[1]))["completed"] == 2
+    etag = org.s3.objects[(BUCKET, MANIFEST)]["ETag"]
+    org.fake.clock.advance(seconds=30)
+    org.run()  # nothing changed: nothing saved, no point added
+    assert org.s3.objects[(BUCKET, MANIFEST)]["ETag"] == etag
+    checked = org.run(check_mode=True)
+    assert checked["eta"]["basis"] == "few_jobs"

@@ -57,6 +57,14 @@ def test_survey_text_is_read():
     assert inputs["local_manifest"] is None and inputs["verify"] == "basic"
 
 
+def test_the_report_variables_default_to_the_module_and_read_survey_text():
+    inputs = check_variables(dict(GIVEN, workmail_report_interval="0", workmail_report_local_dir=" /tmp/r "))["inputs"]
+    assert inputs["report_interval"] == 0 and inputs["report_local_dir"] == "/tmp/r"
+    defaults = check_variables(GIVEN)["inputs"]
+    assert defaults["report_interval"] == ORGANIZATION_EXPORT_DEFAULTS["report_interval"]
+    assert defaults["report_local_dir"] is None
+
+
 @pytest.mark.parametrize(
     "changes, problem",
     [
@@ -74,6 +82,7 @@ def test_survey_text_is_read():
         ({"workmail_prefix": "/exports/"}, "workmail_prefix: must not start with /"),
         ({"workmail_max_concurrent_jobs": 11}, "workmail_max_concurrent_jobs: must be an integer from 1 to 10"),
         ({"workmail_poll_interval": 1}, "workmail_poll_interval: must be an integer of at least 5"),
+        ({"workmail_report_interval": "-1"}, "workmail_report_interval: must be an integer of at least 0, got -1"),
         (
             {
                 "workmail_provision": False,

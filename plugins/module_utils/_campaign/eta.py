@@ -1,0 +1,363 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the mailops.workmail project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""When the campaign will be done, and whether that is in time: :func:`estimate`.
+
+The estimate is read from the manifest alone (no AWS call). The throughput is what the completed jobs showed: their
+megabytes over the hours they ran, in megabytes per hour per slot (a job holds one of the organization's slots while
+it runs); the shortest of them is the least time a job takes, whatever its mailbox's size. The remaining mailboxes
+(pending, running, failed and to be retried) are then laid out on the campaign's slots (``max_concurrent_jobs``,
+less the slots jobs the campaign did not start hold) the way the campaign starts them: the largest first, a slot
+taken as soon as one is free, none before the 24-hour rule lets its mailbox start; the end of the last one is the
+estimate. While few jobs have completed the throughput is uncertain, so the estimate is a range (``early`` to
+``late``), narrowing as jobs complete (a relative spread of 1/sqrt(jobs), at least :data:`MIN_SPREAD`).
+
+When the range's late end passes the deadline less its margin (``deadline`` and ``margin_days``, defaults in
+:mod:`common`), the estimate is ``at_risk``: its ``warning`` says so and ``advice`` what would help.
+
+Plain Python on manifest dicts; times are ISO 8601 text out.
+"""
+
+import heapq
+import math
+from datetime import timedelta
+
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.history import remembered_slots
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.planning import eligible_at
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.planning import size_order
+from ansible_collections.mailops.workmail.plugins.module_utils.common import DEFAULT_DEADLINE
+from ansible_collections.mailops.workmail.plugins.module_utils.common import DEFAULT_DEADLINE_MARGIN_DAYS
+from ansible_collections.mailops.workmail.plugins.module_utils.common import JOB_COMPLETED
+from ansible_collections.mailops.workmail.plugins.module_utils.common import MAX_RUNNING_JOBS_PER_ORGANIZATION
+from ansible_collections.mailops.workmail.plugins.module_utils.limits import EXPORT_INTERVAL
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import FAILED
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import PENDING
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import RUNNING
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import is_done
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import summary
+from ansible_collections.mailops.workmail.plugins.module_utils.times import iso8601
+from ansible_collections.mailops.workmail.plugins.module_utils.times import to_datetime
+from ansible_collections.mailops.workmail.plugins.module_utils.validation import validate_deadline
+
+# The estimate's basis: the campaign is done; no job completed yet (no throughput to go by); fewer than
+# STEADY_AFTER jobs completed (a wide range); enough completed jobs for a steady throughput.
+BASIS_DONE = "done"
+BASIS_NONE = "no_completed_jobs"
+BASIS_FEW = "few_jobs"
+BASIS_STEADY = "steady"
+STEADY_AFTER = 10
+# The range's relative spread is 1/sqrt(completed jobs), never less than this.
+MIN_SPREAD = 0.1
+
+
+def observed_jobs(manifest):
+    """``[(size_mb, hours)]`` of the campaign's completed jobs with a start and an end (a mailbox of unknown size
+    counts as 0 MB)."""
+    found = []
+    for entry in manifest["mailboxes"].values():
+        size = entry.get("size_mb") if isinstance(entry.get("size_mb"), (int, float)) else 0
+        for attempt in entry["attempts"]:
+            if attempt.get("state") != JOB_COMPLETED:
+                continue
+            started, ended = to_datetime(attempt.get("start_time")), to_datetime(attempt.get("end_time"))
+            if started is not None and ended is not None and ended > started:
+                found.append((size, (ended - started).total_seconds() / 3600.0))
+    return found
+
+
+class Throughput:
+    """What the completed jobs ``jobs`` (``[(size_mb, hours)]``) showed: ``mb_per_hour`` per slot (None when they
+    exported no megabyte) and the least hours a job took (``floor_hours``)."""
+
+    def __init__(self, jobs):
+        self.jobs = len(jobs)
+        megabytes = sum(size for size, hours in jobs)
+        hours = sum(hours for size, hours in jobs)
+        self.mb_per_hour = megabytes / hours if megabytes > 0 and hours > 0 else None
+        self.floor_hours = min(hours for size, hours in jobs) if jobs else None
+        self.mean_hours = hours / len(jobs) if jobs else None
+
+    @property
+    def spread(self):
+        """The relative uncertainty of the throughput: 1/sqrt(jobs), at least :data:`MIN_SPREAD`."""
+        return max(MIN_SPREAD, 1.0 / math.sqrt(self.jobs)) if self.jobs else None
+
+    def hours(self, size_mb, factor=1.0):
+        """How many hours a job of a mailbox of ``size_mb`` MB takes, times ``factor``."""
+        if self.mb_per_hour is None:
+            return self.mean_hours * factor
+        size = size_mb if isinstance(size_mb, (int, float)) else 0
+        return max(self.floor_hours, size / self.mb_per_hour) * factor
+
+
+def _blocked_until(manifest):
+    """``{mailbox id: datetime}``: when the mailboxes that a recent job holds back (the last job listing's
+    ``blocked``) may start."""
+    found = {}
+    for item in (manifest.get("listing") or {}).get("blocked") or []:
+        started = to_datetime(item.get("start_time"))
+        if item.get("id") and started is not None:
+            found[item["id"]] = started + EXPORT_INTERVAL
+    return found
+
+
+def remaining_work(manifest, moment):
+    """``(running, queue)``: the running attempts as ``[(start datetime, size_mb)]``, and the mailboxes still to
+    start (pending, and failed ones to retry) as ``[(earliest start, size_mb)]`` in the order the campaign starts
+    them (those that may start now first, the largest first; then the ones the 24-hour rule holds, by time)."""
+    blocked = _blocked_until(manifest)
+    running = []
+    queue = []
+    for entry in manifest["mailboxes"].values():
+        if entry["state"] == RUNNING:
+            started = to_datetime(entry["attempts"][-1].get("start_time")) if entry["attempts"] else None
+            running.append((started or moment, entry.get("size_mb")))
+        elif entry["state"] in (PENDING, FAILED):
+            eligible = eligible_at(entry) if entry["state"] == FAILED else blocked.get(entry["id"])
+            queue.append((max(eligible or moment, moment), size_order(entry), entry.get("size_mb")))
+    queue.sort()
+    return running, [(start, size) for start, dummy, size in queue]
+
+
+def schedule_end(running, queue, moment, slots, duration):
+    """When the last job ends, the ``running`` jobs (``[(start, size_mb)]``) and then the ``queue``
+    (``[(earliest start, size_mb)]``) laid out on ``slots`` slots from ``moment``; a job of ``size_mb`` takes
+    ``duration(size_mb)`` hours. A running job past its expected end is taken to end at ``moment``."""
+    ends = sorted(max(moment, start + timedelta(hours=duration(size))) for start, size in running)
+    last = ends[-1] if ends else moment
+    # With more running jobs than slots, a new job starts only once enough of them ended.
+    free = ends[max(0, len(ends) - slots) :] + [moment] * max(0, slots - len(ends))
+    heapq.heapify(free)
+    for earliest, size in queue:
+        start = max(heapq.heappop(free), earliest)
+        end = start + timedelta(hours=duration(size))
+        heapq.heappush(free, end)
+        last = max(last, end)
+    return last
+
+
+def _last_end(manifest):
+    """The latest end of any of the campaign's jobs, or None."""
+    ends = [
+        to_datetime(attempt.get("end_time"))
+        for entry in manifest["mailboxes"].values()
+        for attempt in entry["attempts"]
+        if attempt.get("end_time")
+    ]
+    return max(ends) if ends else None
+
+
+def _remaining_mb(manifest):
+    return sum(
+        entry["size_mb"]
+        for entry in manifest["mailboxes"].values()
+        if entry["state"] in (PENDING, RUNNING, FAILED) and isinstance(entry.get("size_mb"), (int, float))
+    )
+
+
+class _Campaign:
+    """The inputs of one estimate: the manifest's remaining work, its throughput and slots, at ``moment``."""
+
+    def __init__(self, manifest, moment, max_concurrent_jobs, foreign_running):
+        self.manifest = manifest
+        self.moment = moment
+        self.counts = summary(manifest)
+        self.max_concurrent_jobs = max_concurrent_jobs
+        self.foreign_running = foreign_running
+        self.throughput = Throughput(observed_jobs(manifest))
+        self.running, self.queue = remaining_work(manifest, moment)
+
+    def slots(self, max_concurrent_jobs=None, foreign_running=None):
+        """The slots the campaign may use, as the plan counts them: ``max_concurrent_jobs`` less the slots others'
+        jobs hold (at least 1)."""
+        jobs = self.max_concurrent_jobs if max_concurrent_jobs is None else max_concurrent_jobs
+        foreign = self.foreign_running if foreign_running is None else foreign_running
+        return max(1, jobs - foreign)
+
+    def end(self, factor=1.0, **slots):
+        """The estimated end with every job ``factor`` times as long, on :meth:`slots` ``(**slots)``."""
+        return schedule_end(
+            self.running, self.queue, self.moment, self.slots(**slots), lambda size: self.throughput.hours(size, factor)
+        )
+
+    def late(self, **slots):
+        return self.end(1.0 + self.throughput.spread, **slots)
+
+
+def _basis(campaign):
+    if is_done(campaign.counts):
+        return BASIS_DONE
+    if not campaign.throughput.jobs:
+        return BASIS_NONE
+    return BASIS_FEW if campaign.throughput.jobs < STEADY_AFTER else BASIS_STEADY
+
+
+def _basis_text(campaign, basis, remaining_mb):
+    """One sentence saying what the estimate is based on."""
+    if basis == BASIS_DONE:
+        return "the campaign is done: no mailbox is pending, running or to be retried"
+    slots = campaign.slots()
+    held = f", {campaign.foreign_running} held by jobs this campaign did not start" if campaign.foreign_running else ""
+    remaining = (
+        f"{len(campaign.running) + len(campaign.queue)} mailboxes ({remaining_mb:.0f} MB) to go on {slots} of "
+        f"max_concurrent_jobs {campaign.max_concurrent_jobs} slots{held}"
+    )
+    if basis == BASIS_NONE:
+        return f"no job of the campaign has completed yet, so there is no throughput to go by; {remaining}"
+    throughput = campaign.throughput
+    rate = f"{throughput.mb_per_hour:.0f} MB per hour per slot" if throughput.mb_per_hour else "no MB exported"
+    spread = f"within {throughput.spread * 100:.0f} %"
+    return (
+        f"from {throughput.jobs} completed jobs ({rate}, a job takes {throughput.floor_hours * 60:.0f} minutes at "
+        f"least), {spread}; {remaining}"
+    )
+
+
+def _advice(campaign):
+    """What would bring the late end sooner: more slots, the slots others' jobs hold, failures to fix."""
+    advice = []
+    if campaign.max_concurrent_jobs < MAX_RUNNING_JOBS_PER_ORGANIZATION:
+        late = (
+            campaign.late(max_concurrent_jobs=MAX_RUNNING_JOBS_PER_ORGANIZATION) if campaign.throughput.jobs else None
+        )
+        advice.append(
+            f"raise max_concurrent_jobs from {campaign.max_concurrent_jobs} to {MAX_RUNNING_JOBS_PER_ORGANIZATION} "
+            f"(AWS's limit per organization)" + (f": the late end would be {iso8601(late)}" if late else "")
+        )
+    if campaign.foreign_running:
+        late = campaign.late(foreign_running=0) if campaign.throughput.jobs else None
+        then = f": without them the late end would be {iso8601(late)}" if late is not None else ""
+        advice.append(
+            f"{campaign.foreign_running} export jobs this campaign did not start hold slots of the organization "
+            f"(by hand or another campaign); let them end and start no others{then}"
+        )
+    failed = campaign.counts["failed"] + campaign.counts["failed_permanently"]
+    if failed:
+        advice.append(
+            f"{failed} mailboxes failed ({campaign.counts['failed_permanently']} given up): fix what their errors "
+            "say (the result's failures) so that their retries succeed"
+        )
+    if not advice:
+        advice.append(
+            "the campaign already uses every slot of the organization: narrow the selection (exclude mailboxes "
+            "that need no export) or export the remaining ones in another organization's time"
+        )
+    return advice
+
+
+def _range(campaign, basis):
+    """``(eta, early, late)`` datetimes (None where unknown)."""
+    if basis == BASIS_DONE:
+        last = _last_end(campaign.manifest) or campaign.moment
+        return last, last, last
+    if basis == BASIS_NONE:
+        return None, None, None
+    spread = campaign.throughput.spread
+    return campaign.end(), campaign.end(1.0 / (1.0 + spread)), campaign.end(1.0 + spread)
+
+
+def estimate(manifest, now, max_concurrent_jobs=None, foreign_running=None, deadline=None, margin_days=None):
+    """The campaign's estimated end, and whether it is in time for ``deadline``.
+
+    ``now`` is an aware datetime (or ISO text); ``max_concurrent_jobs`` the campaign's setting (None: what its
+    last pass recorded, else AWS's limit); ``foreign_running`` how many running jobs the campaign did not start
+    hold slots (None: those the last job listing showed); ``deadline`` ISO text (None:
+    :data:`common.DEFAULT_DEADLINE`) and ``margin_days`` (None: :data:`common.DEFAULT_DEADLINE_MARGIN_DAYS`).
+
+    Returns ``{"basis", "basis_text", "now", "eta", "early", "late", "mb_per_hour_per_slot",
+    "completed_jobs_observed", "slots", "max_concurrent_jobs", "foreign_running", "remaining_mailboxes",
+    "remaining_mb", "deadline", "margin_days", "deadline_with_margin", "at_risk", "warning", "advice"}``.
+    ``eta``, ``early`` and ``late`` are None while no job has completed; when the campaign is done they are all
+    the end of its last job. ``at_risk`` is True when the late end (or, with no estimate yet, now) is past the
+    deadline less its margin and the campaign is not done; then ``warning`` says so and ``advice`` lists what
+    would help."""
+    moment = to_datetime(now)
+    if max_concurrent_jobs is None:
+        max_concurrent_jobs = remembered_slots(manifest) or MAX_RUNNING_JOBS_PER_ORGANIZATION
+    if foreign_running is None:
+        foreign_running = len((manifest.get("listing") or {}).get("foreign") or [])
+    deadline = validate_deadline(DEFAULT_DEADLINE if deadline is None else deadline)
+    margin_days = DEFAULT_DEADLINE_MARGIN_DAYS if margin_days is None else margin_days
+    target = deadline - timedelta(days=margin_days)
+    campaign = _Campaign(manifest, moment, max_concurrent_jobs, foreign_running)
+    basis = _basis(campaign)
+    eta, early, late = _range(campaign, basis)
+    remaining_mb = _remaining_mb(manifest)
+    at_risk = basis != BASIS_DONE and (late or moment) > target
+    result = {
+        "basis": basis,
+        "basis_text": _basis_text(campaign, basis, remaining_mb),
+        "now": iso8601(moment),
+        "eta": iso8601(eta),
+        "early": iso8601(early),
+        "late": iso8601(late),
+        "mb_per_hour_per_slot": _rounded(campaign.throughput.mb_per_hour),
+        "completed_jobs_observed": campaign.throughput.jobs,
+        "slots": campaign.slots(),
+        "max_concurrent_jobs": max_concurrent_jobs,
+        "foreign_running": foreign_running,
+        "remaining_mailboxes": len(campaign.running) + len(campaign.queue),
+        "remaining_mb": _rounded(remaining_mb),
+        "deadline": iso8601(deadline),
+        "margin_days": margin_days,
+        "deadline_with_margin": iso8601(target),
+        "at_risk": at_risk,
+        "warning": _warning(late, moment, target, deadline, margin_days) if at_risk else None,
+        "advice": _advice(campaign) if at_risk else [],
+    }
+    return result
+
+
+def campaign_eta(manifest, moment, params, foreign_running):
+    """:func:`estimate` of a campaign with the module's parameters ``params`` (``max_concurrent_jobs``,
+    ``deadline``, ``deadline_margin_days``; missing ones take their defaults) at ``moment``."""
+    return estimate(
+        manifest,
+        moment,
+        params.get("max_concurrent_jobs"),
+        foreign_running,
+        params.get("deadline"),
+        params.get("deadline_margin_days"),
+    )
+
+
+def _rounded(value):
+    return round(value, 1) if value is not None else None
+
+
+def _warning(late, moment, target, deadline, margin_days):
+    """The sentence of an estimate at risk."""
+    when = f"the estimate's late end {iso8601(late)}" if late is not None else f"now ({iso8601(moment)})"
+    return (
+        f"the campaign may not finish in time: {when} is past {iso8601(target)}, {margin_days} days before the "
+        f"deadline {iso8601(deadline)}"
+    )
+
+
+def summary_line(eta):
+    """A short text of an estimate for a progress line: ``ETA 2026-12-03 14:00 UTC to 2026-12-04 02:00 UTC``, with
+    ``, AT RISK: past <deadline less the margin> (...); would help: <advice>`` when it is; ``ETA unknown (no job
+    completed yet)`` before any job completed."""
+    if not eta:
+        return ""
+    if eta["basis"] == BASIS_DONE:
+        return f"done at {_short(eta['eta'])}"
+    if eta["early"] is None:
+        text = "ETA unknown (no job completed yet)"
+    elif eta["early"] == eta["late"]:
+        text = f"ETA {_short(eta['eta'])}"
+    else:
+        text = f"ETA {_short(eta['early'])} to {_short(eta['late'])}"
+    if eta["at_risk"]:
+        text += f", AT RISK: past {_short(eta['deadline_with_margin'])} (deadline less {eta['margin_days']} days)"
+        if eta.get("advice"):
+            text += f"; would help: {'; '.join(eta['advice'])}"
+    return text
+
+
+def _short(text):
+    """``2026-12-03 14:00 UTC`` of ISO text."""
+    moment = to_datetime(text)
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment is not None else "?"
