@@ -33,7 +33,9 @@ from ansible_collections.mailops.workmail.plugins.module_utils._campaign.report_
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.report_publish import UNCHANGED
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.report_publish import failed_pass_report
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.report_publish import publish
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.report_publish import report_due
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.report_publish import report_keys
+from ansible_collections.mailops.workmail.plugins.module_utils._campaign.report_publish import scaled_interval
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.report_rows import COLUMNS
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.report_rows import mailbox_rows
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.report_rows import render_csv
@@ -48,6 +50,7 @@ from ansible_collections.mailops.workmail.plugins.module_utils.manifest import r
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest_store import ManifestStore
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest_store import manifest_key
 from ansible_collections.mailops.workmail.plugins.module_utils.retries import RetryPolicy
+from ansible_collections.mailops.workmail.plugins.module_utils.times import iso8601
 from ansible_collections.mailops.workmail.plugins.module_utils.validation import validate_organization_export_params
 from ansible_collections.mailops.workmail.plugins.module_utils.workmail import WorkMailClient
 from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.campaign_fakes import FakeS3
@@ -299,6 +302,17 @@ def test_later_passes_write_only_after_the_interval_and_only_what_changed():
     assert run.publish(T0 + timedelta(seconds=800))["written"] is False
     done = run.publish(T0 + timedelta(seconds=800), finished=FINISHED)
     assert done["written"] is True and done["reason"] == FINISHED
+
+
+def test_a_large_campaign_reports_proportionally_less_often():
+    assert scaled_interval(600, 150) == 600
+    assert scaled_interval(600, 1000) == 600
+    assert scaled_interval(600, 10000) == 6000
+    assert scaled_interval(0, 10000) == 0
+    manifest = {"mailboxes": {f"m-{number}": {} for number in range(5000)}, "report": {"written": iso8601(T0)}}
+    assert report_due(manifest, T0 + timedelta(seconds=2999), 600, None) == (False, NOT_DUE)
+    assert report_due(manifest, T0 + timedelta(seconds=3000), 600, None) == (True, INTERVAL)
+    assert report_due(manifest, T0 + timedelta(seconds=60), 600, FINISHED) == (True, FINISHED)
 
 
 def test_report_interval_zero_writes_every_pass_that_changed_something():
