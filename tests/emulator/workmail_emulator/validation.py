@@ -22,15 +22,15 @@ class RequestTypeError(ValueError):
     """A member whose JSON type does not fit its shape (AWS answers SerializationException)."""
 
 
-@lru_cache(maxsize=1)
-def service_model():
-    """botocore's WorkMail service model (loaded once)."""
-    return botocore.session.get_session().get_service_model("workmail")
+@lru_cache(maxsize=4)
+def service_model(service="workmail"):
+    """botocore's service model of WorkMail (or of ``service``), loaded once."""
+    return botocore.session.get_session().get_service_model(service)
 
 
-def operation_model(name):
-    """The botocore OperationModel of a WorkMail operation."""
-    return service_model().operation_model(name)
+def operation_model(name, service="workmail"):
+    """The botocore OperationModel of a WorkMail operation (or of an operation of ``service``)."""
+    return service_model(service).operation_model(name)
 
 
 @lru_cache(maxsize=256)
@@ -63,12 +63,16 @@ def _constraint(shape, value, path):
 def _check_length(shape, value, path, meta, errors):
     """The model's min/max length constraints of a list or string, as AWS words them."""
     if "min" in meta and len(value) < meta["min"]:
-        errors.append(_constraint(shape, value, path) + f"Member must have length greater than or equal to {meta['min']}")
+        errors.append(
+            _constraint(shape, value, path) + f"Member must have length greater than or equal to {meta['min']}"
+        )
     if "max" in meta and len(value) > meta["max"]:
         errors.append(_constraint(shape, value, path) + f"Member must have length less than or equal to {meta['max']}")
 
 
-def _validate(shape, value, path, errors):
+def _validate(shape, value, path, errors, relaxed=frozenset(), pattern=True):
+    """``relaxed``: (structure shape name, member name) pairs whose model pattern is not applied (a model pattern
+    that the service itself does not enforce); ``pattern``: whether this value's pattern is applied."""
     meta = shape.metadata
     type_name = shape.type_name
     if type_name == "structure":
@@ -82,27 +86,28 @@ def _validate(shape, value, path, errors):
                 )
         for name, member in shape.members.items():
             if name in value and value[name] is not None:
-                _validate(member, value[name], _member_path(path, name), errors)
+                checked = (shape.name, name) not in relaxed
+                _validate(member, value[name], _member_path(path, name), errors, relaxed, checked)
         return
     if type_name == "list":
         if not isinstance(value, list):
             raise RequestTypeError(f"Expected a list at '{path}'")
         _check_length(shape, value, path, meta, errors)
         for index, item in enumerate(value, start=1):
-            _validate(shape.member, item, f"{path}.{index}.member", errors)
+            _validate(shape.member, item, f"{path}.{index}.member", errors, relaxed)
         return
     if type_name == "map":
         if not isinstance(value, dict):
             raise RequestTypeError(f"Expected an object at '{path}'")
         for key, item in value.items():
-            _validate(shape.key, key, f"{path}.key", errors)
-            _validate(shape.value, item, f"{path}.{key}.value", errors)
+            _validate(shape.key, key, f"{path}.key", errors, relaxed)
+            _validate(shape.value, item, f"{path}.{key}.value", errors, relaxed)
         return
     if type_name == "string":
         if not isinstance(value, str):
             raise RequestTypeError(f"Expected a string at '{path}'")
         _check_length(shape, value, path, meta, errors)
-        if "pattern" in meta and not pattern_matches(meta["pattern"], value):
+        if pattern and "pattern" in meta and not pattern_matches(meta["pattern"], value):
             errors.append(
                 _constraint(shape, value, path) + f"Member must satisfy regular expression pattern: {meta['pattern']}"
             )
@@ -143,10 +148,11 @@ def _check_range(shape, value, path, errors):
         errors.append(_constraint(shape, value, path) + f"Member must have value less than or equal to {meta['max']}")
 
 
-def validate_request(operation_name, params):
-    """Return the list of constraint violations of a request; raise RequestTypeError for type mismatches."""
+def validate_request(operation_name, params, service="workmail", relaxed=frozenset()):
+    """Return the list of constraint violations of a request; raise RequestTypeError for type mismatches.
+    ``relaxed``: (structure shape name, member name) pairs whose model pattern is not enforced."""
     errors = []
-    _validate(operation_model(operation_name).input_shape, params, "", errors)
+    _validate(operation_model(operation_name, service).input_shape, params, "", errors, frozenset(relaxed))
     return errors
 
 
@@ -157,7 +163,7 @@ def validation_message(errors):
     return f"{count} {noun} detected: " + "; ".join(errors)
 
 
-def _check_output(shape, value, path, problems):
+def _check_output(shape, value, path, problems, relaxed=frozenset(), pattern=True):
     meta = shape.metadata
     type_name = shape.type_name
     if type_name == "structure":
@@ -172,21 +178,22 @@ def _check_output(shape, value, path, problems):
                 problems.append(f"{path}.{required}: required member missing")
         for name, member in shape.members.items():
             if name in value:
-                _check_output(member, value[name], f"{path}.{name}", problems)
+                checked = (shape.name, name) not in relaxed
+                _check_output(member, value[name], f"{path}.{name}", problems, relaxed, checked)
         return
     if type_name == "list":
         if not isinstance(value, list):
             problems.append(f"{path}: expected a list, got {type(value).__name__}")
             return
         for index, item in enumerate(value):
-            _check_output(shape.member, item, f"{path}[{index}]", problems)
+            _check_output(shape.member, item, f"{path}[{index}]", problems, relaxed)
         return
     if type_name == "map":
         if not isinstance(value, dict):
             problems.append(f"{path}: expected an object, got {type(value).__name__}")
             return
         for key, item in value.items():
-            _check_output(shape.value, item, f"{path}[{key}]", problems)
+            _check_output(shape.value, item, f"{path}[{key}]", problems, relaxed)
         return
     if type_name == "string":
         if not isinstance(value, str):
@@ -196,7 +203,7 @@ def _check_output(shape, value, path, problems):
             problems.append(f"{path}: shorter than {meta['min']}")
         if "max" in meta and len(value) > meta["max"]:
             problems.append(f"{path}: longer than {meta['max']}")
-        if "pattern" in meta and not pattern_matches(meta["pattern"], value):
+        if pattern and "pattern" in meta and not pattern_matches(meta["pattern"], value):
             problems.append(f"{path}: {value!r} does not match {meta['pattern']}")
         if shape.enum and value not in shape.enum:
             problems.append(f"{path}: {value!r} not in {shape.enum}")
@@ -222,13 +229,14 @@ def _check_output(shape, value, path, problems):
             problems.append(f"{path}: above the maximum {meta['max']}")
 
 
-def check_response(operation_name, body):
-    """Problems of a JSON response body (already decoded) against the operation's output shape; [] if none."""
-    shape = operation_model(operation_name).output_shape
+def check_response(operation_name, body, service="workmail", relaxed=frozenset()):
+    """Problems of a JSON response body (already decoded) against the operation's output shape; [] if none.
+    ``relaxed``: (structure shape name, member name) pairs whose model pattern is not checked."""
+    shape = operation_model(operation_name, service).output_shape
     problems = []
     if shape is None:
         if body not in ({}, None):
             problems.append("the operation has no output shape but the body is not empty")
         return problems
-    _check_output(shape, body, operation_name, problems)
+    _check_output(shape, body, operation_name, problems, frozenset(relaxed))
     return problems
