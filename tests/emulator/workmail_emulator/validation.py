@@ -33,8 +33,19 @@ def operation_model(name, service="workmail"):
     return service_model(service).operation_model(name)
 
 
+# Java's Unicode property classes, which Python's re lacks, as ranges (approximate beyond the common scripts). Only
+# inside character classes, where the models use them (Forecast's tag keys and values).
+_UNICODE_CLASSES = {
+    r"\p{L}": "A-Za-z\u00aa\u00b5\u00ba\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u1fff\u3040-\ud7ff\uf900-\uffdc",
+    r"\p{Z}": " \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000",
+    r"\p{N}": "0-9\u00b2\u00b3\u00b9\u00bc-\u00be\u0660-\u0669\u06f0-\u06f9\u0966-\u096f\uff10-\uff19",
+}
+
+
 @lru_cache(maxsize=256)
 def _compiled(pattern):
+    for java, ranges in _UNICODE_CLASSES.items():
+        pattern = pattern.replace(java, ranges)
     return re.compile(pattern, re.ASCII)
 
 
