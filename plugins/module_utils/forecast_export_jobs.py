@@ -300,19 +300,24 @@ def _refusal(job, request):
     return status_problem(job, state="absent")
 
 
-def _delete(gateway, job, request, sleep, monotonic):
-    """Delete the job and, with wait, wait until it is gone: ``(changed, job as last seen or None)``."""
+def _delete(gateway, job, request, sleep, monotonic, changed=False):
+    """Delete the job and, with wait, wait until it is gone: ``(changed, job as last seen or None)``. ``changed``
+    says whether this run changed the job before (stopped it), for the error of a refused delete."""
     arn = job["forecast_export_job_arn"]
     try:
         gateway.delete_export_job(arn)
     except ForecastNotFound:
         return False, None
     except ForecastInUse as error:
-        raise JobStatusError(
-            f"AWS refused to delete forecast export job {_name(job)} in status {job['status']}: {error.aws_message}",
-            job,
-            phase(job["status"]) == PHASE_STOPPED,
-        ) from error
+        message = (
+            f"AWS refused to delete forecast export job {_name(job)} in status {job['status']}: {error.aws_message}"
+        )
+        if phase(job["status"]) == PHASE_STOPPED:
+            message += (
+                "; AWS documents deletes of ACTIVE and CREATE_FAILED jobs only, so the stopped job stays and keeps its "
+                "name: export again under another name"
+            )
+        raise JobStatusError(message, job, changed) from error
     after = find_job(gateway, arn)
     if request.wait and after is not None:
         after = _wait_gone(gateway, after, request, sleep, monotonic)
@@ -357,7 +362,7 @@ def run_absent(gateway, request, check_mode=False, sleep=time.sleep, monotonic=t
         job = _stop(gateway, job, request, sleep, monotonic)
         if job is None:
             return _result(True, None, request, {"before": before, "after": None}, f"{request.name} is gone")
-    changed, after = _delete(gateway, job, request, sleep, monotonic)
+    changed, after = _delete(gateway, job, request, sleep, monotonic, changed=stopping)
     changed = changed or stopping
     verb = "stopped and deleted" if stopping else "deleted"
     return _result(

@@ -178,17 +178,18 @@ EXAMPLES = r"""
     group/mailops.workmail.workmail:
       region: us-east-1
   tasks:
-    - name: Start the export without waiting
+    - name: Export the forecast as Parquet and wait for it
       mailops.workmail.forecast_export_job:
         name: demand_2026_parquet_archive
         forecast_arn: arn:aws:forecast:us-east-1:123456789012:forecast/demand_2026
-        s3_path: s3://example-forecast-exports/archive/
+        s3_path: s3://example-forecast-exports/forecasts/archive/
         role_arn: arn:aws:iam::123456789012:role/forecast-export
         format: PARQUET
         tags:
           purpose: archive
+        wait: true
 
-    - name: Delete the job, stopping it first if it is still being created
+    - name: Delete the job (stopping it first, had it still been being created)
       mailops.workmail.forecast_export_job:
         state: absent
         name: demand_2026_parquet_archive
