@@ -673,3 +673,14 @@ def test_extension_point_moto_forecast_response_takes_the_operations():
     assert not getattr(ForecastResponse.create_dataset_group, "workmail_emulator_patched", False)
     handlers = list(moto.forecast.urls.url_paths.values())
     assert [handler.__self__ for handler in handlers] == [ForecastResponse], "moto routes Forecast differently"
+
+
+def test_operations_nobody_serves_and_regions_without_forecast(aws, forecast):
+    with pytest.raises(ClientError) as excinfo:
+        forecast.create_forecast(ForecastName="x", PredictorArn=f"arn:aws:forecast:us-east-1:{ACCOUNT}:predictor/p")
+    assert error_of(excinfo)[0] == "NotImplemented"
+    assert excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
+    with pytest.raises(ClientError) as excinfo:
+        aws.client("forecast", region="eu-west-3", retries={"total_max_attempts": 1}).list_forecasts()
+    code, message = error_of(excinfo)
+    assert code == "UnrecognizedClientException" and "eu-west-3" in message

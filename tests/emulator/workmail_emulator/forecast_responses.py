@@ -8,6 +8,9 @@ group operations keep working as moto serves them.
 
 import json
 
+from moto.core.utils import camelcase_to_underscores
+
+from .fixtures import FORECAST_REGIONS
 from .forecast import ForecastError
 from .forecast import forecast_backend_for
 from .forecast import materialise_forecasts
@@ -72,6 +75,35 @@ def _method(operation):
     return method
 
 
+def _error(status, error_type, message):
+    body = json.dumps({"__type": error_type, "message": message})
+    return status, {"Content-Type": CONTENT_TYPE, "X-Amzn-ErrorType": error_type}, body
+
+
+def _guarded(call_action):
+    """moto's call_action, after two checks moto lacks: a region where Forecast does not exist answers
+    UnrecognizedClientException (moto: an HTML 500), an operation nobody serves answers 501 NotImplemented."""
+
+    def guarded_call_action(self):
+        target = self.headers.get("X-Amz-Target") or ""
+        operation = target.split(".", 1)[1] if target.startswith("AmazonForecast.") else ""
+        if self.region not in FORECAST_REGIONS:
+            return _error(
+                400,
+                "UnrecognizedClientException",
+                f"Amazon Forecast is not available in region {self.region}; it is offered in "
+                f"{', '.join(FORECAST_REGIONS)}",
+            )
+        if not operation or not callable(getattr(type(self), camelcase_to_underscores(operation), None)):
+            return _error(
+                501, "NotImplemented", f"The local AWS does not implement Forecast's {operation or 'this request'}"
+            )
+        return call_action(self)
+
+    guarded_call_action.workmail_emulator_patched = True
+    return guarded_call_action
+
+
 def install():
     """Add the operations to moto's ForecastResponse (once)."""
     from moto.forecast.responses import ForecastResponse  # pylint: disable=import-outside-toplevel
@@ -79,3 +111,5 @@ def install():
     for operation, name in OPERATIONS.items():
         if not getattr(getattr(ForecastResponse, name, None), "workmail_emulator_patched", False):
             setattr(ForecastResponse, name, _method(operation))
+    if not getattr(ForecastResponse.call_action, "workmail_emulator_patched", False):
+        ForecastResponse.call_action = _guarded(ForecastResponse.call_action)
