@@ -684,3 +684,19 @@ def test_operations_nobody_serves_and_regions_without_forecast(aws, forecast):
         aws.client("forecast", region="eu-west-3", retries={"total_max_attempts": 1}).list_forecasts()
     code, message = error_of(excinfo)
     assert code == "UnrecognizedClientException" and "eu-west-3" in message
+
+
+def test_the_dialect_forecast_delete_stopped_decides_whether_a_stopped_job_can_be_deleted(aws, forecast, target):
+    arn = create(forecast, target)
+    forecast.stop_resource(ResourceArn=arn)
+    aws.advance_clock(2)
+    assert status(forecast, arn) == "CREATE_STOPPED"
+    with pytest.raises(ClientError) as excinfo:
+        forecast.delete_forecast_export_job(ForecastExportJobArn=arn)
+    code, message = error_of(excinfo)
+    assert code == "ResourceInUseException" and "only a job in ACTIVE or CREATE_FAILED can be deleted" in message
+    aws.set_dialects(forecast_delete_stopped="allow")
+    forecast.delete_forecast_export_job(ForecastExportJobArn=arn)
+    assert status(forecast, arn) == "DELETE_PENDING"
+    aws.advance_clock(2)
+    assert forecast.list_forecast_export_jobs()["ForecastExportJobs"] == []

@@ -472,11 +472,15 @@ class ForecastExportBackend(BaseBackend):
         return out
 
     def delete_forecast_export_job(self, params, now):
-        """DeleteForecastExportJob: only ACTIVE or CREATE_FAILED jobs; the exported files stay in S3."""
+        """DeleteForecastExportJob: only ACTIVE or CREATE_FAILED jobs (and CREATE_STOPPED ones if the dialect
+        ``forecast_delete_stopped`` allows it); the exported files stay in S3."""
         job = self._job(params["ForecastExportJobArn"])
-        if job.status not in (ACTIVE, CREATE_FAILED):
+        deletable = (ACTIVE, CREATE_FAILED)
+        if STATE.dialect("forecast_delete_stopped") == "allow":
+            deletable += (CREATE_STOPPED,)
+        if job.status not in deletable:
             raise in_use(
-                f"Forecast export job {job.arn} is in status {job.status}; only a job in ACTIVE or CREATE_FAILED "
+                f"Forecast export job {job.arn} is in status {job.status}; only a job in {' or '.join(deletable)} "
                 "can be deleted"
             )
         job.status = DELETE_PENDING
