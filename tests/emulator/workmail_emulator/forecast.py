@@ -361,10 +361,11 @@ def _page(kind, scope, items, params):
     if params.get("NextToken"):
         try:
             offset = _decode_token(params["NextToken"], kind, scope)
-        except WorkMailError as exc:
+        except WorkMailError:
+            # WorkMail's error for a token that does not decode, as Forecast's (the cause adds nothing).
             raise ForecastError(
                 "InvalidNextTokenException", "The token is not valid. Tokens expire after 24 hours."
-            ) from exc
+            ) from None
         if not isinstance(offset, int) or offset < 0:
             raise ForecastError("InvalidNextTokenException", "The token is not valid.")
     page = items[offset : offset + size]
