@@ -95,7 +95,7 @@ def test_errors_are_classified_and_name_what_to_do(stubbed, code, status, cls, w
     destination = {"S3Config": {"Path": "s3://b/p/", "RoleArn": "arn:aws:iam::123456789012:role/r"}}
     with pytest.raises(forecast.ForecastError) as caught:
         gateway.create_export_job("j", FORECAST_ARN, destination, "CSV")
-    assert type(caught.value) is cls
+    assert caught.value.__class__ is cls
     assert f"{code}: said" in caught.value.message
     assert words in caught.value.message
     assert caught.value.aws_error is not None
