@@ -249,3 +249,28 @@ def test_job_info_lists_filters_and_describes(aws, module, destination):
     assert gone["forecast_export_jobs"] == []
     none = module("forecast_export_job_info", {"status": "CREATE_FAILED", "region": REGION})
     assert none["forecast_export_jobs"] == []
+
+
+def test_a_check_that_finds_parts_missing_or_wrong_fails_with_what_it_found(aws, module, destination):
+    done = module("forecast_export_job", job_args(destination, wait=True, wait_timeout=120))
+    assert done["verification"]["verified"] is True, done.get("msg")
+    keys = done["verification"]["keys"]
+    s3 = aws.client("s3")
+    s3.put_object(Bucket=BUCKET, Key=keys[0], Body=b"", ServerSideEncryption="AES256")
+    wrong = module("forecast_export_job", job_args(destination))
+    assert wrong.get("failed")
+    assert wrong["changed"] is False
+    assert "ACTIVE but its export in S3 failed the check" in wrong["msg"]
+    assert f"s3://{BUCKET}/{keys[0]} is empty" in wrong["msg"]
+    assert "not encrypted with SSE-KMS (ServerSideEncryption 'AES256')" in wrong["msg"]
+    assert wrong["verification"]["verified"] is False
+    assert wrong["verification"]["parts"] == len(keys)
+    for key in keys:
+        s3.delete_object(Bucket=BUCKET, Key=key)
+    missing = module("forecast_export_job", job_args(destination))
+    assert missing.get("failed")
+    assert missing["verification"]["parts"] == 0
+    assert f"no part file <job name>_<yyyy-MM-ddTHH-mm-ssZ>_part<N> of the job was found under s3://{BUCKET}/{PREFIX}/{DAILY_NAME}_" in missing["msg"]
+    unchecked = module("forecast_export_job", job_args(destination, verify=False))
+    assert not unchecked.get("failed"), unchecked.get("msg")
+    assert unchecked["verification"] is None
