@@ -284,6 +284,12 @@ def validate_wait_timeout(value, parameter="wait_timeout"):
     return value
 
 
+def _wait_timeout(params):
+    """The wait_timeout given (0 included), or the default when it is not given."""
+    value = params.get("wait_timeout")
+    return DEFAULT_WAIT_TIMEOUT if value is None else value
+
+
 class ExportJobRequest:
     """The validated parameters of forecast_export_job: what the job is (``name``, ``job_arn``, ``forecast_arn``,
     ``forecast_name``) and, with state=present, where it writes (``s3_path``, ``bucket``, ``prefix``, ``role_arn``,
@@ -303,7 +309,7 @@ class ExportJobRequest:
         self.format = params.get("format") or DEFAULT_FORMAT
         self.tags = validate_tags(params.get("tags"))
         self.wait = bool(params.get("wait"))
-        self.wait_timeout = params.get("wait_timeout") or DEFAULT_WAIT_TIMEOUT
+        self.wait_timeout = _wait_timeout(params)
         self.stop = bool(params.get("stop"))
         self.verify = params.get("verify") is not False
 
@@ -353,7 +359,7 @@ def build_request(params, region=None):
         validate_name(name)
     else:
         name = derive_job_name(forecast["name"], export_format)
-    validate_wait_timeout(params.get("wait_timeout") or DEFAULT_WAIT_TIMEOUT)
+    validate_wait_timeout(_wait_timeout(params))
     if params.get("role_arn"):
         role = parse_role_arn(params["role_arn"])
         if role["account"] != forecast["account"]:

@@ -96,6 +96,7 @@ def test_derived_name_is_returned_by_the_request_with_its_arn():
         ({"kms_key_arn": "1234abcd-12ab-34cd-56ef-1234567890ab"}, "kms_key_arn", "KMS key ARN"),
         ({"format": "JSON"}, "format", "CSV, PARQUET"),
         ({"wait_timeout": -1}, "wait_timeout", "greater than 0"),
+        ({"wait_timeout": 0}, "wait_timeout", "greater than 0"),
         ({"tags": {"aws:x": "y"}}, "tags", "not beginning with aws:"),
         ({"tags": {"k": "a\u0000b"}}, "tags", "value of tag k"),
     ],
