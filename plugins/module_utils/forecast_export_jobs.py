@@ -18,6 +18,7 @@ import time
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import WorkMailError
 from ansible_collections.mailops.workmail.plugins.module_utils.forecast import ForecastAlreadyExists
 from ansible_collections.mailops.workmail.plugins.module_utils.forecast import ForecastInUse
+from ansible_collections.mailops.workmail.plugins.module_utils.forecast import ForecastInvalidInput
 from ansible_collections.mailops.workmail.plugins.module_utils.forecast import ForecastNotFound
 from ansible_collections.mailops.workmail.plugins.module_utils.forecast_export import ACTIVE
 from ansible_collections.mailops.workmail.plugins.module_utils.forecast_export import DELETABLE_PHASES
@@ -267,6 +268,12 @@ def _stop(gateway, job, request, sleep, monotonic):
             gateway.stop_resource(job["forecast_export_job_arn"])
         except ForecastNotFound:
             return None
+        except (ForecastInvalidInput, ForecastInUse):
+            # Refused: the job may have ended (ACTIVE, CREATE_FAILED) between the look and the stop.
+            now = find_job(gateway, job["forecast_export_job_arn"])
+            if now is not None and phase(now["status"]) in (PHASE_CREATING, PHASE_STOPPING):
+                raise
+            return now
     seen, finished = _poll(
         gateway,
         job,

@@ -271,6 +271,25 @@ def test_absent_with_stop_stops_then_deletes():
     ]
 
 
+def test_absent_with_stop_deletes_a_job_that_ended_before_the_stop():
+    fake = FakeForecast()
+    arn = fake.add_job(NAME, "CREATE_IN_PROGRESS")
+    fake.refuse["stop_resource"] = "InvalidInputException"
+    fake.scripts[arn] = ["CREATE_IN_PROGRESS", "ACTIVE"]
+    result = absent(fake, stop=True)
+    assert result["changed"] is True
+    assert fake.count("delete_forecast_export_job") == 1
+
+
+def test_a_refused_stop_of_a_job_still_being_created_is_an_error():
+    fake = FakeForecast()
+    fake.add_job(NAME, "CREATE_IN_PROGRESS")
+    fake.refuse["stop_resource"] = "InvalidInputException"
+    with pytest.raises(ForecastInvalidInput):
+        absent(fake, stop=True)
+    assert fake.count("delete_forecast_export_job") == 0
+
+
 def test_absent_check_mode_changes_nothing():
     fake = FakeForecast()
     fake.add_job(NAME, "CREATE_PENDING")
