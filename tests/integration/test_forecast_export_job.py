@@ -138,7 +138,9 @@ def test_absent_deletes_waits_and_is_then_unchanged(aws, module, destination):
     assert again["forecast_export_job"] is None
 
 
-def test_absent_on_a_job_being_created_needs_stop(aws, module, destination):
+@pytest.mark.parametrize("delete_stopped", ["allow", "refuse"])
+def test_absent_on_a_job_being_created_needs_stop(aws, module, destination, delete_stopped):
+    aws.set_dialects(forecast_delete_stopped=delete_stopped)
     aws.set_time_scale(seconds_per_mb=0, min_seconds=600)
     module("forecast_export_job", job_args(destination))
     absent = {"state": "absent", "forecast_arn": DAILY, "wait": True, "wait_timeout": 60, "region": REGION}
@@ -150,16 +152,18 @@ def test_absent_on_a_job_being_created_needs_stop(aws, module, destination):
     stopped = module("forecast_export_job", dict(absent, stop=True))
     assert stopped["changed"] is True
     job = stored_jobs(aws).get(DAILY_NAME)
-    if stopped.get("failed"):
-        # AWS documents deletes of ACTIVE and CREATE_FAILED jobs only; a service that refuses to delete the stopped
-        # job leaves it CREATE_STOPPED, and the module says so.
-        assert "AWS refused to delete" in stopped["msg"] and "CREATE_STOPPED" in stopped["msg"]
-        assert job["Status"] == "CREATE_STOPPED"
-        rerun = module("forecast_export_job", job_args(destination))
-        assert rerun.get("failed") and "cannot be resumed" in rerun["msg"]
-    else:
+    if delete_stopped == "allow":
+        assert not stopped.get("failed"), stopped.get("msg")
         assert stopped["msg"] == f"stopped and deleted forecast export job {DAILY_NAME}"
         assert job is None
+        return
+    # AWS documents deletes of ACTIVE and CREATE_FAILED jobs only: a service that refuses to delete the stopped job
+    # leaves it CREATE_STOPPED, and the module says so.
+    assert stopped.get("failed")
+    assert "AWS refused to delete" in stopped["msg"] and "the stopped job stays" in stopped["msg"]
+    assert job["Status"] == "CREATE_STOPPED"
+    rerun = module("forecast_export_job", job_args(destination))
+    assert rerun.get("failed") and "cannot be resumed" in rerun["msg"]
 
 
 def test_check_mode_changes_nothing_and_says_what_would_be(aws, module, destination):
