@@ -86,6 +86,9 @@ def test_exports_every_active_forecast_once_and_a_rerun_exports_nothing_again(aw
     assert outcomes(again) == {"demand_daily": "already_exported", "demand_hourly": "already_exported", "demand_weekly": "skipped"}
     assert len(aws.forecast_export_jobs()) == 2 and part_files(aws) == keys
     assert "running again exports nothing again" in report(again)
+    checked = playbook(IMPORT, run_vars(), check=True)
+    assert not checked.failed and checked.changed == 0, checked
+    assert outcomes(checked) == {"demand_daily": "already_exported", "demand_hourly": "already_exported", "demand_weekly": "skipped"}
 
 
 def test_a_selection_by_name_or_arn_exports_only_those_and_names_the_missing_ones(aws, playbook):
