@@ -11,6 +11,19 @@ COLLECTION_VERSION = "0.1.0"
 
 # Amazon WorkMail exists in these regions of the aws partition only.
 WORKMAIL_REGIONS = ("us-east-1", "us-west-2", "eu-west-1")
+# Amazon Forecast exists in these regions (botocore's endpoints for the forecast service).
+FORECAST_REGIONS = (
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-south-1",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "eu-central-1",
+    "eu-west-1",
+    "us-east-1",
+    "us-east-2",
+    "us-west-2",
+)
 
 # MailboxExportJobState
 JOB_RUNNING = "RUNNING"

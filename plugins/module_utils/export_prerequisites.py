@@ -17,11 +17,18 @@ What a role serves is read from its inline policies (one per destination) and it
 it trusts). A run never takes a destination or an organization away from a role: it adds its own only when the
 role serves nothing else, or when ``share_role`` asks for it. Each bucket carries one tag per destination using
 it, so removing one destination never removes the bucket or the key another one still uses.
+
+The role serves one service, ``export_prerequisites_service``: Amazon WorkMail's mailbox export (the default) or
+Amazon Forecast's export jobs. A Forecast destination gets the role ``ForecastExport-<id>`` with the inline policy
+``forecast-export-<id>`` (``<id>`` from ``forecast:<bucket>/<prefix>``, so a Forecast destination never shares names
+with a WorkMail one), trusted by ``forecast.amazonaws.com`` for this account's Forecast resources of the region. A
+role made for one service is never given to the other.
 """
 
 import hashlib
 import re
 
+from ansible_collections.mailops.workmail.plugins.module_utils.common import FORECAST_REGIONS
 from ansible_collections.mailops.workmail.plugins.module_utils.common import WORKMAIL_REGIONS
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import ParameterError
 from ansible_collections.mailops.workmail.plugins.module_utils.validation import boolean_value
@@ -54,6 +61,31 @@ INPUTS = {
     "lifecycle_days": INTEGER,
     "state": TEXT,
     "force": BOOLEAN,
+    "service": TEXT,
+}
+
+WORKMAIL = "workmail"
+FORECAST = "forecast"
+# What differs between the services a destination is for: the names, the service principal and its regions.
+SERVICES = {
+    WORKMAIL: {
+        "title": "Amazon WorkMail",
+        "role_stem": "WorkMailMailboxExport-",
+        "policy_stem": "workmail-mailbox-export",
+        "principal": "export.workmail.amazonaws.com",
+        "sid": "AllowWorkMailExport",
+        "regions": WORKMAIL_REGIONS,
+        "default_prefix": "workmail-exports/",
+    },
+    FORECAST: {
+        "title": "Amazon Forecast",
+        "role_stem": "ForecastExport-",
+        "policy_stem": "forecast-export",
+        "principal": "forecast.amazonaws.com",
+        "sid": "AllowForecastExport",
+        "regions": FORECAST_REGIONS,
+        "default_prefix": "forecast-exports/",
+    },
 }
 
 ROLE_NAME_STEM = "WorkMailMailboxExport-"
@@ -64,10 +96,11 @@ DESTINATION_TAG_STEM = "mailops-workmail-destination-"
 BUCKET_TAG = "mailops-workmail-bucket"
 MANAGED_BY_TAG = "managed-by"
 MANAGED_BY = "mailops.workmail"
-EXPORT_SERVICE = "export.workmail.amazonaws.com"
+EXPORT_SERVICE = SERVICES[WORKMAIL]["principal"]
 EVERY_ORGANIZATION = "*"
 OBJECTS_ARN_RE = re.compile(r"^arn:aws:s3:::([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(.*)\*\Z", re.DOTALL)
 ORGANIZATION_ARN_RE = re.compile(r"^arn:aws:workmail:([a-z0-9-]+):[0-9]{12}:organization/(m-[0-9a-f]{32})\Z")
+FORECAST_SOURCE_RE = re.compile(r"^arn:aws:forecast:([a-z0-9-]+):([0-9]{12}):\*\Z")
 # S3 and IAM tag values may hold letters, digits, spaces and + - = . _ : / @ only.
 TAG_VALUE_UNSAFE_RE = re.compile(r"[^A-Za-z0-9 +\-=._:/@]")
 
@@ -106,7 +139,37 @@ def _required(name, value):
         raise ParameterError(INPUT_PREFIX + name, "is required")
 
 
+def service_of(values):
+    """The service the destination is for (``workmail`` when not given); None when it is none of them."""
+    service = values.get("service") or WORKMAIL
+    return service if service in SERVICES else None
+
+
+def _check_service(values):
+    if service_of(values) is None:
+        raise ParameterError(INPUT_PREFIX + "service", f"must be one of {', '.join(SERVICES)}")
+
+
+def _check_region(values):
+    _required("region", values["region"])
+    if service_of(values) != FORECAST:
+        validate_region(values["region"], INPUT_PREFIX + "region")
+    elif values["region"] not in FORECAST_REGIONS:
+        raise ParameterError(
+            INPUT_PREFIX + "region",
+            f"must be a region where Amazon Forecast exists ({', '.join(FORECAST_REGIONS)})",
+        )
+
+
 def _check_organization_id(values):
+    if service_of(values) == FORECAST:
+        if values["organization_id"] != "" or values["all_organizations"]:
+            raise ParameterError(
+                INPUT_PREFIX + "organization_id",
+                "is for export_prerequisites_service=workmail only (as is export_prerequisites_all_organizations); "
+                "leave both unset for a Forecast destination",
+            )
+        return
     if values["organization_id"] == "" and values["all_organizations"] is not True:
         raise ParameterError(
             INPUT_PREFIX + "organization_id", "is required unless export_prerequisites_all_organizations is true"
@@ -120,12 +183,13 @@ def _rule_checks(values):
     full = {name: INPUT_PREFIX + name for name in INPUTS}
     return [
         ("organization_id", lambda: _check_organization_id(values)),
-        ("region", lambda: _required("region", values["region"]) or validate_region(values["region"], full["region"])),
+        ("region", lambda: _check_region(values)),
         ("bucket", lambda: validate_bucket_name(values["bucket"], full["bucket"])),
         ("prefix", lambda: validate_provisioned_prefix(values["prefix"], full["prefix"])),
         ("kms_alias", lambda: values["kms_alias"] == "" or validate_kms_alias(values["kms_alias"], full["kms_alias"])),
         ("role_name", lambda: values["role_name"] == "" or validate_role_name(values["role_name"], full["role_name"])),
         ("lifecycle_days", lambda: validate_integer(values["lifecycle_days"], full["lifecycle_days"], minimum=0)),
+        ("service", lambda: _check_service(values)),
     ]
 
 
@@ -136,22 +200,27 @@ def _problem(name, rule, value):
     return f"{INPUT_PREFIX}{name}: {rule}"
 
 
-def destination_id(bucket, prefix):
-    """8 hexadecimal digits that tell the destination ``<bucket>/<prefix>`` from the others of the account."""
-    return hashlib.sha256(f"{bucket}/{prefix}".encode("utf-8")).hexdigest()[:8]
+def destination_id(bucket, prefix, service=WORKMAIL):
+    """8 hexadecimal digits that tell the destination ``<bucket>/<prefix>`` from the others of the account: of
+    ``<bucket>/<prefix>`` for WorkMail, of ``<service>:<bucket>/<prefix>`` for another service."""
+    text = f"{bucket}/{prefix}" if service == WORKMAIL else f"{service}:{bucket}/{prefix}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
 
 
 def destination_names(values):
     """The names of what the role makes for the destination of ``values`` (inputs read and valid): the given role
     name and alias, or the derived ones."""
     bucket, prefix = values["bucket"], values["prefix"]
-    ident = destination_id(bucket, prefix)
+    service = service_of(values)
+    ident = destination_id(bucket, prefix, service)
+    # The key belongs to the bucket, whichever services write into it.
     alias = values["kms_alias"] or ALIAS_STEM + bucket.replace(".", "_")
     return {
+        "service": service,
         "destination": f"s3://{bucket}/{prefix}",
         "destination_id": ident,
-        "role_name": values["role_name"] or ROLE_NAME_STEM + ident,
-        "policy_name": f"{POLICY_NAME_STEM}-{ident}",
+        "role_name": values["role_name"] or SERVICES[service]["role_stem"] + ident,
+        "policy_name": f"{SERVICES[service]['policy_stem']}-{ident}",
         "kms_alias": alias if alias.startswith("alias/") else "alias/" + alias,
         "lifecycle_rule_id": LIFECYCLE_RULE_STEM + ident,
         "destination_tag": DESTINATION_TAG_STEM + ident,
@@ -164,9 +233,14 @@ def check_inputs(given):
     wrong), and one problem per wrong input, in the order of :data:`INPUTS`, naming it, its value and the rule it
     breaks."""
     values, unread = read_inputs(given)
+    if values["prefix"] == "" and service_of(values) is not None:
+        # Left empty, the prefix is the service's: workmail-exports/ or forecast-exports/.
+        values["prefix"] = SERVICES[service_of(values)]["default_prefix"]
     found = {name: _problem(name, rule, given.get(INPUT_PREFIX + name)) for name, rule in unread.items()}
     for name, check in _rule_checks(values):
         if name in unread or (name == "organization_id" and "all_organizations" in unread):
+            continue
+        if name in ("organization_id", "region", "prefix") and service_of(values) is None:
             continue
         try:
             check()
@@ -202,15 +276,15 @@ def _source_arns(condition):
     return found
 
 
-def trusted_organizations(document):
-    """The organization ARNs a trust policy lets WorkMail's export service act for: ``{"*"}`` when a statement
-    trusts it without an ``aws:SourceArn`` condition (every organization of the account); an empty set when no
-    statement trusts it."""
+def trusted_organizations(document, principal=EXPORT_SERVICE):
+    """The organization ARNs a trust policy lets WorkMail's export service (or the service ``principal``) act for:
+    ``{"*"}`` when a statement trusts it without an ``aws:SourceArn`` condition (every organization of the account);
+    an empty set when no statement trusts it."""
     trusted = set()
     for statement in _statements(document):
-        principal = statement.get("Principal")
-        services = _as_list(principal.get("Service")) if isinstance(principal, dict) else []
-        if statement.get("Effect") != "Allow" or EXPORT_SERVICE not in services:
+        named = statement.get("Principal")
+        services = _as_list(named.get("Service")) if isinstance(named, dict) else []
+        if statement.get("Effect") != "Allow" or principal not in services:
             continue
         arns = _source_arns(statement.get("Condition"))
         if arns is None:
@@ -223,17 +297,23 @@ def organization_arn(region, account, organization_id):
     return f"arn:aws:workmail:{region}:{account}:organization/{organization_id}"
 
 
-def trust_policy(account, organizations):
-    """The export role's trust policy: WorkMail's export service, for this account and, unless ``organizations``
-    holds ``"*"``, for these organization ARNs (the confused-deputy conditions of the WorkMail Administrator Guide)."""
+def forecast_source_arn(region, account):
+    """What the Forecast role trusts: Amazon Forecast acting for this account's resources in ``region``."""
+    return f"arn:aws:forecast:{region}:{account}:*"
+
+
+def trust_policy(account, organizations, service=WORKMAIL):
+    """The export role's trust policy: WorkMail's export service (or Forecast), for this account and, unless
+    ``organizations`` holds ``"*"``, for these source ARNs (organizations, or Forecast's resources of a region): the
+    confused-deputy conditions of the WorkMail Administrator Guide and the Forecast Developer Guide."""
     condition = {"StringEquals": {"aws:SourceAccount": account}}
     if EVERY_ORGANIZATION not in organizations:
         arns = sorted(organizations)
         condition["ArnLike"] = {"aws:SourceArn": arns[0] if len(arns) == 1 else arns}
     statement = {
-        "Sid": "AllowWorkMailExport",
+        "Sid": SERVICES[service]["sid"],
         "Effect": "Allow",
-        "Principal": {"Service": EXPORT_SERVICE},
+        "Principal": {"Service": SERVICES[service]["principal"]},
         "Action": "sts:AssumeRole",
         "Condition": condition,
     }
@@ -255,14 +335,15 @@ def served_destinations(document):
     return served
 
 
-def destination_policies(policies):
+def destination_policies(policies, stem=POLICY_NAME_STEM):
     """``{policy name: destinations}`` of the role's inline policies this role made for destinations (named
-    ``workmail-mailbox-export...``, granting exports somewhere); other inline policies are not listed."""
+    ``workmail-mailbox-export...``, or ``stem...``, granting exports somewhere); other inline policies are not
+    listed."""
     found = {}
     for policy in policies or []:
         name = policy.get("policy_name") or ""
         served = served_destinations(policy.get("policy_document"))
-        if name.startswith(POLICY_NAME_STEM) and served:
+        if name.startswith(stem) and served:
             found[name] = served
     return found
 
@@ -278,6 +359,9 @@ def _shown_organizations(arns):
     for arn in sorted(arns):
         match = ORGANIZATION_ARN_RE.match(arn)
         shown.append(f"{match.group(2)} in {match.group(1)}" if match else arn)
+    regions = [FORECAST_SOURCE_RE.match(arn) for arn in sorted(arns)]
+    if regions and all(regions):
+        return "Amazon Forecast in " + ", ".join(f"{m.group(1)} (account {m.group(2)})" for m in regions)
     return "organization " + ", ".join(shown) if len(shown) == 1 else "organizations " + ", ".join(shown)
 
 
@@ -295,6 +379,8 @@ def _union(organizations, others):
 
 
 def _organizations_wanted(values, account):
+    if service_of(values) == FORECAST:
+        return {forecast_source_arn(values["region"], account)}
     if values["all_organizations"]:
         return {EVERY_ORGANIZATION}
     return {organization_arn(values["region"], account, values["organization_id"])}
@@ -341,9 +427,14 @@ def _bucket_plan(values, names, bucket):
     location = "eu-west-1" if location == "EU" else location
     problems = []
     if location and location != values["region"]:
+        why = (
+            "WorkMail writes only into a bucket of the organization's region"
+            if service_of(values) == WORKMAIL
+            else "the bucket and the key must be in the region of the forecasts"
+        )
         problems.append(
-            f"{INPUT_PREFIX}bucket: bucket {values['bucket']} is in {location}, not in {values['region']} (WorkMail "
-            "writes only into a bucket of the organization's region); nothing was changed"
+            f"{INPUT_PREFIX}bucket: bucket {values['bucket']} is in {location}, not in {values['region']} ({why}); "
+            "nothing was changed"
         )
     tags = bucket.get("bucket_tagging") or {}
     used_by = sorted(
@@ -363,11 +454,39 @@ def _bucket_plan(values, names, bucket):
 
 def _role_facts(values, found):
     """What the existing role serves: its destination policies, the destinations and the organizations."""
-    policies = destination_policies(found.get("role_policies"))
+    service = SERVICES[service_of(values)]
+    policies = destination_policies(found.get("role_policies"), service["policy_stem"])
     served = set().union(*policies.values()) if policies else set()
     this = (values["bucket"], values["prefix"])
-    trusted = trusted_organizations((found.get("role") or {}).get("assume_role_policy_document"))
+    trusted = trusted_organizations((found.get("role") or {}).get("assume_role_policy_document"), service["principal"])
     return policies, served, served - {this}, trusted
+
+
+def _other_service_problems(values, names, found):
+    """A role that another service's exports use (its trust policy names that service, or it holds that service's
+    destination policies) is never given to this one: the run would take it away from them."""
+    role = found.get("role")
+    if not role:
+        return []
+    this = service_of(values)
+    inline = [policy.get("policy_name") or "" for policy in found.get("role_policies") or []]
+    trust = role.get("assume_role_policy_document")
+    used_by = [
+        service["title"]
+        for key, service in SERVICES.items()
+        if key != this
+        and (
+            trusted_organizations(trust, service["principal"])
+            or any(n.startswith(service["policy_stem"]) for n in inline)
+        )
+    ]
+    if not used_by:
+        return []
+    return [
+        f"{INPUT_PREFIX}role_name: role {names['role_name']} is used by {' and '.join(used_by)} exports, not "
+        f"{SERVICES[this]['title']}'s; nothing was changed. Give this destination its own role "
+        "(export_prerequisites_role_name; left empty, each service, bucket and prefix gets its own)"
+    ]
 
 
 def _take_away_problem(names, others, trusted, wanted):
@@ -469,7 +588,7 @@ def plan(given, found=None):
         # What exists was read in the wrong region: say that alone.
         checked["problems"] = problems
         return checked
-    problems = _key_problems(values, names, found.get("key"))
+    problems = _key_problems(values, names, found.get("key")) + _other_service_problems(values, names, found)
     bucket, bucket_problems = _bucket_plan(values, names, found.get("bucket"))
     problems += bucket_problems
     if values["state"] == "absent":
@@ -484,7 +603,7 @@ def plan(given, found=None):
         role, role_problems, notes = _role_present(
             values, names, found, _organizations_wanted(values, found["account"])
         )
-        role["trust_policy"] = trust_policy(found["account"], set(role["organizations"]))
+        role["trust_policy"] = trust_policy(found["account"], set(role["organizations"]), service_of(values))
     checked.update(bucket, **role)
     checked["problems"] = problems + role_problems
     checked["notes"] = notes

@@ -86,3 +86,50 @@ def error_of(excinfo):
     """(code, message) of a botocore ClientError."""
     error = excinfo.value.response["Error"]
     return error["Code"], error["Message"]
+
+
+def forecast_answer_problems(status, body, model):
+    """What is wrong with one Forecast answer for this operation model; [] if nothing. The model patterns the
+    service does not apply (an IAM RoleArn, ForecastSummary's ARNs) are not checked."""
+    from workmail_emulator.forecast_responses import RELAXED_OUTPUT_PATTERNS  # pylint: disable=import-outside-toplevel
+
+    if status == 200:
+        return [
+            f"{model.name} answer does not fit its output shape: {problem}"
+            for problem in check_response(model.name, body, service="forecast", relaxed=RELAXED_OUTPUT_PATTERNS)
+        ]
+    problems = [f"{model.name} error without {field}: {body}" for field in ("__type", "message") if not body.get(field)]
+    modelled = {shape.name for shape in model.error_shapes}
+    if body.get("__type") not in modelled | COMMON_ERRORS:
+        problems.append(f"{model.name} answered {body.get('__type')}, which it does not model ({sorted(modelled)})")
+    if body.get("__type") in modelled and status != 400:
+        problems.append(f"{body.get('__type')} must be HTTP 400, not {status}")
+    return problems
+
+
+def _check_forecast_answer(http_response, model, **_kwargs):
+    if model.name not in _FORECAST_CHECKED:
+        return
+    problems = forecast_answer_problems(http_response.status_code, json.loads(http_response.content or b"{}"), model)
+    if problems:
+        raise ShapeMismatch("; ".join(problems))
+
+
+# The operations the emulator serves itself (moto's dataset-group answers are moto's business).
+_FORECAST_CHECKED = {
+    "CreateForecastExportJob",
+    "DescribeForecastExportJob",
+    "ListForecastExportJobs",
+    "DeleteForecastExportJob",
+    "StopResource",
+    "ListForecasts",
+    "DescribeForecast",
+}
+
+
+def checked_forecast_client(aws, region=None, **config):
+    """A Forecast client without retries whose answers to the emulator's operations are checked against the model."""
+    config.setdefault("retries", {"total_max_attempts": 1, "mode": "standard"})
+    client = aws.client("forecast", region=region, **config)
+    client.meta.events.register("after-call.forecast", _check_forecast_answer)
+    return client

@@ -31,6 +31,7 @@ DEFAULTS = {
     "mailbox_24h_counts": "all",
     "describe_retention_days": None,
     "progress": "even",
+    "forecast_delete_stopped": "refuse",
 }
 
 

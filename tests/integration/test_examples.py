@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from workmail_emulator.provision import provision_export_destination
+from workmail_emulator.provision import provision_forecast_export_destination
 
 ROOT = Path(__file__).resolve().parents[2]
 MODULES = sorted(path for path in (ROOT / "plugins" / "modules").glob("*.py") if path.stem != "__init__")
@@ -41,8 +42,26 @@ def example_destination_fixture(aws):
     return destination
 
 
+def forecast_example_setup(aws):
+    """What the forecast modules' examples say must exist: the forecast demand_2026 (ACTIVE), the bucket
+    example-forecast-exports, the key alias/forecast-export and the role forecast-export (allowed to write under
+    forecasts/), and one export job, for the examples that list or describe jobs."""
+    forecast = aws.add_forecasts([{"name": "demand_2026", "status": "ACTIVE", "items": 10, "horizon": 14}])[0]
+    destination = provision_forecast_export_destination(
+        aws.client, "example-forecast-exports", "forecasts", "us-east-1", role_name="forecast-export"
+    )
+    aws.client("kms").create_alias(AliasName="alias/forecast-export", TargetKeyId=destination["kms_key_arn"])
+    aws.client("forecast").create_forecast_export_job(
+        ForecastExportJobName="seed_export",
+        ForecastArn=forecast["arn"],
+        Destination={"S3Config": {"Path": "s3://example-forecast-exports/forecasts/seed/", "RoleArn": destination["role_arn"]}},
+    )
+
+
 @pytest.mark.parametrize("path", MODULES, ids=[path.stem for path in MODULES])
 def test_examples_run(aws, playbook, example_destination, path):
+    if path.stem.startswith("forecast"):
+        forecast_example_setup(aws)
     first = playbook(examples_of(path))
     assert not first.failed, first
     assert first.tasks, "the examples ran no task"

@@ -191,7 +191,7 @@ def test_check_mode_on_an_empty_account_predicts_without_creating(aws, playbook)
     assert {
         "Create the KMS key for the exports",
         "Report what the bucket task would change",
-        "Create the role WorkMail assumes to write the exports",
+        "Create the role the service assumes to write the exports",
     } <= changed
     assert aws.client("s3").list_buckets()["Buckets"] == []
     assert aws.client("iam").list_roles()["Roles"] == []

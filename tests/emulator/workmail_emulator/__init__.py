@@ -19,3 +19,6 @@ DEFAULT_ACCOUNT_ID = "123456789012"
 
 # The service principal that assumes the export role.
 EXPORT_SERVICE_PRINCIPAL = "export.workmail.amazonaws.com"
+
+# The service principal that assumes the forecast export role.
+FORECAST_SERVICE_PRINCIPAL = "forecast.amazonaws.com"

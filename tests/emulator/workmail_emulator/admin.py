@@ -1,5 +1,5 @@
 """The admin endpoint under ``/_emulator/``: health, reset, organizations, clock, time scale, faults, job failures,
-calls, jobs, transport, dialects.
+calls, jobs, transport, dialects, forecasts and forecast export jobs.
 
 Every answer is JSON. Errors answer 400 (bad body), 404 (unknown route), 405 (wrong method) or 409 (an
 organization that exists already), with ``{"error": "..."}``. Admin requests are never faulted or counted (faults
@@ -29,7 +29,11 @@ from .faults import FaultConfigError
 from .fixtures import FixtureError
 from .fixtures import dialects_of
 from .fixtures import normalise
+from .fixtures import normalise_forecasts
 from .fixtures import read_file
+from .forecast import forecast_backend_for
+from .forecast import iter_forecast_backends
+from .forecast import materialise_forecasts
 from .state import STATE
 
 PREFIX = "/_emulator/"
@@ -59,6 +63,19 @@ def add_organizations(organizations):
         return [organization.admin_view() for organization in created]
 
 
+def add_forecasts(forecasts):
+    """Add normalised forecasts to their regions' Forecast backends; return their admin views."""
+    now = STATE.clock.now()
+    with STATE.lock:
+        for spec in forecasts:
+            if spec["name"] in forecast_backend_for(spec["region"], DEFAULT_ACCOUNT_ID).forecasts:
+                raise AdminError(409, f"forecast {spec['name']} already exists in {spec['region']}")
+        created = [
+            forecast_backend_for(spec["region"], DEFAULT_ACCOUNT_ID).add_forecast(spec, now) for spec in forecasts
+        ]
+        return [forecast.admin_view() for forecast in created]
+
+
 def load_startup_fixture():
     """(Re)load the fixture the server was started with, if any: its organizations and its dialects; then the
     dialects of the environment (``EMULATOR_DIALECTS``), which win."""
@@ -66,14 +83,16 @@ def load_startup_fixture():
     if STATE.fixture_path:
         data = read_file(STATE.fixture_path)
         organizations, dialects = normalise(data), dialects_of(data)
+        forecasts = normalise_forecasts(data) if isinstance(data, dict) else []
         added = add_organizations(organizations)
+        add_forecasts(forecasts)
         STATE.set_dialects(dialects)
     STATE.set_dialects(parse_dialects(os.environ.get(DIALECTS_VARIABLE, "")))
     return added
 
 
 def reset_all():
-    """Clear moto's state and the WorkMail state, put the emulator settings back, reload the fixture."""
+    """Clear moto's state, the WorkMail and Forecast state, put the emulator settings back, reload the fixture."""
     with STATE.lock:
         BackendDict.reset()
         reset_model_data()
@@ -117,7 +136,8 @@ def _health(_request):
 
 
 def _reset(_request):
-    return {"status": "reset", "organizations": reset_all()}
+    organizations = reset_all()
+    return {"status": "reset", "organizations": organizations, "forecasts": _all_forecasts()}
 
 
 def _get_organizations(_request):
@@ -129,11 +149,46 @@ def _post_organizations(request):
     body = _body(request)
     try:
         organizations, dialects = normalise(body), dialects_of(body)
+        forecasts = normalise_forecasts(body) if isinstance(body, dict) else []
     except FixtureError as exc:
         raise AdminError(400, str(exc)) from exc
     added = add_organizations(organizations)
+    add_forecasts(forecasts)
     STATE.set_dialects(dialects)
     return {"organizations": added}
+
+
+def _all_forecasts():
+    out = []
+    for _account, _region, backend in iter_forecast_backends():
+        out.extend(forecast.admin_view() for forecast in backend.forecasts.values())
+    return sorted(out, key=lambda item: (item["region"], item["name"]))
+
+
+def _get_forecasts(_request):
+    with STATE.lock:
+        return {"forecasts": _all_forecasts()}
+
+
+def _post_forecasts(request):
+    body = _body(request)
+    if isinstance(body, dict) and set(body) - {"forecasts"}:
+        raise AdminError(400, f"unknown keys {sorted(set(body) - {'forecasts'})}; expected forecasts")
+    try:
+        forecasts = normalise_forecasts(body)
+    except FixtureError as exc:
+        raise AdminError(400, str(exc)) from exc
+    return {"forecasts": add_forecasts(forecasts)}
+
+
+def _get_forecast_export_jobs(_request):
+    with STATE.lock:
+        now = STATE.clock.now()
+        materialise_forecasts(now)
+        jobs = []
+        for _account, _region, backend in iter_forecast_backends():
+            jobs.extend(backend.admin_jobs(now))
+        return {"forecast_export_jobs": jobs}
 
 
 def _clock_view():
@@ -154,6 +209,7 @@ def _post_clock(request):
     except ValueError as exc:
         raise AdminError(400, str(exc)) from exc
     materialise_all(STATE.clock.now())
+    materialise_forecasts(STATE.clock.now())
     return _clock_view()
 
 
@@ -263,6 +319,8 @@ ROUTES = {
     "dialects": {"GET": _get_dialects, "POST": _post_dialects},
     "calls": {"GET": _get_calls},
     "jobs": {"GET": _get_jobs},
+    "forecasts": {"GET": _get_forecasts, "POST": _post_forecasts},
+    "forecast_export_jobs": {"GET": _get_forecast_export_jobs},
 }
 
 

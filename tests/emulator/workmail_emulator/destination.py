@@ -144,6 +144,46 @@ def object_arn(bucket, key):
     return f"arn:aws:s3:::{bucket}/{key}"
 
 
+def check_key_use(account_id, documents, key, role_arn, kms_key_arn, kms_context, action="kms:GenerateDataKey"):
+    """Raise DestinationError unless role ``role_arn`` (with its parsed IAM ``documents``) may use ``key`` for
+    ``action`` under ``kms_context``: an Allow by the key policy for the role, or by the role's IAM policies where
+    the key policy lets the account delegate; no Deny anywhere."""
+    identity = evaluate(documents, action, key.arn, kms_context)
+    try:
+        key_policy = load_document(key.policy)
+    except PolicyParseError as exc:
+        raise DestinationError("KmsKeyArn", f"key {kms_key_arn} has an unreadable key policy: {exc}") from exc
+    for_role = evaluate(
+        [key_policy],
+        action,
+        key.arn,
+        kms_context,
+        principal_filter=lambda principal: principal_matches(principal, aws_principals=(role_arn,)),
+    )
+    for_account = evaluate(
+        [key_policy],
+        action,
+        key.arn,
+        kms_context,
+        principal_filter=lambda principal: principal_matches(
+            principal, aws_principals=(f"arn:aws:iam::{account_id}:root", account_id)
+        ),
+    )
+    context_text = ", ".join(
+        f"{name}={kms_context[name]}"
+        for name in ("kms:ViaService", "kms:EncryptionContext:aws:s3:arn")
+        if name in kms_context
+    )
+    if DENY in (identity, for_role, for_account) or ALLOW not in (for_role, identity):
+        raise DestinationError("RoleArn", f"role {role_arn} is not allowed {action} on key {key.arn} ({context_text})")
+    if ALLOW not in (for_role, for_account):
+        raise DestinationError(
+            "KmsKeyArn",
+            f"the key policy of {key.arn} lets neither the account ({account_id}) nor role {role_arn} use "
+            f"{action}, so the role's IAM policies cannot grant it",
+        )
+
+
 def check_destination(account_id, organization, role_arn, kms_key_arn, bucket_name, object_keys):
     """Raise DestinationError unless the export service could write ``object_keys`` with this role and key."""
     # --- the role and its trust policy
@@ -242,40 +282,7 @@ def check_destination(account_id, organization, role_arn, kms_key_arn, bucket_na
             "kms:EncryptionContext:aws:s3:arn": context_arn,
             "kms:CallerAccount": account_id,
         }
-        identity = evaluate(documents, "kms:GenerateDataKey", key.arn, kms_context)
-        try:
-            key_policy = load_document(key.policy)
-        except PolicyParseError as exc:
-            raise DestinationError("KmsKeyArn", f"key {kms_key_arn} has an unreadable key policy: {exc}") from exc
-        for_role = evaluate(
-            [key_policy],
-            "kms:GenerateDataKey",
-            key.arn,
-            kms_context,
-            principal_filter=lambda principal: principal_matches(principal, aws_principals=(role_arn,)),
-        )
-        for_account = evaluate(
-            [key_policy],
-            "kms:GenerateDataKey",
-            key.arn,
-            kms_context,
-            principal_filter=lambda principal: principal_matches(
-                principal, aws_principals=(f"arn:aws:iam::{account_id}:root", account_id)
-            ),
-        )
-        context_text = (
-            f"kms:ViaService={kms_context['kms:ViaService']}, " f"kms:EncryptionContext:aws:s3:arn={context_arn}"
-        )
-        if DENY in (identity, for_role, for_account) or ALLOW not in (for_role, identity):
-            raise DestinationError(
-                "RoleArn", f"role {role_arn} is not allowed kms:GenerateDataKey on key {key.arn} ({context_text})"
-            )
-        if ALLOW not in (for_role, for_account):
-            raise DestinationError(
-                "KmsKeyArn",
-                f"the key policy of {key.arn} lets neither the account ({account_id}) nor role {role_arn} use "
-                "kms:GenerateDataKey, so the role's IAM policies cannot grant it",
-            )
+        check_key_use(account_id, documents, key, role_arn, kms_key_arn, kms_context)
     return Destination(
         role_arn=role_arn,
         key_arn=key.arn,

@@ -29,6 +29,9 @@ SWITCHES = {
     "mailbox_24h_counts": ("all", ("all", "successful")),
     "describe_retention_days": (None, None),
     "progress": ("even", ("even", "late", "early", "none")),
+    # Amazon Forecast: may a CREATE_STOPPED forecast export job be deleted? The API reference allows ACTIVE and
+    # CREATE_FAILED only; whether the service refuses a stopped job is not documented.
+    "forecast_delete_stopped": ("refuse", ("refuse", "allow")),
 }
 TOKEN_MEMORY_SECONDS = {"8h": 8 * HOUR, "7d": 7 * DAY, "none": 0}
 # How EstimatedProgress follows the fraction of its run time a job has done (``progress``): evenly, behind it

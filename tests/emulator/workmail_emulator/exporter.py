@@ -256,15 +256,21 @@ def write_export(account_id, job, entity, key_arn, bucket_key_enabled):
     objects = [(job.zip_key, body, "application/zip")]
     if log is not None:
         objects.append((job.log_key, _log_bytes(job.dialects["export_log"], log), "application/json"))
+    put_objects(account_id, job.bucket, objects, key_arn, bucket_key_enabled)
+    return log
+
+
+def put_objects(account_id, bucket, objects, key_arn=None, bucket_key_enabled=False):
+    """Store ``objects`` (``(key, bytes, content type)`` tuples) in a moto bucket as an AWS service writes them: with
+    SSE-KMS and ``key_arn`` when a key is given, else with the bucket's default encryption."""
     backend = s3_backends[account_id]["aws"]
     for key, data, content_type in objects:
         stored = backend.put_object(
-            job.bucket,
+            bucket,
             key,
             data,
-            encryption="aws:kms",
+            encryption="aws:kms" if key_arn else None,
             kms_key_id=key_arn,
-            bucket_key_enabled=True if bucket_key_enabled else None,
+            bucket_key_enabled=True if key_arn and bucket_key_enabled else None,
         )
         stored.set_metadata({"Content-Type": content_type})
-    return log

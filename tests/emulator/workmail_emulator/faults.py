@@ -1,6 +1,6 @@
-"""Fault injection for WorkMail and S3: throttling, server errors, dropped connections and lost answers to writes.
+"""Fault injection for WorkMail, S3 and Forecast: throttling, server errors, dropped connections and lost answers to writes.
 
-Rules are per service (``workmail``, the default, or ``s3``), keyed by operation name (``StartMailboxExportJob``,
+Rules are per service (``workmail``, the default, ``s3`` or ``forecast``), keyed by operation name (``StartMailboxExportJob``,
 ``PutObject``) or ``*`` for every operation of the service; a rule for the operation itself wins over ``*``. Each
 request of a service with a matching rule draws one number from that service's RNG, seeded from ``seed``, so a
 test that sets ``seed`` sees the same sequence of faults every run, and the faults of one service do not depend on
@@ -20,9 +20,13 @@ FAULT_KINDS = (FAULT_DROP, FAULT_THROTTLE, FAULT_ERROR_500, FAULT_ERROR_503, FAU
 
 WORKMAIL = "workmail"
 S3 = "s3"
-SERVICES = (WORKMAIL, S3)
+FORECAST = "forecast"
+SERVICES = (WORKMAIL, S3, FORECAST)
 # The WorkMail operations that change the service's state: a lost write lets them take effect, then drops the answer.
 WORKMAIL_WRITES = ("StartMailboxExportJob", "CancelMailboxExportJob")
+# Forecast operations whose name starts with one of these change the service's state (CreateForecastExportJob,
+# DeleteForecastExportJob, StopResource, CreateDatasetGroup, TagResource, ...).
+FORECAST_WRITE_PREFIXES = ("Create", "Delete", "Update", "Stop", "Resume", "Tag", "Untag")
 
 # In the order of the bands of a draw: drop, throttle, error, lost write (the first three as before lost writes
 # existed, so a seed gives the same WorkMail faults as it did then).
@@ -39,6 +43,17 @@ def _workmail_operations():
     return set(service_model().operation_names)
 
 
+def _forecast_operations():
+    from .validation import service_model  # pylint: disable=import-outside-toplevel
+
+    return set(service_model(FORECAST).operation_names)
+
+
+def is_forecast_write(operation):
+    """Does this Forecast operation change the service's state?"""
+    return operation.startswith(FORECAST_WRITE_PREFIXES)
+
+
 def _s3_operations():
     from .s3_requests import S3_OPERATIONS  # pylint: disable=import-outside-toplevel
 
@@ -53,6 +68,8 @@ def _check_operation(service, operation):
     if service == WORKMAIL and operation not in _workmail_operations():
         hint = "; it is an S3 operation: add service s3" if operation in _s3_operations() else ""
         raise FaultConfigError(f"operation {operation!r} is not a WorkMail operation{hint}")
+    if service == FORECAST and operation not in _forecast_operations():
+        raise FaultConfigError(f"operation {operation!r} is not a Forecast operation")
     if service == S3 and operation not in _s3_operations():
         raise FaultConfigError(
             f"operation {operation!r} is not an S3 operation the emulator recognises: "
@@ -126,7 +143,8 @@ class FaultInjector:
         return self.snapshot()
 
     def snapshot(self):
-        """The current rules, seed and counts, as JSON-ready data. ``rules`` are WorkMail's, ``s3_rules`` S3's;
+        """The current rules, seed and counts, as JSON-ready data. ``rules`` are WorkMail's, ``s3_rules`` S3's,
+        ``forecast_rules`` Forecast's; ``forecast_requests`` counts Forecast's requests;
         ``injected`` counts the faults injected per service and kind, ``requests`` the requests per service."""
 
         def rules_of(service):
@@ -137,10 +155,13 @@ class FaultInjector:
                 "seed": self._seed,
                 "rules": rules_of(WORKMAIL),
                 "s3_rules": rules_of(S3),
+                "forecast_rules": rules_of(FORECAST),
                 "injected": {
                     service: {kind: self._injected[service][kind] for kind in FAULT_KINDS} for service in SERVICES
                 },
-                "requests": {service: self._requests[service] for service in SERVICES},
+                # WorkMail's and S3's, as before Forecast was served; Forecast's requests are counted apart.
+                "requests": {service: self._requests[service] for service in (WORKMAIL, S3)},
+                "forecast_requests": self._requests[FORECAST],
             }
 
     def decide(self, operation, service=WORKMAIL, write=False):

@@ -12,6 +12,8 @@ Shape (every id optional; absent ids are derived deterministically from the alia
         groups:    [{name: staff, email: staff@example.com}]
     dialects:                  # optional: switches of dialects.py, e.g.
       s3_path: s3_uri
+    forecasts:                 # optional: Amazon Forecast forecasts (see normalise_forecasts)
+      - {name: demand_daily, dataset_group: retail, predictor: retail_auto, items: 25, horizon: 14}
 """
 
 import hashlib
@@ -276,9 +278,11 @@ def normalise(data):
     """Validate fixture data (``{"organizations": [...]}`` or a bare list) and fill in defaults and ids; a mapping
     may also hold ``dialects`` (read by ``dialects_of``)."""
     if isinstance(data, dict):
-        unknown = sorted(set(data) - {"organizations", "dialects"})
+        unknown = sorted(set(data) - {"organizations", "dialects", "forecasts"})
         if unknown:
-            raise FixtureError(f"unknown top-level keys {unknown}; expected 'organizations' and 'dialects'")
+            raise FixtureError(
+                f"unknown top-level keys {unknown}; expected 'organizations', 'dialects' and 'forecasts'"
+            )
         data = data.get("organizations") or []
     if not isinstance(data, list):
         raise FixtureError("expected a list of organizations or a mapping with an 'organizations' list")
@@ -288,3 +292,121 @@ def normalise(data):
     if len(set(ids)) != len(ids) or len(set(aliases)) != len(aliases):
         raise FixtureError("organization ids and aliases must be unique")
     return organizations
+
+
+# ----------------------------------------------------------------------------------------------- Amazon Forecast
+FORECAST_REGIONS = (
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-south-1",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "eu-central-1",
+    "eu-west-1",
+    "us-east-1",
+    "us-east-2",
+    "us-west-2",
+)
+FORECAST_STATUSES = (
+    "ACTIVE",
+    "CREATE_PENDING",
+    "CREATE_IN_PROGRESS",
+    "CREATE_FAILED",
+    "CREATE_STOPPING",
+    "CREATE_STOPPED",
+    "DELETE_PENDING",
+    "DELETE_IN_PROGRESS",
+    "DELETE_FAILED",
+)
+_FORECAST_KEYS = {
+    "name",
+    "region",
+    "status",
+    "message",
+    "dataset_group",
+    "predictor",
+    "forecast_types",
+    "items",
+    "horizon",
+    "frequency",
+    "start",
+    "size_mb",
+}
+_FORECAST_NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9_]{0,62}$")
+_FORECAST_TYPE = re.compile(r"^(0?\.\d\d?|mean)$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_FREQUENCIES = ("H", "D", "W")
+# What one exported CSV row weighs, to estimate a forecast's size when the fixture gives none.
+FORECAST_BYTES_PER_ROW = 64
+
+
+def _forecast_count(name, item, key, default, limit):
+    value = item.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= limit:
+        raise FixtureError(f"forecast {name!r}: {key} must be an integer from 1 to {limit}")
+    return value
+
+
+def _forecast_name(item, key, default=None):
+    value = item.get(key, default)
+    if not isinstance(value, str) or not _FORECAST_NAME.match(value):
+        raise FixtureError(
+            f"forecast {item.get('name')!r}: {key} must be 1-63 letters, digits and underscores starting with a "
+            f"letter, got {value!r}"
+        )
+    return value
+
+
+def _forecast_types(name, item):
+    types = item.get("forecast_types", ["0.1", "0.5", "0.9"])
+    if not isinstance(types, list) or not 1 <= len(types) <= 20:
+        raise FixtureError(f"forecast {name!r}: forecast_types must be a list of 1-20 types")
+    out = [str(kind) for kind in types]
+    if any(not _FORECAST_TYPE.match(kind) for kind in out) or len(set(out)) != len(out):
+        raise FixtureError(f"forecast {name!r}: forecast_types are distinct quantiles such as 0.1, 0.5, 0.9, or mean")
+    return out
+
+
+def _forecast(item):
+    _check_keys("forecast", item, _FORECAST_KEYS)
+    name = _forecast_name(item, "name")
+    region = item.get("region", "us-east-1")
+    if region not in FORECAST_REGIONS:
+        raise FixtureError(f"forecast {name!r}: region must be one of {list(FORECAST_REGIONS)}, got {region!r}")
+    status = _choice("forecast", item, "status", FORECAST_STATUSES, "ACTIVE")
+    items = _forecast_count(name, item, "items", 10, 1000000)
+    horizon = _forecast_count(name, item, "horizon", 14, 500)
+    start = str(item.get("start", "2027-01-01"))
+    if not _DATE.match(start):
+        raise FixtureError(f"forecast {name!r}: start must be a date YYYY-MM-DD, got {start!r}")
+    size = _size("forecast", item, "size_mb", None)
+    message = item.get("message")
+    if message is not None and not isinstance(message, str):
+        raise FixtureError(f"forecast {name!r}: message must be a string")
+    return {
+        "name": name,
+        "region": region,
+        "status": status,
+        "message": message,
+        "dataset_group": _forecast_name(item, "dataset_group", f"{name}_dsg"),
+        "predictor": _forecast_name(item, "predictor", f"{name}_predictor"),
+        "forecast_types": _forecast_types(name, item),
+        "items": items,
+        "horizon": horizon,
+        "frequency": _choice("forecast", item, "frequency", _FREQUENCIES, "D"),
+        "start": start,
+        "size_mb": float(size) if size is not None else items * horizon * FORECAST_BYTES_PER_ROW / 1e6,
+    }
+
+
+def normalise_forecasts(data):
+    """Validate the forecasts of fixture data (``{"forecasts": [...]}`` or a bare list) and fill in defaults."""
+    if isinstance(data, dict):
+        data = data.get("forecasts") or []
+    if not isinstance(data, list):
+        raise FixtureError("forecasts must be a list")
+    forecasts = [_forecast(item) for item in data]
+    keys = [(forecast["region"], forecast["name"]) for forecast in forecasts]
+    if len(set(keys)) != len(keys):
+        raise FixtureError("forecast names must be unique in a region")
+    return forecasts

@@ -108,6 +108,18 @@ class LocalAws:
         """Add organizations (fixture shape); return them with their ids."""
         return self.admin("POST", "organizations", {"organizations": list(organizations)})["organizations"]
 
+    def forecasts(self):
+        """Every Amazon Forecast forecast of the local AWS (admin view, with ``arn``)."""
+        return self.admin("GET", "forecasts")["forecasts"]
+
+    def add_forecasts(self, forecasts):
+        """Add forecasts (fixture shape: ``[{"name": ..., "status": ..., "items": ...}]``); return them with their ARNs."""
+        return self.admin("POST", "forecasts", {"forecasts": list(forecasts)})["forecasts"]
+
+    def forecast_export_jobs(self):
+        """Every forecast export job with its internal details (scheduled end, part keys)."""
+        return self.admin("GET", "forecast_export_jobs")["forecast_export_jobs"]
+
     def advance_clock(self, seconds):
         """Move the simulated clock forward; return the new simulated time (epoch seconds)."""
         return self.admin("POST", "clock", {"advance_seconds": seconds})["now"]
@@ -126,7 +138,7 @@ class LocalAws:
         return self.admin("POST", "time_scale", body)
 
     def set_faults(self, **rule):
-        """POST /_emulator/faults: service (``workmail``, the default, or ``s3``), operation (a name of that
+        """POST /_emulator/faults: service (``workmail``, the default, ``s3`` or ``forecast``), operation (a name of that
         service or ``*``), throttle_rate, error_rate, drop_rate, lost_write_rate, seed. Returns the rules."""
         return self.admin("POST", "faults", rule)
 

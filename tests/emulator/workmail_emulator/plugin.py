@@ -141,10 +141,18 @@ def _patch_s3_clock():
     moto.s3.models.utcnow = _simulated_utcnow
 
 
+def _install_forecast():
+    # moto serves Forecast's dataset groups only; add the forecasts and forecast export jobs to its response class.
+    from . import forecast_responses  # pylint: disable=import-outside-toplevel
+
+    forecast_responses.install()
+
+
 def install():
-    """Make moto's server (in this process) serve WorkMail; safe to call more than once."""
+    """Make moto's server (in this process) serve WorkMail and Forecast's export jobs; safe to call more than once."""
     _register_url_pattern()
     _register_module()
+    _install_forecast()
     _patch_kms()
     _patch_s3_bucket_policy()
     _patch_s3_new_bucket_defaults()

@@ -12,6 +12,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from . import EXPORT_SERVICE_PRINCIPAL
+from . import FORECAST_SERVICE_PRINCIPAL
 
 
 def trust_policy(account_id, region, organization_id, with_source_arn=True):
@@ -151,5 +152,88 @@ def provision_export_destination(
         "kms_key_arn": kms_key_arn,
         "s3_bucket": bucket,
         "s3_prefix": prefix,
+        "region": region,
+    }
+
+
+def forecast_trust_policy(account_id, region):
+    """The forecast export role's trust policy: forecast.amazonaws.com, for this account's Forecast resources."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": FORECAST_SERVICE_PRINCIPAL},
+                "Action": "sts:AssumeRole",
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": account_id},
+                    "ArnLike": {"aws:SourceArn": f"arn:aws:forecast:{region}:{account_id}:*"},
+                },
+            }
+        ],
+    }
+
+
+def forecast_export_role_policy(bucket, prefix, kms_key_arn, region):
+    """The forecast export role's permissions: put objects under the prefix (and use the key through S3)."""
+    prefix = prefix.strip("/")
+    objects = f"arn:aws:s3:::{bucket}/{prefix}/*" if prefix else f"arn:aws:s3:::{bucket}/*"
+    statements = [{"Effect": "Allow", "Action": ["s3:PutObject"], "Resource": objects}]
+    if kms_key_arn:
+        statements.append(
+            {
+                "Effect": "Allow",
+                "Action": ["kms:GenerateDataKey", "kms:Encrypt"],
+                "Resource": kms_key_arn,
+                "Condition": {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}},
+            }
+        )
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def provision_forecast_export_destination(
+    session_or_factory, bucket, prefix, region, endpoint_url=None, role_name=None, with_key=True
+):
+    """Create a bucket, (a symmetric KMS key,) and a role Amazon Forecast can assume to export into
+    ``s3://bucket/prefix/``; return ``{"role_arn", "kms_key_arn" (None without a key), "s3_bucket", "s3_prefix",
+    "path", "region"}``. ``session_or_factory`` as for ``provision_export_destination``."""
+    make = _client_factory(session_or_factory, endpoint_url)
+    account_id = make("sts", region).get_caller_identity()["Account"]
+    kms_key_arn = None
+    if with_key:
+        kms_key_arn = make("kms", region).create_key(Description=f"Forecast export to s3://{bucket}/{prefix}")[
+            "KeyMetadata"
+        ]["Arn"]
+    s3 = make("s3", region)
+    try:
+        if region == "us-east-1":
+            s3.create_bucket(Bucket=bucket)
+        else:
+            s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "BucketAlreadyOwnedByYou":
+            raise
+    iam = make("iam", region)
+    role_name = role_name or "forecast-export-" + hashlib.sha256(bucket.encode("utf-8")).hexdigest()[:12]
+    trust = json.dumps(forecast_trust_policy(account_id, region))
+    try:
+        role_arn = iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "EntityAlreadyExists":
+            raise
+        iam.update_assume_role_policy(RoleName=role_name, PolicyDocument=trust)
+        role_arn = iam.get_role(RoleName=role_name)["Role"]["Arn"]
+    iam.put_role_policy(
+        RoleName=role_name,
+        PolicyName="forecast-export",
+        PolicyDocument=json.dumps(forecast_export_role_policy(bucket, prefix, kms_key_arn, region)),
+    )
+    prefix = prefix.strip("/")
+    return {
+        "role_arn": role_arn,
+        "kms_key_arn": kms_key_arn,
+        "s3_bucket": bucket,
+        "s3_prefix": prefix,
+        "path": f"s3://{bucket}/{prefix}/" if prefix else f"s3://{bucket}/",
         "region": region,
     }

@@ -30,9 +30,12 @@ from .faults import FAULT_ERROR_500
 from .faults import FAULT_ERROR_503
 from .faults import FAULT_LOST_WRITE
 from .faults import FAULT_THROTTLE
+from .faults import FORECAST
 from .faults import S3
 from .faults import WORKMAIL
 from .faults import WORKMAIL_WRITES
+from .faults import is_forecast_write
+from .forecast import materialise_forecasts
 from .fixtures import DEFAULT_FIXTURE
 from .dialects import DialectError
 from .fixtures import FixtureError
@@ -99,12 +102,22 @@ class EmulatorApplication:
         if path.startswith(PREFIX) or path == PREFIX.rstrip("/"):
             return admin_app(environ, start_response)
         # Jobs are materialised lazily: whatever the request, finished jobs write their output first.
-        materialise_all(STATE.clock.now())
+        now = STATE.clock.now()
+        materialise_all(now)
+        materialise_forecasts(now)
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         if target.startswith("WorkMailService."):
             operation = target.split(".", 1)[1]
             STATE.count_call(operation)
             fault = STATE.faults.decide(operation, WORKMAIL, write=operation in WORKMAIL_WRITES)
+            if fault in _FAULT_ANSWERS:
+                return self._workmail_fault(fault, start_response)
+            if fault is not None:
+                return self._lose_connection(fault, environ)
+        elif target.startswith("AmazonForecast."):
+            operation = target.split(".", 1)[1]
+            STATE.count_call(operation)
+            fault = STATE.faults.decide(operation, FORECAST, write=is_forecast_write(operation))
             if fault in _FAULT_ANSWERS:
                 return self._workmail_fault(fault, start_response)
             if fault is not None:

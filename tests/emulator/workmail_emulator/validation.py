@@ -22,19 +22,30 @@ class RequestTypeError(ValueError):
     """A member whose JSON type does not fit its shape (AWS answers SerializationException)."""
 
 
-@lru_cache(maxsize=1)
-def service_model():
-    """botocore's WorkMail service model (loaded once)."""
-    return botocore.session.get_session().get_service_model("workmail")
+@lru_cache(maxsize=4)
+def service_model(service="workmail"):
+    """botocore's service model of WorkMail (or of ``service``), loaded once."""
+    return botocore.session.get_session().get_service_model(service)
 
 
-def operation_model(name):
-    """The botocore OperationModel of a WorkMail operation."""
-    return service_model().operation_model(name)
+def operation_model(name, service="workmail"):
+    """The botocore OperationModel of a WorkMail operation (or of an operation of ``service``)."""
+    return service_model(service).operation_model(name)
+
+
+# Java's Unicode property classes, which Python's re lacks, as ranges (approximate beyond the common scripts). Only
+# inside character classes, where the models use them (Forecast's tag keys and values).
+_UNICODE_CLASSES = {
+    r"\p{L}": "A-Za-z\u00aa\u00b5\u00ba\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u1fff\u3040-\ud7ff\uf900-\uffdc",
+    r"\p{Z}": " \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000",
+    r"\p{N}": "0-9\u00b2\u00b3\u00b9\u00bc-\u00be\u0660-\u0669\u06f0-\u06f9\u0966-\u096f\uff10-\uff19",
+}
 
 
 @lru_cache(maxsize=256)
 def _compiled(pattern):
+    for java, ranges in _UNICODE_CLASSES.items():
+        pattern = pattern.replace(java, ranges)
     return re.compile(pattern, re.ASCII)
 
 
@@ -63,12 +74,16 @@ def _constraint(shape, value, path):
 def _check_length(shape, value, path, meta, errors):
     """The model's min/max length constraints of a list or string, as AWS words them."""
     if "min" in meta and len(value) < meta["min"]:
-        errors.append(_constraint(shape, value, path) + f"Member must have length greater than or equal to {meta['min']}")
+        errors.append(
+            _constraint(shape, value, path) + f"Member must have length greater than or equal to {meta['min']}"
+        )
     if "max" in meta and len(value) > meta["max"]:
         errors.append(_constraint(shape, value, path) + f"Member must have length less than or equal to {meta['max']}")
 
 
-def _validate(shape, value, path, errors):
+def _validate(shape, value, path, errors, relaxed=frozenset(), pattern=True):
+    """``relaxed``: (structure shape name, member name) pairs whose model pattern is not applied (a model pattern
+    that the service itself does not enforce); ``pattern``: whether this value's pattern is applied."""
     meta = shape.metadata
     type_name = shape.type_name
     if type_name == "structure":
@@ -82,27 +97,28 @@ def _validate(shape, value, path, errors):
                 )
         for name, member in shape.members.items():
             if name in value and value[name] is not None:
-                _validate(member, value[name], _member_path(path, name), errors)
+                checked = (shape.name, name) not in relaxed
+                _validate(member, value[name], _member_path(path, name), errors, relaxed, checked)
         return
     if type_name == "list":
         if not isinstance(value, list):
             raise RequestTypeError(f"Expected a list at '{path}'")
         _check_length(shape, value, path, meta, errors)
         for index, item in enumerate(value, start=1):
-            _validate(shape.member, item, f"{path}.{index}.member", errors)
+            _validate(shape.member, item, f"{path}.{index}.member", errors, relaxed)
         return
     if type_name == "map":
         if not isinstance(value, dict):
             raise RequestTypeError(f"Expected an object at '{path}'")
         for key, item in value.items():
-            _validate(shape.key, key, f"{path}.key", errors)
-            _validate(shape.value, item, f"{path}.{key}.value", errors)
+            _validate(shape.key, key, f"{path}.key", errors, relaxed)
+            _validate(shape.value, item, f"{path}.{key}.value", errors, relaxed)
         return
     if type_name == "string":
         if not isinstance(value, str):
             raise RequestTypeError(f"Expected a string at '{path}'")
         _check_length(shape, value, path, meta, errors)
-        if "pattern" in meta and not pattern_matches(meta["pattern"], value):
+        if pattern and "pattern" in meta and not pattern_matches(meta["pattern"], value):
             errors.append(
                 _constraint(shape, value, path) + f"Member must satisfy regular expression pattern: {meta['pattern']}"
             )
@@ -143,10 +159,11 @@ def _check_range(shape, value, path, errors):
         errors.append(_constraint(shape, value, path) + f"Member must have value less than or equal to {meta['max']}")
 
 
-def validate_request(operation_name, params):
-    """Return the list of constraint violations of a request; raise RequestTypeError for type mismatches."""
+def validate_request(operation_name, params, service="workmail", relaxed=frozenset()):
+    """Return the list of constraint violations of a request; raise RequestTypeError for type mismatches.
+    ``relaxed``: (structure shape name, member name) pairs whose model pattern is not enforced."""
     errors = []
-    _validate(operation_model(operation_name).input_shape, params, "", errors)
+    _validate(operation_model(operation_name, service).input_shape, params, "", errors, frozenset(relaxed))
     return errors
 
 
@@ -157,7 +174,7 @@ def validation_message(errors):
     return f"{count} {noun} detected: " + "; ".join(errors)
 
 
-def _check_output(shape, value, path, problems):
+def _check_output(shape, value, path, problems, relaxed=frozenset(), pattern=True):
     meta = shape.metadata
     type_name = shape.type_name
     if type_name == "structure":
@@ -172,21 +189,22 @@ def _check_output(shape, value, path, problems):
                 problems.append(f"{path}.{required}: required member missing")
         for name, member in shape.members.items():
             if name in value:
-                _check_output(member, value[name], f"{path}.{name}", problems)
+                checked = (shape.name, name) not in relaxed
+                _check_output(member, value[name], f"{path}.{name}", problems, relaxed, checked)
         return
     if type_name == "list":
         if not isinstance(value, list):
             problems.append(f"{path}: expected a list, got {type(value).__name__}")
             return
         for index, item in enumerate(value):
-            _check_output(shape.member, item, f"{path}[{index}]", problems)
+            _check_output(shape.member, item, f"{path}[{index}]", problems, relaxed)
         return
     if type_name == "map":
         if not isinstance(value, dict):
             problems.append(f"{path}: expected an object, got {type(value).__name__}")
             return
         for key, item in value.items():
-            _check_output(shape.value, item, f"{path}[{key}]", problems)
+            _check_output(shape.value, item, f"{path}[{key}]", problems, relaxed)
         return
     if type_name == "string":
         if not isinstance(value, str):
@@ -196,7 +214,7 @@ def _check_output(shape, value, path, problems):
             problems.append(f"{path}: shorter than {meta['min']}")
         if "max" in meta and len(value) > meta["max"]:
             problems.append(f"{path}: longer than {meta['max']}")
-        if "pattern" in meta and not pattern_matches(meta["pattern"], value):
+        if pattern and "pattern" in meta and not pattern_matches(meta["pattern"], value):
             problems.append(f"{path}: {value!r} does not match {meta['pattern']}")
         if shape.enum and value not in shape.enum:
             problems.append(f"{path}: {value!r} not in {shape.enum}")
@@ -222,13 +240,14 @@ def _check_output(shape, value, path, problems):
             problems.append(f"{path}: above the maximum {meta['max']}")
 
 
-def check_response(operation_name, body):
-    """Problems of a JSON response body (already decoded) against the operation's output shape; [] if none."""
-    shape = operation_model(operation_name).output_shape
+def check_response(operation_name, body, service="workmail", relaxed=frozenset()):
+    """Problems of a JSON response body (already decoded) against the operation's output shape; [] if none.
+    ``relaxed``: (structure shape name, member name) pairs whose model pattern is not checked."""
+    shape = operation_model(operation_name, service).output_shape
     problems = []
     if shape is None:
         if body not in ({}, None):
             problems.append("the operation has no output shape but the body is not empty")
         return problems
-    _check_output(shape, body, operation_name, problems)
+    _check_output(shape, body, operation_name, problems, frozenset(relaxed))
     return problems

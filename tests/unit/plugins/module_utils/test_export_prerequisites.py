@@ -184,6 +184,7 @@ def test_names_derive_from_the_bucket_and_the_prefix_and_differ_between_destinat
     first, second, other_bucket = names(), names(prefix="second/"), names(bucket="example.other-bucket")
     ident = destination_id(BUCKET, "workmail-exports/")
     assert first == {
+        "service": "workmail",
         "destination": f"s3://{BUCKET}/workmail-exports/",
         "destination_id": ident,
         "role_name": f"WorkMailMailboxExport-{ident}",
@@ -393,3 +394,141 @@ def test_the_playbook_checks_the_names_it_passes_to_the_role_with_the_same_rules
     assert check_variables(dict(variables, workmail_provision="TRUE", workmail_wait="flase"))["problems"] == [
         "workmail_wait: must be true or false (or the text true, false, yes, no), got 'flase'"
     ]
+
+
+# Forecast destinations
+
+
+def forecast_given(**overrides):
+    """The role's variables for a Forecast destination: no organization, the service forecast."""
+    values = given(organization_id="", service="forecast")
+    values.update({f"export_prerequisites_{name}": value for name, value in overrides.items()})
+    return values
+
+
+def forecast_policy(bucket=BUCKET, prefix="forecast-exports/"):
+    return {
+        "policy_name": f"forecast-export-{destination_id(bucket, prefix, 'forecast')}",
+        "policy_document": {
+            "Statement": [
+                {"Effect": "Allow", "Action": ["s3:PutObject"], "Resource": f"arn:aws:s3:::{bucket}/{prefix}*"}
+            ]
+        },
+    }
+
+
+def forecast_found(role_policies=None, regions=("us-east-1",), **extra):
+    """What exists for a Forecast destination: no organization; a role trusting Forecast in ``regions``."""
+    facts = found(organization=None, **extra)
+    if role_policies is not None:
+        sources = {f"arn:aws:forecast:{region}:{ACCOUNT}:*" for region in regions}
+        facts["role"] = {"assume_role_policy_document": trust_policy(ACCOUNT, sources, "forecast"), "tags": {}}
+        facts["role_policies"] = role_policies
+    return facts
+
+
+def test_a_forecast_destination_has_its_own_names_and_default_prefix():
+    checked = check_inputs(forecast_given())
+    ident = destination_id(BUCKET, "forecast-exports/", "forecast")
+    assert checked["problems"] == [] and checked["inputs"]["prefix"] == "forecast-exports/"
+    assert ident != destination_id(BUCKET, "forecast-exports/")
+    assert checked["names"] == {
+        "service": "forecast",
+        "destination": f"s3://{BUCKET}/forecast-exports/",
+        "destination_id": ident,
+        "role_name": f"ForecastExport-{ident}",
+        "policy_name": f"forecast-export-{ident}",
+        # The key belongs to the bucket, whichever service writes into it.
+        "kms_alias": f"alias/workmail-export/{BUCKET}",
+        "lifecycle_rule_id": f"mailops-workmail-expiration-{ident}",
+        "destination_tag": f"mailops-workmail-destination-{ident}",
+        "destination_tag_value": "forecast-exports/",
+    }
+    # Left empty, WorkMail's prefix stays workmail-exports/.
+    assert check_inputs(given(prefix=""))["inputs"]["prefix"] == "workmail-exports/"
+
+
+@pytest.mark.parametrize(
+    "overrides, problem",
+    [
+        (
+            {"service": "sagemaker"},
+            "export_prerequisites_service: must be one of workmail, forecast (value 'sagemaker')",
+        ),
+        ({"region": "eu-west-3"}, "export_prerequisites_region: must be a region where Amazon Forecast exists"),
+        (
+            {"organization_id": ORG},
+            "export_prerequisites_organization_id: is for export_prerequisites_service=workmail",
+        ),
+        (
+            {"all_organizations": "yes"},
+            "export_prerequisites_organization_id: is for export_prerequisites_service=workmail",
+        ),
+        ({"prefix": "forecasts"}, "export_prerequisites_prefix: must end with /"),
+    ],
+)
+def test_forecast_inputs_are_checked_with_their_own_rules(overrides, problem):
+    problems = check_inputs(forecast_given(**overrides))["problems"]
+    assert len(problems) == 1 and problems[0].startswith(problem), problems
+
+
+def test_forecast_regions_are_forecast_s_own():
+    assert check_inputs(forecast_given(region="eu-central-1"))["problems"] == []
+    assert "Amazon WorkMail" in check_inputs(given(region="eu-central-1"))["problems"][0]
+
+
+def test_a_forecast_role_trusts_forecast_for_this_account_and_region():
+    planned = plan(forecast_given(region="eu-west-1"), forecast_found())
+    assert planned["problems"] == [] and planned["notes"] == []
+    assert planned["trust_policy"] == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AllowForecastExport",
+                "Effect": "Allow",
+                "Principal": {"Service": "forecast.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": ACCOUNT},
+                    "ArnLike": {"aws:SourceArn": f"arn:aws:forecast:eu-west-1:{ACCOUNT}:*"},
+                },
+            }
+        ],
+    }
+
+
+def test_a_forecast_role_is_never_narrowed_either():
+    other = forecast_policy(prefix="first/")
+    refused = plan(forecast_given(role_name="Shared"), forecast_found([other]))
+    assert len(refused["problems"]) == 1 and f"already serves s3://{BUCKET}/first/" in refused["problems"][0]
+    other_region = plan(forecast_given(region="eu-west-1"), forecast_found([forecast_policy()]))
+    assert f"trusts Amazon Forecast in us-east-1 (account {ACCOUNT})" in other_region["problems"][0]
+    shared = plan(forecast_given(role_name="Shared", share_role=True), forecast_found([other]))
+    assert shared["problems"] == [] and shared["keep_policies"] == [other["policy_name"]]
+    again = plan(forecast_given(), forecast_found([forecast_policy()]))
+    assert again["problems"] == [] and again["remove_policies"] == []
+
+
+def test_a_role_of_one_service_is_never_given_to_the_other():
+    workmail_role = found([destination_policy()], organization=None)
+    refused = plan(forecast_given(role_name="Shared"), workmail_role)
+    assert refused["problems"] == [
+        "export_prerequisites_role_name: role Shared is used by Amazon WorkMail exports, not Amazon Forecast's; nothing "
+        "was changed. Give this destination its own role (export_prerequisites_role_name; left empty, each service, "
+        "bucket and prefix gets its own)"
+    ]
+    forecast_role = forecast_found([forecast_policy()])
+    refused = plan(given(role_name="Shared"), dict(forecast_role, organization={"in_region": True}))
+    assert "is used by Amazon Forecast exports, not Amazon WorkMail's" in refused["problems"][0]
+    assert "is used by Amazon WorkMail" in plan(forecast_given(state="absent"), workmail_role)["problems"][0]
+
+
+def test_removing_a_forecast_destination_removes_its_role_and_keeps_a_bucket_another_destination_uses():
+    workmail_tag = f"mailops-workmail-destination-{destination_id(BUCKET, 'workmail-exports/')}"
+    planned = plan(
+        forecast_given(state="absent"),
+        forecast_found([forecast_policy()], bucket_tags={workmail_tag: "workmail-exports/"}),
+    )
+    assert planned["problems"] == []
+    assert planned["remove_role"] is True and planned["remove_bucket"] is False
+    assert planned["bucket_used_by"] == [f"s3://{BUCKET}/workmail-exports/"]

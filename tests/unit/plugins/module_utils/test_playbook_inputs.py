@@ -12,6 +12,7 @@ import yaml
 from ansible_collections.mailops.workmail.plugins.filter.export_organization_inputs import FilterModule
 from ansible_collections.mailops.workmail.plugins.filter.export_organization_run import FilterModule as FilterModule_run
 from ansible_collections.mailops.workmail.plugins.module_utils.common import ORGANIZATION_EXPORT_DEFAULTS
+from ansible_collections.mailops.workmail.plugins.module_utils.export_prerequisites import SERVICES
 from ansible_collections.mailops.workmail.plugins.module_utils.playbook_inputs import VARIABLES
 from ansible_collections.mailops.workmail.plugins.module_utils.playbook_inputs import check_run
 from ansible_collections.mailops.workmail.plugins.module_utils.playbook_inputs import check_variables
@@ -118,8 +119,14 @@ def test_every_wrong_variable_is_named_at_once():
 def test_the_filter_is_the_check_and_its_defaults_are_the_roles():
     assert FilterModule().filters()["export_organization_inputs"] is check_variables
     role_defaults = yaml.safe_load((ROOT / "roles/export_prerequisites/defaults/main.yml").read_text())
-    for name in ("prefix", "kms_alias", "role_name"):
+    for name in ("kms_alias", "role_name"):
         assert VARIABLES[name][1] == role_defaults[f"export_prerequisites_{name}"]
+    # The role's prefix left empty is its service's, WorkMail's by default.
+    assert (
+        role_defaults["export_prerequisites_prefix"] == ""
+        and role_defaults["export_prerequisites_service"] == "workmail"
+    )
+    assert VARIABLES["prefix"][1] == SERVICES["workmail"]["default_prefix"]
 
 
 # Several organizations in one run
