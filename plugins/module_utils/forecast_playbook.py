@@ -22,11 +22,11 @@ from ansible_collections.mailops.workmail.plugins.module_utils.forecast_export i
 from ansible_collections.mailops.workmail.plugins.module_utils.forecast_export import parse_kms_key_arn
 from ansible_collections.mailops.workmail.plugins.module_utils.forecast_export import parse_role_arn
 from ansible_collections.mailops.workmail.plugins.module_utils.forecast_export import parse_s3_path
-from ansible_collections.mailops.workmail.plugins.module_utils.playbook_inputs import _given
-from ansible_collections.mailops.workmail.plugins.module_utils.playbook_inputs import _list
-from ansible_collections.mailops.workmail.plugins.module_utils.playbook_inputs import _text
-from ansible_collections.mailops.workmail.plugins.module_utils.validation import boolean_value
-from ansible_collections.mailops.workmail.plugins.module_utils.validation import integer_value
+from ansible_collections.mailops.workmail.plugins.module_utils.playbook_inputs import BOOLEAN
+from ansible_collections.mailops.workmail.plugins.module_utils.playbook_inputs import INTEGER
+from ansible_collections.mailops.workmail.plugins.module_utils.playbook_inputs import LIST
+from ansible_collections.mailops.workmail.plugins.module_utils.playbook_inputs import TEXT
+from ansible_collections.mailops.workmail.plugins.module_utils.playbook_inputs import read_playbook_variables
 from ansible_collections.mailops.workmail.plugins.module_utils.validation import validate_bucket_name
 from ansible_collections.mailops.workmail.plugins.module_utils.validation import validate_integer
 from ansible_collections.mailops.workmail.plugins.module_utils.validation import validate_kms_alias
@@ -34,10 +34,6 @@ from ansible_collections.mailops.workmail.plugins.module_utils.validation import
 from ansible_collections.mailops.workmail.plugins.module_utils.validation import validate_role_name
 
 VARIABLE_PREFIX = "forecast_"
-TEXT = "text"
-BOOLEAN = "boolean"
-INTEGER = "integer"
-LIST = "list"
 DEFAULT_PREFIX = "forecast-exports/"
 
 # Playbook variable (without forecast_): (kind, default). The destination's names default as in the
@@ -57,28 +53,13 @@ VARIABLES = {
     "fail_on_problems": (BOOLEAN, True),
 }
 REQUIRED = ("region", "bucket")
-_READERS = {TEXT: _text, BOOLEAN: boolean_value, INTEGER: integer_value, LIST: _list}
 
 
 def read_variables(raw):
     """``(values, problems)``: every variable of :data:`VARIABLES` read from ``raw`` (``{"forecast_<name>": value}``,
     missing, None or empty text meaning not given), its default where it is not given; ``problems`` maps the
     variables that could not be read to what is wrong."""
-    values = {}
-    problems = {}
-    for name, (kind, default) in VARIABLES.items():
-        value = raw.get(VARIABLE_PREFIX + name)
-        if not _given(value):
-            values[name] = default
-            if name in REQUIRED:
-                problems[name] = "is required"
-            continue
-        try:
-            values[name] = _READERS[kind](value)
-        except ValueError as error:
-            values[name] = default
-            problems[name] = str(error)
-    return values, problems
+    return read_playbook_variables(raw, VARIABLE_PREFIX, VARIABLES, REQUIRED)
 
 
 def _check_region(region):

@@ -97,13 +97,20 @@ def read_variables(raw):
     """``(values, problems)``: every variable of :data:`VARIABLES` read from ``raw`` (``{"workmail_<name>": value}``,
     missing or None or empty text meaning not given), its default where it is not given; ``problems`` maps the
     names of the variables that could not be read to what is wrong."""
+    return read_playbook_variables(raw, VARIABLE_PREFIX, VARIABLES, REQUIRED)
+
+
+def read_playbook_variables(raw, prefix, variables, required):
+    """:func:`read_variables` for a collection playbook's own ``variables`` (``{name: (kind, default)}``, a kind of
+    :data:`TEXT`, :data:`BOOLEAN`, :data:`INTEGER` or :data:`LIST`), named ``<prefix><name>`` in ``raw``, of which
+    ``required`` must be given."""
     values = {}
     problems = {}
-    for name, (kind, default) in VARIABLES.items():
-        value = raw.get(VARIABLE_PREFIX + name)
+    for name, (kind, default) in variables.items():
+        value = raw.get(prefix + name)
         if not _given(value):
             values[name] = default
-            if name in REQUIRED:
+            if name in required:
                 problems[name] = "is required"
             continue
         try:
