@@ -771,7 +771,17 @@ report:
       description: Why it was written, or why not (for example V(report_interval has not passed since the last report)).
       type: str
     error:
-      description: Why the report could not be written, or V(null). A report that cannot be written does not fail the task (a warning says why).
+      description:
+        - Why the report could not be written to S3 (or the manifest could not note it), or V(null).
+        - A report that cannot be written does not fail the task (a warning says why).
+      type: str
+    local_written:
+      description:
+        - Whether this pass wrote the local copies to O(report_local_dir).
+        - Apart from RV(report.written), the S3 report, which a failed local copy does not undo.
+      type: bool
+    local_error:
+      description: Why the local copies could not be written (a warning says it too), or V(null).
       type: str
     html:
       description: The S3 URI of C(report.html).
@@ -786,10 +796,10 @@ report:
       description: The S3 key of C(report.csv).
       type: str
     local_html:
-      description: The local copy of C(report.html) with O(report_local_dir), else V(null).
+      description: The local copy of C(report.html) in O(report_local_dir) when it exists (this pass or an earlier one wrote it), else V(null).
       type: str
     local_csv:
-      description: The local copy of C(report.csv) with O(report_local_dir), else V(null).
+      description: The local copy of C(report.csv) in O(report_local_dir) when it exists (this pass or an earlier one wrote it), else V(null).
       type: str
   sample:
     written: true
@@ -799,6 +809,8 @@ report:
     csv: s3://example-exports/workmail/mailops-campaigns/eos/report.csv
     html_key: workmail/mailops-campaigns/eos/report.html
     csv_key: workmail/mailops-campaigns/eos/report.csv
+    local_written: false
+    local_error: null
     local_html: null
     local_csv: null
 passes:
@@ -844,8 +856,9 @@ def warn_about(module, result):
         module.warn(f"Before starting jobs, the run could not check {reason}")
     if result["eta"]["at_risk"]:
         module.warn(f"{result['eta']['warning']}; what would help: {'; '.join(result['eta']['advice'])}")
-    if (result.get("report") or {}).get("error"):
-        module.warn(result["report"]["error"])
+    for problem in ("error", "local_error"):
+        if (result.get("report") or {}).get(problem):
+            module.warn(result["report"][problem])
 
 
 def main():

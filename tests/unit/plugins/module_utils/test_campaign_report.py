@@ -331,8 +331,38 @@ def test_local_copies_are_written_with_the_report_and_when_missing(tmp_path):
     assert (tmp_path / "reports" / "report.html").read_bytes() == run.body(run.html_key)
     (tmp_path / "reports" / "report.html").unlink()
     again = run.publish(T0 + timedelta(seconds=5))
-    assert again["written"] is False and again["reason"] == LOCAL_ONLY
+    assert again["written"] is False and again["reason"] == LOCAL_ONLY and again["local_written"] is True
     assert (tmp_path / "reports" / "report.html").exists() and len(run.puts(run.html_key)) == 1
+
+
+def test_a_local_copy_that_cannot_be_written_leaves_the_s3_report_written_and_noted(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    run = Pass(report_local_dir=str(blocker / "reports"))
+    found = run.publish(T0, finished=FINISHED)
+    # S3: written, noted in the manifest, for the reason it was due.
+    assert found["written"] is True and found["error"] is None and found["reason"] == FIRST
+    assert len(run.puts(run.html_key)) == 1 and len(run.puts(run.csv_key)) == 1
+    stored = json.loads(run.body(manifest_key(PREFIX, CAMPAIGN)))
+    assert stored["report"]["written"] == iso8601(T0)
+    # Local: not written, says why, and lists no copy that does not exist.
+    assert found["local_written"] is False and "Not a directory" in found["local_error"]
+    assert found["local_error"].startswith("the local copies of the campaign report could not be written to ")
+    assert found["local_html"] is None and found["local_csv"] is None
+    # The next pass retries the local copies only (S3 has this report already).
+    again = run.publish(T0 + timedelta(seconds=5))
+    assert again["written"] is False and again["reason"] == LOCAL_ONLY and again["local_error"]
+    assert len(run.puts(run.html_key)) == 1
+
+
+def test_an_s3_report_that_fails_still_writes_the_local_copies(tmp_path):
+    run = Pass(report_local_dir=str(tmp_path))
+    run.s3.fail("put_object", "AccessDenied", 403, times=2)
+    found = run.publish(T0)
+    assert found["written"] is False and "could not be written to S3" in found["error"]
+    assert found["local_written"] is True and found["local_error"] is None
+    assert found["local_html"] == str(tmp_path / "report.html") and (tmp_path / "report.csv").is_file()
+    assert "report" not in run.record.manifest
 
 
 def test_a_report_s3_refuses_does_not_fail_the_pass():
