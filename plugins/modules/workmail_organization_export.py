@@ -585,7 +585,7 @@ eta:
       type: str
       returned: always
       sample: "from 4 completed jobs (1450 MB per hour per slot, a job takes 6 minutes at least), within 50 %; 146
-        mailboxes (61000 MB) to go on 10 of max_concurrent_jobs 10 slots"
+        mailboxes (61000 MB) to go on 10 slots (max_concurrent_jobs 10)"
     now:
       description: The time of the estimate.
       type: str
@@ -649,12 +649,20 @@ eta:
           campaign is not done.
       type: bool
       returned: always
+    deadline_passed:
+      description: Whether the deadline itself has passed while the campaign is not done (RV(eta.warning) says so).
+      type: bool
+      returned: always
     warning:
-      description: Why the campaign is at risk, or V(null).
+      description: Why the campaign is at risk (plainly that the deadline has passed, when it has), or V(null).
       type: str
       returned: always
     advice:
-      description: What would help when at risk (empty otherwise).
+      description:
+        - When at risk, what holds the campaign back or would help, as it is (empty otherwise).
+        - The mailboxes the 24-hour rule holds and until when, free slots, raising O(max_concurrent_jobs) or ending
+          jobs the campaign did not start (each only when it brings the late end sooner, saying whether that would be
+          in time), failures to fix.
       type: list
       elements: str
       returned: always
