@@ -450,8 +450,15 @@ manifest_exists:
   returned: always
   type: bool
   sample: true
+started_total:
+  description:
+    - How many export jobs the task started, over all its passes (with O(wait=true) the action plugin totals them).
+    - RV(started) lists those of the last pass only.
+  returned: always
+  type: int
+  sample: 11
 started:
-  description: The mailboxes whose job this pass started.
+  description: The mailboxes whose job this pass started (with O(wait=true), the last pass; see RV(started_total)).
   returned: always
   type: list
   elements: dict
@@ -920,6 +927,7 @@ def main():
 
     warn_about(module, result)
     result["passes"] = 1
+    result["started_total"] = len(result.get("started") or [])
     module.exit_json(**result)
 
 

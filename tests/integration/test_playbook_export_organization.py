@@ -140,6 +140,7 @@ def test_full_run_exports_everything_reports_and_publishes(aws, org, playbook):
     assert result["summary"]["completed"] == TOTAL
     assert result["summary"]["verified"] == TOTAL
     assert starts(aws) == TOTAL
+    assert result["started_total"] == TOTAL  # over every pass; started lists the last pass's
     assert re.search(rf"campaign {CAMPAIGN}: {TOTAL}/{TOTAL} completed, 0 running", run.stderr)
 
     lines = report(run)
@@ -162,7 +163,8 @@ def test_full_run_exports_everything_reports_and_publishes(aws, org, playbook):
     assert published["done"] is True
     assert published["check_mode"] is False
     assert published["export_failed"] is False
-    assert published["summary"]["completed"] == TOTAL
+    assert published["summary"]["completed"] == TOTAL and published["started"] == TOTAL
+    assert line(lines, "This run: ").endswith(f", {TOTAL} export job(s) started")
     assert published["manifest"] == f"s3://{BUCKET}/{MANIFEST_KEY}"
     assert published["failures"] == 0
     assert published["verification_problems"] == 0
