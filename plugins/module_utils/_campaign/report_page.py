@@ -35,7 +35,7 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .counts tr.total th, .counts tr.total td { font-weight: 700; }
 .wide { overflow: auto; max-width: 100%; max-height: 80vh; border: 1px solid var(--line); }
 #mailbox-table { font-size: .85rem; }
-#mailbox-table td { overflow-wrap: anywhere; max-width: 28rem; }
+#mailbox-table td { overflow-wrap: break-word; max-width: 28rem; }
 #mailbox-table td.mono { word-break: break-all; min-width: 9rem; max-width: 18rem; }
 tr[data-status="given_up"] td, tr[data-status="contradicted"] td { background: #fde8ea; }
 tr[data-status="retry"] td, tr[data-status="blocked_24h"] td { background: #fff4de; }
