@@ -327,6 +327,8 @@ def test_a_campaign_late_for_its_deadline_is_reported_at_risk_with_what_would_he
         waited.stderr,
     ), waited.stderr
     assert waited.task(EXPORT_TASK)["done"] is True and stats(waited)["eta_at_risk"] is False
+    # The module's warnings go through module.warn(), never exit_json(warnings=...), which ansible-core deprecates.
+    assert "DEPRECATION" not in run.stderr + waited.stderr and "warnings` to `exit_json" not in run.stdout + waited.stdout
     assert not [text for text in report(waited) if text.startswith(("AT RISK", "DEADLINE PASSED"))]
 
 
