@@ -128,6 +128,7 @@ class ActionModule(ActionBase):
         if not wait or self._play_context.check_mode:
             result.update(self._execute_module(module_name=MODULE_NAME, module_args=args, task_vars=task_vars))
             result["passes"] = 1
+            result["started_total"] = len(result.get("started") or [])
             return result
         args["wait"] = False
         if not args.get("lock_owner"):
@@ -136,13 +137,15 @@ class ActionModule(ActionBase):
         return result
 
     def _wait(self, args, task_vars, wait_timeout, poll_interval):
-        """Passes until done, failed or ``wait_timeout``; the last pass's result. Each pass says when the next is due
-        (when its first running job is due a look, ...): the plugin sleeps until then, at least 5 seconds and at
-        most ``poll_interval``."""
+        """Passes until done, failed or ``wait_timeout``; the last pass's result, with ``passes`` and
+        ``started_total`` (the jobs every pass started; ``started`` lists the last pass's). Each pass says when the
+        next is due (when its first running job is due a look, ...): the plugin sleeps until then, at least 5 seconds
+        and at most ``poll_interval``."""
         campaign = args.get("campaign")
         started = self.clock()
         changed = False
         passes = 0
+        started_total = 0
         last_duration = 0.0
         while True:
             begun = self.clock()
@@ -151,6 +154,7 @@ class ActionModule(ActionBase):
             module_result = self._execute_module(module_name=MODULE_NAME, module_args=pass_args, task_vars=task_vars)
             last_duration = self.clock() - begun
             passes += 1
+            started_total += len(module_result.get("started") or [])
             changed = changed or bool(module_result.get("changed"))
             if module_result.get("failed"):
                 break
@@ -163,5 +167,5 @@ class ActionModule(ActionBase):
                 module_result.update(failed=True, msg=timeout_message(campaign, module_result, wait_timeout, passes))
                 break
             self.sleep(delay)
-        module_result.update(changed=changed, passes=passes)
+        module_result.update(changed=changed, passes=passes, started_total=started_total)
         return module_result

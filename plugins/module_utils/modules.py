@@ -37,6 +37,12 @@ class WorkMailAnsibleModule(AnsibleAWSModule):
         super().__init__(**kwargs)
         set_collection_info(collection_name=COLLECTION_NAME, collection_version=COLLECTION_VERSION)
 
+    def _should_inject_warnings(self):
+        """Never pass the warnings to ``exit_json``/``fail_json``: ansible-core returns what :meth:`warn` recorded by
+        itself, and deprecates warnings passed to them from 2.19 on (amazon.aws 10.x passes them there, which made
+        every task with a warning print a DEPRECATION WARNING)."""
+        return False
+
     def workmail_client(self):
         """A :class:`WorkMailClient` over a boto3 WorkMail client built from the connection options."""
         return WorkMailClient(self.client("workmail"))

@@ -450,8 +450,15 @@ manifest_exists:
   returned: always
   type: bool
   sample: true
+started_total:
+  description:
+    - How many export jobs the task started, over all its passes (with O(wait=true) the action plugin totals them).
+    - RV(started) lists those of the last pass only.
+  returned: always
+  type: int
+  sample: 11
 started:
-  description: The mailboxes whose job this pass started.
+  description: The mailboxes whose job this pass started (with O(wait=true), the last pass; see RV(started_total)).
   returned: always
   type: list
   elements: dict
@@ -585,7 +592,7 @@ eta:
       type: str
       returned: always
       sample: "from 4 completed jobs (1450 MB per hour per slot, a job takes 6 minutes at least), within 50 %; 146
-        mailboxes (61000 MB) to go on 10 of max_concurrent_jobs 10 slots"
+        mailboxes (61000 MB) to go on 10 slots (max_concurrent_jobs 10)"
     now:
       description: The time of the estimate.
       type: str
@@ -649,12 +656,20 @@ eta:
           campaign is not done.
       type: bool
       returned: always
+    deadline_passed:
+      description: Whether the deadline itself has passed while the campaign is not done (RV(eta.warning) says so).
+      type: bool
+      returned: always
     warning:
-      description: Why the campaign is at risk, or V(null).
+      description: Why the campaign is at risk (plainly that the deadline has passed, when it has), or V(null).
       type: str
       returned: always
     advice:
-      description: What would help when at risk (empty otherwise).
+      description:
+        - When at risk, what holds the campaign back or would help, as it is (empty otherwise).
+        - The mailboxes the 24-hour rule holds and until when, free slots, raising O(max_concurrent_jobs) or ending
+          jobs the campaign did not start (each only when it brings the late end sooner, saying whether that would be
+          in time), failures to fix.
       type: list
       elements: str
       returned: always
@@ -771,7 +786,17 @@ report:
       description: Why it was written, or why not (for example V(report_interval has not passed since the last report)).
       type: str
     error:
-      description: Why the report could not be written, or V(null). A report that cannot be written does not fail the task (a warning says why).
+      description:
+        - Why the report could not be written to S3 (or the manifest could not note it), or V(null).
+        - A report that cannot be written does not fail the task (a warning says why).
+      type: str
+    local_written:
+      description:
+        - Whether this pass wrote the local copies to O(report_local_dir).
+        - Apart from RV(report.written), the S3 report, which a failed local copy does not undo.
+      type: bool
+    local_error:
+      description: Why the local copies could not be written (a warning says it too), or V(null).
       type: str
     html:
       description: The S3 URI of C(report.html).
@@ -786,10 +811,10 @@ report:
       description: The S3 key of C(report.csv).
       type: str
     local_html:
-      description: The local copy of C(report.html) with O(report_local_dir), else V(null).
+      description: The local copy of C(report.html) in O(report_local_dir) when it exists (this pass or an earlier one wrote it), else V(null).
       type: str
     local_csv:
-      description: The local copy of C(report.csv) with O(report_local_dir), else V(null).
+      description: The local copy of C(report.csv) in O(report_local_dir) when it exists (this pass or an earlier one wrote it), else V(null).
       type: str
   sample:
     written: true
@@ -799,6 +824,8 @@ report:
     csv: s3://example-exports/workmail/mailops-campaigns/eos/report.csv
     html_key: workmail/mailops-campaigns/eos/report.html
     csv_key: workmail/mailops-campaigns/eos/report.csv
+    local_written: false
+    local_error: null
     local_html: null
     local_csv: null
 passes:
@@ -844,8 +871,9 @@ def warn_about(module, result):
         module.warn(f"Before starting jobs, the run could not check {reason}")
     if result["eta"]["at_risk"]:
         module.warn(f"{result['eta']['warning']}; what would help: {'; '.join(result['eta']['advice'])}")
-    if (result.get("report") or {}).get("error"):
-        module.warn(result["report"]["error"])
+    for problem in ("error", "local_error"):
+        if (result.get("report") or {}).get(problem):
+            module.warn(result["report"][problem])
 
 
 def main():
@@ -899,6 +927,7 @@ def main():
 
     warn_about(module, result)
     result["passes"] = 1
+    result["started_total"] = len(result.get("started") or [])
     module.exit_json(**result)
 
 

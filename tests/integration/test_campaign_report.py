@@ -169,3 +169,38 @@ def test_the_playbook_passes_the_report_variables_and_prints_where_the_report_is
     assert report["written"] is True and report["local_html"] == str(local / "report.html")
     assert (local / "report.html").read_bytes() == read(aws, f"{FOLDER}/report.html")
     assert (local / "report.csv").read_bytes() == read(aws, f"{FOLDER}/report.csv")
+
+
+def test_a_local_copy_that_cannot_be_written_does_not_hide_the_s3_report(aws, org, destination, playbook, tmp_path):
+    aws.set_time_scale(seconds_per_mb=0.0, min_seconds=60)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("a regular file, not a directory")
+    values = {
+        "workmail_organization_id": org["id"],
+        "workmail_region": REGION,
+        "workmail_bucket": BUCKET,
+        "workmail_prefix": PREFIX,
+        "workmail_campaign": CAMPAIGN,
+        "workmail_provision": "false",
+        "workmail_role_arn": destination["role_arn"],
+        "workmail_kms_key_arn": destination["kms_key_arn"],
+        "workmail_report_local_dir": str(blocker / "reports"),
+    }
+    run = playbook("- ansible.builtin.import_playbook: mailops.workmail.export_organization\n", extra_vars=values)
+    assert not run.failed, (run, run.stderr)
+    task = run.task("Export the organization's mailboxes")
+    report = task["report"]
+    # S3: written by this run, and the manifest notes it.
+    assert report["written"] is True and report["error"] is None and report["reason"] == "the campaign had no report yet"
+    assert read(aws, f"{FOLDER}/report.html").startswith(b"<!DOCTYPE html>")
+    assert json.loads(read(aws, f"{FOLDER}/manifest.json"))["report"]["written"]
+    # Local: not written, said so, and no copy listed that does not exist.
+    assert report["local_written"] is False and "Not a directory" in report["local_error"]
+    assert report["local_html"] is None and report["local_csv"] is None
+    assert any("the local copies of the campaign report could not be written" in text for text in task.get("warnings", []))
+    lines = [text for task_name, result in run.tasks if isinstance(result.get("msg"), list) for text in result["msg"]]
+    (said,) = [text for text in lines if text.startswith("Report: ")]
+    assert said == f"Report: s3://{BUCKET}/{FOLDER}/report.html and s3://{BUCKET}/{FOLDER}/report.csv", lines
+    (local,) = [text for text in lines if text.startswith("Local copies not written: ")]
+    assert "the local copies of the campaign report could not be written to " in local and "Not a directory" in local
+    assert "DEPRECATION" not in run.stdout + run.stderr, run.stderr

@@ -15,7 +15,10 @@ estimate. While few jobs have completed the throughput is uncertain, so the esti
 ``late``), narrowing as jobs complete (a relative spread of 1/sqrt(jobs), at least :data:`MIN_SPREAD`).
 
 When the range's late end passes the deadline less its margin (``deadline`` and ``margin_days``, defaults in
-:mod:`common`), the estimate is ``at_risk``: its ``warning`` says so and ``advice`` what would help.
+:mod:`common`), the estimate is ``at_risk``: its ``warning`` says so (plainly that the deadline has passed, when it
+has: ``deadline_passed``) and ``advice`` what, in the campaign's actual situation, holds it back or would help: the
+mailboxes the 24-hour rule holds and until when, free slots, more slots or the slots others' jobs hold (each only when
+it brings the late end sooner, saying whether that would be in time), failures to fix.
 
 Plain Python on manifest dicts; times are ISO 8601 text out.
 """
@@ -199,10 +202,14 @@ def _basis_text(campaign, basis, remaining_mb):
     if basis == BASIS_DONE:
         return "the campaign is done: no mailbox is pending, running or to be retried"
     slots = campaign.slots()
-    held = f", {campaign.foreign_running} held by jobs this campaign did not start" if campaign.foreign_running else ""
+    held = (
+        f", less {campaign.foreign_running} held by jobs this campaign did not start"
+        if campaign.foreign_running
+        else ""
+    )
     remaining = (
-        f"{len(campaign.running) + len(campaign.queue)} mailboxes ({remaining_mb:.0f} MB) to go on {slots} of "
-        f"max_concurrent_jobs {campaign.max_concurrent_jobs} slots{held}"
+        f"{len(campaign.running) + len(campaign.queue)} mailboxes ({remaining_mb:.0f} MB) to go on {slots} "
+        f"slot{'' if slots == 1 else 's'} (max_concurrent_jobs {campaign.max_concurrent_jobs}{held})"
     )
     if basis == BASIS_NONE:
         return f"no job of the campaign has completed yet, so there is no throughput to go by; {remaining}"
@@ -215,34 +222,98 @@ def _basis_text(campaign, basis, remaining_mb):
     )
 
 
-def _advice(campaign):
-    """What would bring the late end sooner: more slots, the slots others' jobs hold, failures to fix."""
-    advice = []
+def _ends(campaign, **slots):
+    """``(now, then)``: the late end on the campaign's slots and on ``slots`` (see :meth:`_Campaign.slots`). With no
+    completed job, every job is taken to last one hour: the times mean nothing, their order does."""
+    if campaign.throughput.jobs:
+        return campaign.late(), campaign.late(**slots)
+
+    def unit(size):
+        return 1.0
+
+    ends = [
+        schedule_end(campaign.running, campaign.queue, campaign.moment, campaign.slots(**change), unit)
+        for change in ({}, slots)
+    ]
+    return ends[0], ends[1]
+
+
+def _verdict(moment, target, deadline):
+    """Whether an end at ``moment`` is in time for ``target`` (the deadline less its margin) and ``deadline``."""
+    if moment <= target:
+        return "in time"
+    if moment <= deadline:
+        return f"before the deadline, but within its margin (after {iso8601(target)})"
+    return "still after the deadline"
+
+
+def _sooner(campaign, times, label, **slots):
+    """``label`` with what the change of ``slots`` would bring, or None when it would not bring the end sooner.
+    ``times``: ``(target, deadline)``."""
+    now, then = _ends(campaign, **slots)
+    if then >= now:
+        return None
+    if not campaign.throughput.jobs:
+        return f"{label} (no job has completed yet to say by how much it brings the end sooner)"
+    return f"{label}: the late end would be {iso8601(then)} instead of {iso8601(now)}, {_verdict(then, *times)}"
+
+
+def _hold_advice(campaign, deadline):
+    """What the 24-hour rule holds back (queued mailboxes that may not start yet), or None."""
+    held = sorted(start for start, size in campaign.queue if start > campaign.moment)
+    if not held:
+        return None
+    text = (
+        f"{len(held)} of the {len(campaign.running) + len(campaign.queue)} remaining mailboxes are held by the "
+        f"24-hour rule (AWS exports a mailbox at most once in 24 hours) until {iso8601(held[0])}"
+        + (f", the last until {iso8601(held[-1])}" if held[-1] != held[0] else "")
+    )
+    late = sum(1 for start in held if start > deadline)
+    if late:
+        text += f"; {late} of them cannot start before the deadline {iso8601(deadline)}, whatever the settings"
+    return text
+
+
+def _free_slot_advice(campaign):
+    """Mailboxes that may start now while slots are free (a pass starts them), or None."""
+    ready = sum(1 for start, size in campaign.queue if start <= campaign.moment)
+    free = campaign.slots() - len(campaign.running)
+    if not ready or free <= 0:
+        return None
+    return (
+        f"{ready} mailboxes may start now and {free} of the campaign's {campaign.slots()} slots are free: run the "
+        "campaign again (wait=true keeps running passes until it is done)"
+    )
+
+
+def _advice(campaign, target, deadline):
+    """What would bring the end sooner, or what stops it, as the situation is: the 24-hour rule's hold, free slots,
+    more slots (only when they bring the late end sooner), the slots others' jobs hold, failures to fix."""
+    times = (target, deadline)
+    advice = [_hold_advice(campaign, deadline), _free_slot_advice(campaign)]
     if campaign.max_concurrent_jobs < MAX_RUNNING_JOBS_PER_ORGANIZATION:
-        late = (
-            campaign.late(max_concurrent_jobs=MAX_RUNNING_JOBS_PER_ORGANIZATION) if campaign.throughput.jobs else None
-        )
-        advice.append(
+        label = (
             f"raise max_concurrent_jobs from {campaign.max_concurrent_jobs} to {MAX_RUNNING_JOBS_PER_ORGANIZATION} "
-            f"(AWS's limit per organization)" + (f": the late end would be {iso8601(late)}" if late else "")
+            "(AWS's limit per organization)"
         )
+        advice.append(_sooner(campaign, times, label, max_concurrent_jobs=MAX_RUNNING_JOBS_PER_ORGANIZATION))
     if campaign.foreign_running:
-        late = campaign.late(foreign_running=0) if campaign.throughput.jobs else None
-        then = f": without them the late end would be {iso8601(late)}" if late is not None else ""
-        advice.append(
+        label = (
             f"{campaign.foreign_running} export jobs this campaign did not start hold slots of the organization "
-            f"(by hand or another campaign); let them end and start no others{then}"
+            "(by hand or another campaign); let them end and start no others"
         )
+        advice.append(_sooner(campaign, times, label, foreign_running=0))
     failed = campaign.counts["failed"] + campaign.counts["failed_permanently"]
     if failed:
         advice.append(
             f"{failed} mailboxes failed ({campaign.counts['failed_permanently']} given up): fix what their errors "
             "say (the result's failures) so that their retries succeed"
         )
+    advice = [item for item in advice if item]
     if not advice:
         advice.append(
-            "the campaign already uses every slot of the organization: narrow the selection (exclude mailboxes "
-            "that need no export) or export the remaining ones in another organization's time"
+            "no setting of the campaign would bring the end sooner (more slots would not): narrow the selection "
+            "(exclude mailboxes that need no export)"
         )
     return advice
 
@@ -268,11 +339,13 @@ def estimate(manifest, now, max_concurrent_jobs=None, foreign_running=None, dead
 
     Returns ``{"basis", "basis_text", "now", "eta", "early", "late", "mb_per_hour_per_slot",
     "completed_jobs_observed", "slots", "max_concurrent_jobs", "foreign_running", "remaining_mailboxes",
-    "remaining_mb", "deadline", "margin_days", "deadline_with_margin", "at_risk", "warning", "advice"}``.
+    "remaining_mb", "deadline", "margin_days", "deadline_with_margin", "at_risk", "deadline_passed", "warning",
+    "advice"}``.
     ``eta``, ``early`` and ``late`` are None while no job has completed; when the campaign is done they are all
     the end of its last job. ``at_risk`` is True when the late end (or, with no estimate yet, now) is past the
     deadline less its margin and the campaign is not done; then ``warning`` says so and ``advice`` lists what
-    would help."""
+    holds it back or would help. ``deadline_passed`` is True when now is past the deadline and the campaign is not
+    done."""
     moment = to_datetime(now)
     if max_concurrent_jobs is None:
         max_concurrent_jobs = remembered_slots(manifest) or MAX_RUNNING_JOBS_PER_ORGANIZATION
@@ -286,6 +359,7 @@ def estimate(manifest, now, max_concurrent_jobs=None, foreign_running=None, dead
     eta, early, late = _range(campaign, basis)
     remaining_mb = _remaining_mb(manifest)
     at_risk = basis != BASIS_DONE and (late or moment) > target
+    deadline_passed = basis != BASIS_DONE and moment > deadline
     result = {
         "basis": basis,
         "basis_text": _basis_text(campaign, basis, remaining_mb),
@@ -304,8 +378,9 @@ def estimate(manifest, now, max_concurrent_jobs=None, foreign_running=None, dead
         "margin_days": margin_days,
         "deadline_with_margin": iso8601(target),
         "at_risk": at_risk,
-        "warning": _warning(late, moment, target, deadline, margin_days) if at_risk else None,
-        "advice": _advice(campaign) if at_risk else [],
+        "deadline_passed": deadline_passed,
+        "warning": _warning(campaign, late, target, deadline, margin_days) if at_risk else None,
+        "advice": _advice(campaign, target, deadline) if at_risk else [],
     }
     return result
 
@@ -327,8 +402,17 @@ def _rounded(value):
     return round(value, 1) if value is not None else None
 
 
-def _warning(late, moment, target, deadline, margin_days):
-    """The sentence of an estimate at risk."""
+def _warning(campaign, late, target, deadline, margin_days):
+    """The sentence of an estimate at risk: the deadline has passed, or the end may be past it less its margin."""
+    moment = campaign.moment
+    if moment > deadline:
+        remaining = len(campaign.running) + len(campaign.queue)
+        days = (moment - deadline).total_seconds() / 86400.0
+        return (
+            f"the deadline {iso8601(deadline)} has passed ({days:.1f} days ago, now {iso8601(moment)}) with "
+            f"{remaining} mailboxes not exported yet"
+            + (f"; the estimate's late end is {iso8601(late)}" if late is not None else "")
+        )
     when = f"the estimate's late end {iso8601(late)}" if late is not None else f"now ({iso8601(moment)})"
     return (
         f"the campaign may not finish in time: {when} is past {iso8601(target)}, {margin_days} days before the "
@@ -338,7 +422,8 @@ def _warning(late, moment, target, deadline, margin_days):
 
 def summary_line(eta):
     """A short text of an estimate for a progress line: ``ETA 2026-12-03 14:00 UTC to 2026-12-04 02:00 UTC``, with
-    ``, AT RISK: past <deadline less the margin> (...); would help: <advice>`` when it is; ``ETA unknown (no job
+    ``, AT RISK: past <deadline less the margin> (...); would help: <advice>`` when it is (``, DEADLINE PASSED:
+    <deadline>; would help: <advice>`` once the deadline has passed); ``ETA unknown (no job
     completed yet)`` before any job completed."""
     if not eta:
         return ""
@@ -350,10 +435,12 @@ def summary_line(eta):
         text = f"ETA {_short(eta['eta'])}"
     else:
         text = f"ETA {_short(eta['early'])} to {_short(eta['late'])}"
-    if eta["at_risk"]:
+    if eta.get("deadline_passed"):
+        text += f", DEADLINE PASSED: {_short(eta['deadline'])}"
+    elif eta["at_risk"]:
         text += f", AT RISK: past {_short(eta['deadline_with_margin'])} (deadline less {eta['margin_days']} days)"
-        if eta.get("advice"):
-            text += f"; would help: {'; '.join(eta['advice'])}"
+    if eta["at_risk"] and eta.get("advice"):
+        text += f"; would help: {'; '.join(eta['advice'])}"
     return text
 
 

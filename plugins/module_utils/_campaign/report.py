@@ -101,7 +101,8 @@ def attention_items(rows, eta, failure):
         blocks.append(f"<h3>{len(contradicted)} verification(s) contradicted</h3>{listing}")
     if eta and eta.get("at_risk"):
         advice = "".join(f"<li>{text(item)}</li>" for item in eta.get("advice") or [])
-        blocks.append(f"<h3>The deadline is at risk</h3><p>{text(eta.get('warning'))}</p><ul>{advice}</ul>")
+        heading = "The deadline has passed" if eta.get("deadline_passed") else "The deadline is at risk"
+        blocks.append(f"<h3>{heading}</h3><p>{text(eta.get('warning'))}</p><ul>{advice}</ul>")
     return blocks
 
 
@@ -156,7 +157,9 @@ def eta_section(eta):
             '<section id="eta" aria-labelledby="eta-title"><h2 id="eta-title">Estimated completion</h2>'
             "<p>No estimate.</p></section>"
         )
-    parts = [_eta_range(eta), f"<p>{text(eta.get('basis_text'))}</p>"]
+    parts = [_eta_range(eta)]
+    if eta.get("basis") != "done":  # the range says it is done; the basis would say it again
+        parts.append(f"<p>{text(eta.get('basis_text'))}</p>")
     if eta.get("deadline"):
         parts.append(
             f"<p>Deadline {text(eta['deadline'])} (warned from {text(eta.get('deadline_with_margin'))}, "
@@ -174,14 +177,24 @@ def _share(value, whole):
     return 0.0 if not whole else max(0.0, min(1.0, float(value or 0) / float(whole)))
 
 
-def _polyline(coordinates, colour, label):
+def _marker(x, y, colour, shape):
+    """A point's marker: a circle, or a square (the second series), so that two series on the same points both show."""
+    if shape == "square":
+        return f'<rect x="{x - 4:.1f}" y="{y - 4:.1f}" width="8" height="8" fill="#fff" stroke="{colour}" stroke-width="2"/>'
+    return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{colour}"/>'
+
+
+def _polyline(coordinates, colour, label, shape="circle"):
+    """A series: its line (dashed for the square-marked one, so that lines that coincide still show both) and a
+    marker at each of its points."""
+    markers = "".join(_marker(x, y, colour, shape) for x, y in coordinates)
     if len(coordinates) == 1:
-        x, y = coordinates[0]
-        return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{colour}"><title>{label}</title></circle>'
+        return f"<g><title>{label}</title>{markers}</g>"
     joined = " ".join(f"{x:.1f},{y:.1f}" for x, y in coordinates)
+    dash = ' stroke-dasharray="8 5"' if shape == "square" else ""
     return (
-        f'<polyline points="{joined}" fill="none" stroke="{colour}" stroke-width="2.5">'
-        f"<title>{label}</title></polyline>"
+        f'<g><title>{label}</title><polyline points="{joined}" fill="none" stroke="{colour}" stroke-width="2.5"{dash}/>'
+        f"{markers}</g>"
     )
 
 
@@ -219,8 +232,13 @@ def chart_svg(points, total_mb):
         '<title id="chart-title">Share of the campaign completed over time</title>'
         f'<desc id="chart-desc">{text(summary)}</desc>{grid}{axis}'
         f'{_polyline(mailboxes, "#1f4e9c", "mailboxes completed")}'
-        f'{_polyline(megabytes, "#c25400", "megabytes completed")}</svg>'
+        f'{_polyline(megabytes, "#c25400", "megabytes completed", "square")}</svg>'
     )
+
+
+def _last_share(value, whole):
+    """The latest share of a series, as the legend gives it: ``40 % (4 of 10)``."""
+    return f"{_share(value, whole) * 100:.0f} % ({number(value)} of {number(whole)})"
 
 
 def chart_data(points):
@@ -243,10 +261,13 @@ def chart_section(points, rows):
         chart = "<p>No progress recorded yet.</p>"
     else:
         total_mb = sum(row["size_mb"] or 0 for row in rows)
+        last = points[-1]
         chart = (
             f'<figure>{chart_svg(points, total_mb)}<figcaption class="legend">'
-            '<span><span class="swatch mailboxes"></span>Mailboxes completed (share of all)</span>'
-            '<span><span class="swatch megabytes"></span>Megabytes completed (share of all)</span>'
+            '<span><span class="swatch mailboxes"></span>Mailboxes completed (share of all, round markers): '
+            f'<span id="legend-mailboxes">{_last_share(last["completed"], last["total"])}</span></span>'
+            '<span><span class="swatch megabytes"></span>Megabytes completed (share of all, square markers, dashed): '
+            f'<span id="legend-megabytes">{_last_share(last["completed_mb"], total_mb)}</span></span>'
             f"</figcaption></figure>{chart_data(points)}"
         )
     return (

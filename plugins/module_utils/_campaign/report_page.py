@@ -33,10 +33,10 @@ thead th { background: #f0f0f0; position: sticky; top: 0; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .counts td { text-align: right; min-width: 5rem; font-variant-numeric: tabular-nums; }
 .counts tr.total th, .counts tr.total td { font-weight: 700; }
-.wide { overflow-x: auto; }
+.wide { overflow: auto; max-width: 100%; max-height: 80vh; border: 1px solid var(--line); }
 #mailbox-table { font-size: .85rem; }
 #mailbox-table td { overflow-wrap: break-word; max-width: 28rem; }
-#mailbox-table td.mono { word-break: break-all; min-width: 9rem; }
+#mailbox-table td.mono { word-break: break-all; min-width: 9rem; max-width: 18rem; }
 tr[data-status="given_up"] td, tr[data-status="contradicted"] td { background: #fde8ea; }
 tr[data-status="retry"] td, tr[data-status="blocked_24h"] td { background: #fff4de; }
 thead button { font: inherit; font-weight: 700; background: none; border: 0; padding: 0; cursor: pointer;
@@ -49,16 +49,16 @@ th[aria-sort="descending"] button::after { content: " \\25BC"; }
 [hidden] { display: none !important; }
 figure { margin: 0; }
 svg.chart { width: 100%; max-width: 48rem; height: auto; border: 1px solid var(--line); }
-.legend { display: flex; gap: 1.5rem; margin: .25rem 0; }
+.legend { display: flex; flex-wrap: wrap; gap: .5rem 1.5rem; margin: .25rem 0; }
 .swatch { display: inline-block; width: 1.5rem; height: .25rem; vertical-align: middle; margin-right: .4rem; }
 .swatch.mailboxes { background: #1f4e9c; }
-.swatch.megabytes { background: #c25400; }
+.swatch.megabytes { background: repeating-linear-gradient(90deg, #c25400 0 .5rem, transparent .5rem .8rem); }
 @media print {
   body { max-width: none; padding: 0; font-size: 10pt; }
   #controls, #shown, thead button::after { display: none !important; }
   thead th { position: static; }
   #mailbox-table { font-size: 7pt; }
-  .wide { overflow: visible; }
+  .wide { overflow: visible; max-height: none; border: 0; }
   section { break-inside: avoid-page; }
   #mailboxes { break-inside: auto; }
   details { display: block; }

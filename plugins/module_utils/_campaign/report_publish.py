@@ -13,7 +13,7 @@ of a ``wait``); in every case only when what the report says of the mailboxes ch
 last one (a digest of the rows, kept in the manifest's ``report``: ``{"written", "digest"}``). The report is written
 through the S3 gateway, encrypted with SSE-KMS under the campaign's key like the manifest, and, with
 ``report_local_dir``, to that directory too. A report that cannot be written does not fail the pass: the result says
-why (``error``).
+why, for S3 (``error``) and for the local copies (``local_error``) apart.
 """
 
 import hashlib
@@ -59,7 +59,9 @@ def report_keys(prefix, campaign):
 
 
 def report_location(params):
-    """The result's ``report`` before anything is written: where the report is (S3 URIs, keys, local paths)."""
+    """The result's ``report`` before anything is written: where the report is (S3 URIs, keys) and whether this pass
+    wrote it, to S3 (``written``, ``error``) and to ``report_local_dir`` (``local_written``, ``local_error``; the
+    local paths are listed once the copies exist, see :func:`_listed_locally`)."""
     html_key, csv_key = report_keys(params["s3_prefix"], params["campaign"])
     bucket = params["s3_bucket"]
     directory = params.get("report_local_dir")
@@ -71,9 +73,20 @@ def report_location(params):
         "csv": f"s3://{bucket}/{csv_key}",
         "html_key": html_key,
         "csv_key": csv_key,
+        "local_written": False,
+        "local_error": None,
         "local_html": os.path.join(directory, HTML_NAME) if directory else None,
         "local_csv": os.path.join(directory, CSV_NAME) if directory else None,
     }
+
+
+def _listed_locally(found):
+    """``found`` with its local paths only where a copy exists (written by this pass or an earlier one): a copy that
+    could not be written is not listed as if it were there."""
+    for name in ("local_html", "local_csv"):
+        if found[name] and not os.path.isfile(found[name]):
+            found[name] = None
+    return found
 
 
 def scaled_interval(interval, mailboxes):
@@ -126,24 +139,50 @@ def _local_missing(found):
     return any(path and not os.path.exists(path) for path in (found["local_html"], found["local_csv"]))
 
 
-def _write(s3, manifest, found, bodies, to_s3):
+def _write_s3(s3, manifest, found, bodies):
+    """Put both files to S3 under the campaign's key; the error text, or None when both were written."""
     csv_body, html_body = bodies
-    if to_s3:
+    try:
         for key, body, content_type in (
             (found["csv_key"], csv_body, CSV_TYPE),
             (found["html_key"], html_body, HTML_TYPE),
         ):
             s3.put(REPORT, manifest["s3_bucket"], key, body, content_type, kms_key_arn=manifest["kms_key_arn"])
-    for path, body in ((found["local_csv"], csv_body), (found["local_html"], html_body)):
-        if path:
+    except WorkMailError as error:
+        return f"the campaign report could not be written to S3: {error}"
+    return None
+
+
+def _write_locally(found, bodies):
+    """Write both local copies; the error text, or None when both were written."""
+    csv_body, html_body = bodies
+    try:
+        for path, body in ((found["local_csv"], csv_body), (found["local_html"], html_body)):
             write_local(path, body)
+    except OSError as error:
+        directory = os.path.dirname(found["local_html"])
+        return f"the local copies of the campaign report could not be written to {directory}: {error}"
+    return None
+
+
+def _note(record, moment, fingerprint, found):
+    """Note in the manifest's ``report`` that this pass wrote the report to S3."""
+    record.manifest["report"] = {"written": iso8601(moment), "digest": fingerprint}
+    try:
+        record.save(bookkeeping=True)
+    except WorkMailError as error:
+        found["error"] = f"the report was written, but the manifest could not note it: {error}"
 
 
 def publish(s3, record, params, moment, view):
     """Write the report of the manifest ``record`` holds (a :class:`~executor.SavedManifest`) when it is due (see the
     module's description); the result's ``report``. ``moment``: the pass's time; ``view``: ``blocked`` (the ids the
     24-hour rule holds), ``eta`` (the ETA or None), ``finished`` (why the report is due whatever the interval: the
-    campaign is done, the pass failed; or None) and ``failure`` (the pass's error text, or None)."""
+    campaign is done, the pass failed; or None) and ``failure`` (the pass's error text, or None).
+
+    S3 and the local copies are written and reported apart: a local copy that cannot be written leaves the S3 report
+    written (``written``, noted in the manifest) and says why in ``local_error``; an S3 write that fails still
+    writes the local copies."""
     manifest = record.manifest
     found = report_location(params)
     interval = params.get("report_interval")
@@ -151,14 +190,15 @@ def publish(s3, record, params, moment, view):
         manifest, moment, DEFAULT_REPORT_INTERVAL if interval is None else interval, view.get("finished")
     )
     if not due and not _local_missing(found):
-        return found
+        return _listed_locally(found)
     rows = mailbox_rows(manifest, view.get("blocked") or ())
     csv_body = render_csv(rows)
     fingerprint = digest(rows, csv_body, view.get("failure"))
     to_s3 = due and fingerprint != (manifest.get("report") or {}).get("digest")
-    if not to_s3 and not _local_missing(found):
+    to_local = bool(found["local_html"]) and (to_s3 or _local_missing(found))
+    if not to_s3 and not to_local:
         found["reason"] = UNCHANGED if due else NOT_DUE
-        return found
+        return _listed_locally(found)
     context = {
         "generated": iso8601(moment),
         "manifest_uri": f"s3://{manifest['s3_bucket']}/{manifest_key(params['s3_prefix'], params['campaign'])}",
@@ -166,21 +206,18 @@ def publish(s3, record, params, moment, view):
         "history": points(manifest),
         "failure": view.get("failure"),
     }
-    try:
-        _write(s3, manifest, found, (csv_body, render_html(manifest, rows, context)), to_s3)
-    except (WorkMailError, OSError) as error:
-        found["error"] = f"the campaign report could not be written: {error}"
-        return found
-    found["written"] = to_s3
+    bodies = (csv_body, render_html(manifest, rows, context))
+    if to_s3:
+        found["error"] = _write_s3(s3, manifest, found, bodies)
+        found["written"] = found["error"] is None
+    if to_local:
+        found["local_error"] = _write_locally(found, bodies)
+        found["local_written"] = found["local_error"] is None
     if not to_s3:
         found["reason"] = LOCAL_ONLY
-        return found
-    manifest["report"] = {"written": iso8601(moment), "digest": fingerprint}
-    try:
-        record.save(bookkeeping=True)
-    except WorkMailError as error:
-        found["error"] = f"the report was written, but the manifest could not note it: {error}"
-    return found
+    if found["written"]:
+        _note(record, moment, fingerprint, found)
+    return _listed_locally(found)
 
 
 def pass_report(s3, record, params, result):
@@ -210,7 +247,7 @@ def check_mode_report(params):
     """The result's ``report`` in check mode: where it is; nothing is written."""
     found = report_location(params)
     found["reason"] = CHECK_MODE
-    return found
+    return _listed_locally(found)
 
 
 def stored_report(manifest, params):

@@ -70,6 +70,21 @@ def test_wait_repeats_passes_until_done_with_one_lock_owner():
     assert all(args["wait"] is False for dummy, args in harness.calls)
 
 
+def test_wait_totals_the_jobs_every_pass_started():
+    def started(count):
+        return [{"id": f"m{index}", "email": f"u{index}@example.com"} for index in range(count)]
+
+    passes = [
+        {"changed": True, "done": False, "summary": summary(0, running=10), "started": started(10)},
+        {"changed": True, "done": False, "summary": summary(5, running=5), "started": started(1)},
+        {"changed": False, "done": True, "summary": summary(11), "started": []},
+    ]
+    result = Harness(passes, wait=True, poll_interval=30).run()
+    assert result["started_total"] == 11 and result["started"] == []  # started: the last pass's
+    once = Harness([{"changed": True, "done": False, "started": started(3)}]).run()
+    assert once["started_total"] == 3 and once["passes"] == 1
+
+
 def test_wait_keeps_a_given_lock_owner_and_reads_text_numbers():
     harness = Harness([{"done": True, "summary": summary(10)}], wait="true", lock_owner="awx-job-7", wait_timeout="60")
     result = harness.run()

@@ -164,9 +164,80 @@ def test_deadline_missed_warns_and_says_what_would_help():
     assert "1 export jobs this campaign did not start hold slots" in advice
     assert "1 mailboxes failed (1 given up)" in advice
     # With 10 slots the late end is about a ninth of one slot's: 194 jobs on 9 slots, 22 rounds of 10 hours.
-    with_ten = eta["advice"][0].rsplit(" ", 1)[1]
+    (raise_it,) = [item for item in eta["advice"] if item.startswith("raise max_concurrent_jobs")]
+    with_ten = raise_it.split("the late end would be ", 1)[1].split(" ", 1)[0]
     assert hours_after(with_ten, now) == pytest.approx(22 * 10 * (1 + 1 / 5**0.5), abs=0.1)
+    assert raise_it.endswith(
+        f"instead of {eta['late']}, before the deadline, but within its margin (after {eta['deadline_with_margin']})"
+    )
     assert "AT RISK" in summary_line(eta)
+
+
+def held_campaign(max_concurrent_jobs):
+    """m0 completed in an hour; m1 and m2 pending, held by the 24-hour rule until 2026-12-01 10:00, after the
+    deadline 2026-12-01; no job running. The estimate at 2026-11-30 12:00."""
+    manifest = campaign([1000, 1000, 1000])
+    run(manifest, "m0", T0 - timedelta(days=2), 1)
+    held_since = iso8601(datetime(2026, 11, 30, 10, 0, tzinfo=timezone.utc))
+    manifest["listing"] = {"blocked": [{"id": "m1", "start_time": held_since}, {"id": "m2", "start_time": held_since}]}
+    now = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
+    return estimate(manifest, now, max_concurrent_jobs=max_concurrent_jobs, foreign_running=0, deadline="2026-12-01")
+
+
+@pytest.mark.parametrize("max_concurrent_jobs", [10, 3])
+def test_advice_says_the_24_hour_rule_holds_the_mailboxes_past_the_deadline(max_concurrent_jobs):
+    eta = held_campaign(max_concurrent_jobs)
+    assert eta["at_risk"] is True and eta["deadline_passed"] is False
+    assert eta["advice"] == [
+        "2 of the 2 remaining mailboxes are held by the 24-hour rule (AWS exports a mailbox at most once in 24 hours) "
+        "until 2026-12-01T10:00:00+00:00; 2 of them cannot start before the deadline 2026-12-01T00:00:00+00:00, "
+        "whatever the settings"
+    ]
+    # No claim that is not so: the campaign uses no slot, and more slots would not bring the end sooner.
+    assert not any("every slot" in item or "raise max_concurrent_jobs" in item for item in eta["advice"])
+
+
+def test_a_passed_deadline_is_said_plainly_and_advice_says_it_would_still_be_late():
+    manifest = campaign([1000] * 40)
+    run(manifest, "m0", T0, 2)
+    now = datetime(2026, 12, 3, 12, 0, tzinfo=timezone.utc)
+    eta = estimate(manifest, now, max_concurrent_jobs=3, foreign_running=0, deadline="2026-12-01")
+    assert eta["at_risk"] is True and eta["deadline_passed"] is True
+    assert eta["warning"].startswith(
+        "the deadline 2026-12-01T00:00:00+00:00 has passed (2.5 days ago, now 2026-12-03T12:00:00+00:00) with 39 "
+        "mailboxes not exported yet; the estimate's late end is "
+    )
+    assert "may not finish in time" not in eta["warning"] and "before the deadline" not in eta["warning"]
+    free, raise_it = eta["advice"]
+    assert free.startswith("39 mailboxes may start now and 3 of the campaign's 3 slots are free")
+    assert raise_it.startswith("raise max_concurrent_jobs from 3 to 10") and raise_it.endswith(
+        ", still after the deadline"
+    )
+    assert "DEADLINE PASSED: 2026-12-01 00:00 UTC" in summary_line(eta) and "AT RISK" not in summary_line(eta)
+
+
+def test_free_slots_and_an_unknown_throughput_give_only_advice_that_holds():
+    manifest = campaign([1000] * 5)
+    now = datetime(2027, 3, 20, tzinfo=timezone.utc)
+    eta = estimate(manifest, now, max_concurrent_jobs=3, foreign_running=0)
+    assert eta["advice"] == [
+        "5 mailboxes may start now and 3 of the campaign's 3 slots are free: run the campaign again (wait=true "
+        "keeps running passes until it is done)",
+        "raise max_concurrent_jobs from 3 to 10 (AWS's limit per organization) (no job has completed yet to say by "
+        "how much it brings the end sooner)",
+    ]
+    few = estimate(campaign([1000] * 2), now, max_concurrent_jobs=3, foreign_running=0)
+    assert not any("raise" in item for item in few["advice"])  # 2 mailboxes fit on 3 slots
+
+
+def test_the_basis_names_the_slots_plainly():
+    manifest = campaign([1000] * 3)
+    assert "3 mailboxes (3000 MB) to go on 7 slots (max_concurrent_jobs 10, less 3 held by jobs this campaign did " in (
+        estimate(manifest, T0, max_concurrent_jobs=10, foreign_running=3)["basis_text"]
+    )
+    assert estimate(manifest, T0, max_concurrent_jobs=10, foreign_running=0)["basis_text"].endswith(
+        "3 mailboxes (3000 MB) to go on 10 slots (max_concurrent_jobs 10)"
+    )
 
 
 def test_in_time_with_the_default_deadline():

@@ -246,6 +246,57 @@ def test_the_chart_has_a_text_alternative_and_its_data():
     assert html.count("<tr><td>2026-12-01T") == 2
 
 
+def test_two_chart_lines_on_the_same_points_both_show():
+    manifest = campaign()
+    for entity_id in ("m-bad", "m-run", "m-lost", "m-evil"):
+        del manifest["mailboxes"][entity_id]  # one mailbox, completed: both shares are 100 % at both points
+    record_point(manifest, T0, False)
+    record_point(manifest, T0 + timedelta(hours=2), False)
+    svg = page(manifest, history=points(manifest)).split('<svg class="chart"', 1)[1].split("</svg>", 1)[0]
+    lines = re.findall(r'<polyline points="([^"]+)"[^>]*>', svg)
+    assert len(lines) == 2 and lines[0] == lines[1]  # they coincide ...
+    assert svg.count('stroke-dasharray="8 5"') == 1  # ... but one is dashed
+    assert svg.count("<circle ") == 2 and svg.count("<rect ") == 2  # and each point has a marker of its series
+    html = page(manifest, history=points(manifest))
+    assert '<span id="legend-mailboxes">100 % (1 of 1)</span>' in html
+    assert '<span id="legend-megabytes">100 % (100 of 100)</span>' in html
+
+
+def test_the_mailbox_table_scrolls_in_its_own_box():
+    assert ".wide { overflow: auto; max-width: 100%; max-height: 80vh;" in STYLE
+    assert '<div class="wide"><table id="mailbox-table">' in page(campaign())
+
+
+def test_a_passed_deadline_is_said_so_and_a_done_campaign_is_said_once():
+    eta = {
+        "basis": "few_jobs",
+        "basis_text": "from 2 completed jobs",
+        "eta": "2026-12-10T00:00:00Z",
+        "early": "2026-12-09T00:00:00Z",
+        "late": "2026-12-11T00:00:00Z",
+        "deadline": "2026-12-01T00:00:00Z",
+        "deadline_with_margin": "2026-11-17T00:00:00Z",
+        "margin_days": 14,
+        "at_risk": True,
+        "deadline_passed": True,
+        "warning": "the deadline 2026-12-01T00:00:00Z has passed (0.3 days ago)",
+        "advice": [],
+    }
+    attention = page(campaign(), eta=eta).split('id="attention"', 1)[1].split('id="counts"', 1)[0]
+    assert "<h3>The deadline has passed</h3>" in attention and "at risk" not in attention
+    done = {
+        "basis": "done",
+        "basis_text": "the campaign is done: no mailbox is pending, running or to be retried",
+        "eta": "2026-12-01T09:00:00Z",
+        "early": "2026-12-01T09:00:00Z",
+        "late": "2026-12-01T09:00:00Z",
+        "at_risk": False,
+    }
+    section = page(campaign(), eta=done).split('id="eta"', 1)[1].split("</section>", 1)[0]
+    assert "The campaign is done, the last export ended at 2026-12-01T09:00:00Z." in section
+    assert "the campaign is done: no mailbox" not in section
+
+
 # When and where a pass writes it
 
 
@@ -331,8 +382,38 @@ def test_local_copies_are_written_with_the_report_and_when_missing(tmp_path):
     assert (tmp_path / "reports" / "report.html").read_bytes() == run.body(run.html_key)
     (tmp_path / "reports" / "report.html").unlink()
     again = run.publish(T0 + timedelta(seconds=5))
-    assert again["written"] is False and again["reason"] == LOCAL_ONLY
+    assert again["written"] is False and again["reason"] == LOCAL_ONLY and again["local_written"] is True
     assert (tmp_path / "reports" / "report.html").exists() and len(run.puts(run.html_key)) == 1
+
+
+def test_a_local_copy_that_cannot_be_written_leaves_the_s3_report_written_and_noted(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    run = Pass(report_local_dir=str(blocker / "reports"))
+    found = run.publish(T0, finished=FINISHED)
+    # S3: written, noted in the manifest, for the reason it was due.
+    assert found["written"] is True and found["error"] is None and found["reason"] == FIRST
+    assert len(run.puts(run.html_key)) == 1 and len(run.puts(run.csv_key)) == 1
+    stored = json.loads(run.body(manifest_key(PREFIX, CAMPAIGN)))
+    assert stored["report"]["written"] == iso8601(T0)
+    # Local: not written, says why, and lists no copy that does not exist.
+    assert found["local_written"] is False and "Not a directory" in found["local_error"]
+    assert found["local_error"].startswith("the local copies of the campaign report could not be written to ")
+    assert found["local_html"] is None and found["local_csv"] is None
+    # The next pass retries the local copies only (S3 has this report already).
+    again = run.publish(T0 + timedelta(seconds=5))
+    assert again["written"] is False and again["reason"] == LOCAL_ONLY and again["local_error"]
+    assert len(run.puts(run.html_key)) == 1
+
+
+def test_an_s3_report_that_fails_still_writes_the_local_copies(tmp_path):
+    run = Pass(report_local_dir=str(tmp_path))
+    run.s3.fail("put_object", "AccessDenied", 403, times=2)
+    found = run.publish(T0)
+    assert found["written"] is False and "could not be written to S3" in found["error"]
+    assert found["local_written"] is True and found["local_error"] is None
+    assert found["local_html"] == str(tmp_path / "report.html") and (tmp_path / "report.csv").is_file()
+    assert "report" not in run.record.manifest
 
 
 def test_a_report_s3_refuses_does_not_fail_the_pass():
