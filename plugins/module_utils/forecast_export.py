@@ -144,7 +144,7 @@ def parse_job_arn(value, parameter="forecast_export_job_arn"):
     """A forecast export job ARN ``arn:aws:forecast:<region>:<account>:forecast-export-job/<forecast>/<job>``:
     ``{"partition", "region", "account", "forecast_name", "name"}``."""
     what = "a forecast export job ARN arn:aws:forecast:<region>:<account>:forecast-export-job/<forecast>/<job>"
-    example = "arn:aws:forecast:us-east-1:123456789012:forecast-export-job/sales_2026/sales_2026_export_csv"
+    example = "arn:aws:forecast:us-east-1:123456789012:forecast-export-job/sales_2026/sales_2026_export_csv_5f0c3a9e"
     partition, service, region, account, resource = _arn_parts(value, parameter, what, example)
     match = JOB_RESOURCE_RE.match(resource)
     if service != "forecast" or not REGION_RE.match(region) or not account or not match:

@@ -172,7 +172,7 @@ EXAMPLES = r"""
         alias: alias/forecast-export
       register: export_key
 
-    - name: Export the forecast demand_2026 as CSV (the job's name is derived, demand_2026_export_csv)
+    - name: Export the forecast demand_2026 as CSV (the job's name is derived, demand_2026_export_csv_<8 hexadecimal digits>)
       mailops.workmail.forecast_export_job:
         forecast_arn: arn:aws:forecast:us-east-1:123456789012:forecast/demand_2026
         s3_path: s3://example-forecast-exports/forecasts/
@@ -247,12 +247,12 @@ forecast_export_job:
       description: The job's ARN.
       returned: always
       type: str
-      sample: arn:aws:forecast:us-east-1:123456789012:forecast-export-job/demand_2026/demand_2026_export_csv
+      sample: arn:aws:forecast:us-east-1:123456789012:forecast-export-job/demand_2026/demand_2026_export_csv_5f0c3a9e
     forecast_export_job_name:
       description: The job's name.
       returned: always
       type: str
-      sample: demand_2026_export_csv
+      sample: demand_2026_export_csv_5f0c3a9e
     forecast_arn:
       description: The ARN of the exported forecast.
       returned: always

@@ -98,12 +98,12 @@ forecast_export_jobs:
       description: The job's ARN.
       returned: always
       type: str
-      sample: arn:aws:forecast:us-east-1:123456789012:forecast-export-job/demand_2026/demand_2026_export_csv
+      sample: arn:aws:forecast:us-east-1:123456789012:forecast-export-job/demand_2026/demand_2026_export_csv_5f0c3a9e
     forecast_export_job_name:
       description: The job's name.
       returned: always
       type: str
-      sample: demand_2026_export_csv
+      sample: demand_2026_export_csv_5f0c3a9e
     forecast_arn:
       description: The ARN of the exported forecast.
       returned: always
