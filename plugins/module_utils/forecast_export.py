@@ -73,10 +73,12 @@ DEFAULT_WAIT_TIMEOUT = 3600
 
 NAME_MAX = 63
 NAME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9_]{0,62}\Z")
-# The derived name: <forecast name>_export_<format>; a forecast name too long for it is cut and followed by
-# the first 8 hexadecimal digits of its SHA-256, so two long names never give the same job name.
+# The derived name: <forecast name>_export_<format>_<destination hash>[_<attempt>]; a forecast name too long for it
+# is cut and followed by the first 8 hexadecimal digits of its SHA-256, so two long names never give the same job name.
 DERIVED_NAME_INFIX = "_export_"
 DERIVED_NAME_HASH_LENGTH = 8
+# How many attempts a derived name has (the first one, then _2 ... _20): each stopped job passes on to the next one.
+MAX_ATTEMPTS = 20
 
 FORECAST_RESOURCE_RE = re.compile(r"^forecast/([a-zA-Z][a-zA-Z0-9_]{0,62})\Z")
 JOB_RESOURCE_RE = re.compile(r"^forecast-export-job/([a-zA-Z][a-zA-Z0-9_]{0,62})/([a-zA-Z][a-zA-Z0-9_]{0,62})\Z")
@@ -142,7 +144,7 @@ def parse_job_arn(value, parameter="forecast_export_job_arn"):
     """A forecast export job ARN ``arn:aws:forecast:<region>:<account>:forecast-export-job/<forecast>/<job>``:
     ``{"partition", "region", "account", "forecast_name", "name"}``."""
     what = "a forecast export job ARN arn:aws:forecast:<region>:<account>:forecast-export-job/<forecast>/<job>"
-    example = "arn:aws:forecast:us-east-1:123456789012:forecast-export-job/sales_2026/sales_2026_export_csv"
+    example = "arn:aws:forecast:us-east-1:123456789012:forecast-export-job/sales_2026/sales_2026_export_csv_5f0c3a9e"
     partition, service, region, account, resource = _arn_parts(value, parameter, what, example)
     match = JOB_RESOURCE_RE.match(resource)
     if service != "forecast" or not REGION_RE.match(region) or not account or not match:
@@ -216,14 +218,28 @@ def parse_s3_path(value, parameter="s3_path"):
     return bucket, prefix
 
 
-def derive_job_name(forecast_name, export_format):
-    """The job name derived from the forecast's name and the format: ``<forecast name>_export_<csv|parquet>``.
+def destination_hash(s3_path, kms_key_arn=None):
+    """The first 8 hexadecimal digits of the SHA-256 of the export's destination: the S3 path (with a trailing /)
+    and the KMS key ARN (empty without one). The same destination always gives the same digits."""
+    path = s3_path if s3_path.endswith("/") else s3_path + "/"
+    text = f"{path}\n{kms_key_arn or ''}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:DERIVED_NAME_HASH_LENGTH]
 
-    When that is longer than 63 characters, the forecast name is cut and followed by ``_`` and the first 8
-    hexadecimal digits of the SHA-256 of the whole forecast name, so the name stays valid, stable across runs and
-    different for two forecasts.
+
+def derive_job_name(forecast_name, export_format, s3_path, kms_key_arn=None, attempt=1):
+    """The job name derived from the forecast's name, the format and the destination:
+    ``<forecast name>_export_<csv|parquet>_<destination hash>``, followed by ``_<attempt>`` from the second attempt
+    on (a stopped job cannot be resumed and AWS may refuse to delete it: the export is made again under the next
+    attempt's name).
+
+    The destination hash is :func:`destination_hash` of ``s3_path`` and ``kms_key_arn``: a rerun to the same
+    destination finds its job, another destination gets its own. When the name is longer than 63 characters, the
+    forecast name is cut and followed by ``_`` and the first 8 hexadecimal digits of the SHA-256 of the whole
+    forecast name, so the name stays valid, stable across runs and different for two forecasts.
     """
-    suffix = DERIVED_NAME_INFIX + export_format.lower()
+    suffix = f"{DERIVED_NAME_INFIX}{export_format.lower()}_{destination_hash(s3_path, kms_key_arn)}"
+    if attempt > 1:
+        suffix += f"_{attempt}"
     name = forecast_name + suffix
     if len(name) <= NAME_MAX:
         return name
@@ -299,9 +315,11 @@ class ExportJobRequest:
         self.state = params.get("state") or "present"
         self.forecast_arn = params["forecast_arn"]
         self.forecast_name = forecast["name"]
+        self.forecast = forecast
         self.name = name
         self.name_derived = name_derived
         self.job_arn = job_arn(forecast, name)
+        self.attempt = 1
         self.s3_path = params.get("s3_path")
         self.bucket, self.prefix = parse_s3_path(self.s3_path) if self.s3_path else (None, None)
         self.role_arn = params.get("role_arn")
@@ -312,6 +330,12 @@ class ExportJobRequest:
         self.wait_timeout = _wait_timeout(params)
         self.stop = bool(params.get("stop"))
         self.verify = params.get("verify") is not False
+
+    def use_attempt(self, attempt):
+        """Use the derived name of ``attempt`` (1 is the first; only for a derived name)."""
+        self.attempt = attempt
+        self.name = derive_job_name(self.forecast_name, self.format, self.s3_path, self.kms_key_arn, attempt)
+        self.job_arn = job_arn(self.forecast, self.name)
 
     def settings(self):
         """The compared settings the request asks for: ``{parameter: value}``."""
@@ -338,6 +362,10 @@ def build_request(params, region=None):
     tags and wait_timeout. ParameterError names the parameter and the rule."""
     state = params.get("state") or "present"
     _require(params, state, ("forecast_arn", "s3_path", "role_arn") if state == "present" else ("forecast_arn",))
+    if not params.get("name") and not params.get("s3_path"):
+        raise ParameterError(
+            "s3_path", f"is required with state={state} when name is not given (the derived name depends on it)"
+        )
     forecast = parse_forecast_arn(params["forecast_arn"])
     if forecast["region"] not in FORECAST_REGIONS:
         raise ParameterError(
@@ -358,7 +386,8 @@ def build_request(params, region=None):
     if name:
         validate_name(name)
     else:
-        name = derive_job_name(forecast["name"], export_format)
+        parse_s3_path(params["s3_path"])
+        name = derive_job_name(forecast["name"], export_format, params["s3_path"], params.get("kms_key_arn") or None)
     validate_wait_timeout(_wait_timeout(params))
     if params.get("role_arn"):
         role = parse_role_arn(params["role_arn"])
@@ -458,7 +487,9 @@ def validate_job_info_params(params):
         parse_job_arn(params["forecast_export_job_arn"])
     if params.get("forecast_arn"):
         parse_forecast_arn(params["forecast_arn"])
-    validate_status_filter(params.get("status"))
+    status = params.get("status")
+    if status is not None and status not in STATUSES:
+        raise ParameterError("status", f"must be one of {', '.join(STATUSES)}, got {_shown(status)}")
     return params
 
 

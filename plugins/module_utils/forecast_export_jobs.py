@@ -22,6 +22,7 @@ from ansible_collections.mailops.workmail.plugins.module_utils.forecast import F
 from ansible_collections.mailops.workmail.plugins.module_utils.forecast import ForecastNotFound
 from ansible_collections.mailops.workmail.plugins.module_utils.forecast_export import ACTIVE
 from ansible_collections.mailops.workmail.plugins.module_utils.forecast_export import DELETABLE_PHASES
+from ansible_collections.mailops.workmail.plugins.module_utils.forecast_export import MAX_ATTEMPTS
 from ansible_collections.mailops.workmail.plugins.module_utils.forecast_export import PHASE_ACTIVE
 from ansible_collections.mailops.workmail.plugins.module_utils.forecast_export import PHASE_CREATING
 from ansible_collections.mailops.workmail.plugins.module_utils.forecast_export import PHASE_DELETE_FAILED
@@ -89,8 +90,8 @@ def status_problem(job, state="present"):
         )
     if current in (PHASE_STOPPING, PHASE_STOPPED):
         return (
-            f"forecast export job {name} was stopped ({status}) and a stopped job cannot be resumed; delete it "
-            f"(state=absent) to export again under the same name, or choose another name"
+            f"forecast export job {name} was stopped ({status}) and a stopped job cannot be resumed (AWS may also "
+            f"refuse to delete it): give another name, or leave name out (the derived name passes over stopped jobs)"
         )
     if current == PHASE_DELETING:
         return (
@@ -121,7 +122,11 @@ def _job_by_name(gateway, request):
 
 def _differences_error(job, request, differences):
     said = "; ".join(f"{parameter} is {have!r}, not {want!r}" for parameter, have, want in differences)
-    how = "the name derived from the forecast and the format" if request.name_derived else "the name given"
+    how = (
+        "the name derived from the forecast, the format and the destination"
+        if request.name_derived
+        else "the name given"
+    )
     message = (
         f"forecast export job {request.name} ({how}) exists with other settings: {said}. A job cannot be changed: "
         f"delete it (state=absent) or give another name"
@@ -152,20 +157,58 @@ def _create(gateway, request):
     return True, job or dict(predicted_job(request), forecast_export_job_arn=arn)
 
 
+def _role_note(job, request, differences):
+    """The note for an ACTIVE job that differs from the request in its role only (the export is done: the role that
+    wrote it does not matter), or None when the differences matter."""
+    if job.get("status") != ACTIVE or [parameter for parameter, _have, _want in differences] != ["role_arn"]:
+        return None
+    return (
+        f"the job was written with the role {differences[0][1]}, not {differences[0][2]}; its export is done, so the "
+        f"role does not matter and the job was left as it is"
+    )
+
+
+def _passed_over(gateway, request):
+    """For a derived name, use the first attempt whose job is not stopped (a stopped job cannot be resumed, and AWS
+    may refuse to delete it): the stopped jobs passed over, normalized (``[]`` when the first attempt is used)."""
+    passed = []
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        request.use_attempt(attempt)
+        job = find_job(gateway, request.job_arn)
+        if job is None or phase(job["status"]) not in (PHASE_STOPPING, PHASE_STOPPED):
+            return passed
+        passed.append(job)
+    raise JobStatusError(
+        f"the {MAX_ATTEMPTS} derived names of the export of {request.forecast_name} to {request.s3_path} are all "
+        f"taken by stopped jobs; delete some (state=absent with their name) or give a name",
+        passed[-1],
+    )
+
+
 def ensure_present(gateway, request, check_mode):
-    """The job of the request, created when it does not exist: ``(changed, job, diff)``. An existing job with
-    other settings is a :class:`SettingsDifferError`."""
+    """The job of the request, created when it does not exist: ``(changed, job, diff, notes)``. An existing job
+    with other settings is a :class:`SettingsDifferError`, unless it is ACTIVE and differs in its role only (a
+    note says so). With a derived name, stopped jobs are passed over to the next attempt's name (a note each)."""
+    notes = []
+    if request.name_derived:
+        for stopped in _passed_over(gateway, request):
+            notes.append(
+                f"passed over the stopped job {stopped['forecast_export_job_name']} ({stopped['status']}), which "
+                f"cannot be resumed: the forecast is exported again as {request.name}"
+            )
     job = find_job(gateway, request.job_arn)
     if job is None and check_mode:
-        return True, predicted_job(request), {"before": None, "after": predicted_job(request)}
+        return True, predicted_job(request), {"before": None, "after": predicted_job(request)}, notes
     changed = False
     if job is None:
         changed, job = _create(gateway, request)
     if not changed:
         differences = differing_settings(job, request)
-        if differences:
+        note = _role_note(job, request, differences) if differences else None
+        if differences and not note:
             raise _differences_error(job, request, differences)
-    return changed, job, {"before": None if changed else job, "after": job}
+        notes += [note] if note else []
+    return changed, job, {"before": None if changed else job, "after": job}, notes
 
 
 def _poll(gateway, job, timeout, done, sleep, monotonic):
@@ -226,13 +269,18 @@ def _verify(s3, job, changed):
 def run_present(gateway, s3, request, check_mode=False, sleep=time.sleep, monotonic=time.monotonic):
     """forecast_export_job with state=present: ``{"changed", "forecast_export_job", "name", "verification",
     "msg", "diff"}``."""
-    changed, job, diff = ensure_present(gateway, request, check_mode)
+    changed, job, diff, notes = ensure_present(gateway, request, check_mode)
     problem = status_problem(job)
     if problem:
         raise JobStatusError(problem, job, changed)
+    said = "".join(f"; {note}" for note in notes)
     if check_mode:
         verb = "would create" if changed else "found"
-        return _result(changed, job, request, diff, f"{verb} forecast export job {request.name} ({job['status']})")
+        result = _result(
+            changed, job, request, diff, f"{verb} forecast export job {request.name} ({job['status']}){said}"
+        )
+        result["notes"] = notes
+        return result
     if request.wait and phase(job["status"]) == PHASE_CREATING:
         job = wait_until_active(gateway, job, request.wait_timeout, changed, sleep, monotonic)
         diff["after"] = job
@@ -240,8 +288,9 @@ def run_present(gateway, s3, request, check_mode=False, sleep=time.sleep, monoto
     if request.verify and job["status"] == ACTIVE:
         verification = _verify(s3, job, changed)
     verb = "created" if changed else "found"
-    result = _result(changed, job, request, diff, f"{verb} forecast export job {request.name} ({job['status']})")
+    result = _result(changed, job, request, diff, f"{verb} forecast export job {request.name} ({job['status']}){said}")
     result["verification"] = verification
+    result["notes"] = notes
     return result
 
 
@@ -251,6 +300,7 @@ def _result(changed, job, request, diff, msg):
         "forecast_export_job": job,
         "name": request.name,
         "verification": None,
+        "notes": [],
         "msg": msg,
         "diff": diff,
     }
@@ -298,9 +348,9 @@ def _refusal(job, request):
     current = phase(job["status"])
     if current == PHASE_CREATING and not request.stop:
         return (
-            f"forecast export job {_name(job)} is still being created ({job['status']}) and AWS deletes only ACTIVE, "
-            f"CREATE_FAILED or stopped jobs: set stop=true to stop it (a stopped job cannot be resumed) and delete "
-            f"it, or run again once it is ACTIVE"
+            f"forecast export job {_name(job)} is still being created ({job['status']}) and AWS deletes only ACTIVE "
+            f"and CREATE_FAILED jobs: set stop=true to stop it (a stopped job cannot be resumed, and AWS may refuse "
+            f"to delete it once stopped) or run again once it is ACTIVE"
         )
     if current in (PHASE_CREATING, PHASE_STOPPING, PHASE_DELETING) or current in DELETABLE_PHASES:
         return None
@@ -321,8 +371,9 @@ def _delete(gateway, job, request, sleep, monotonic, changed=False):
         )
         if phase(job["status"]) == PHASE_STOPPED:
             message += (
-                "; AWS documents deletes of ACTIVE and CREATE_FAILED jobs only, so the stopped job stays and keeps its "
-                "name: export again under another name"
+                "; AWS documents deletes of ACTIVE and CREATE_FAILED jobs only, so the stopped job stays (stopped, "
+                "keeping its name): export again with the derived name (the next attempt's name is used) or another "
+                "name"
             )
         raise JobStatusError(message, job, changed) from error
     after = find_job(gateway, arn)

@@ -147,9 +147,13 @@ def check_variables(raw):
     return {"inputs": values, "problems": problems}
 
 
-def job_name(forecast_name, export_format=DEFAULT_FORMAT):
-    """The name forecast_export_job derives for the export of ``forecast_name`` in ``export_format``."""
-    return derive_job_name(forecast_name, export_format)
+def job_name(forecast_name, export_format=DEFAULT_FORMAT, s3_path=None, kms_key_arn=None):
+    """The name forecast_export_job derives for the export of ``forecast_name`` in ``export_format`` to ``s3_path``
+    encrypted with ``kms_key_arn`` (the first attempt's name; later attempts add ``_<n>``)."""
+    if not s3_path:
+        raise ParameterError("s3_path", "is required: the derived job name depends on the export's S3 path")
+    parse_s3_path(s3_path)
+    return derive_job_name(forecast_name, export_format, s3_path, kms_key_arn or None)
 
 
 # The report of a run
@@ -175,11 +179,12 @@ def _export_outcome(result, check_mode):
     verification = result.get("verification") or {}
     if result.get("failed"):
         return FAILED, result.get("msg") or "the export task failed without a message"
+    notes = "; ".join(result.get("notes") or [])
     if check_mode:
-        return (WOULD_EXPORT if result.get("changed") else ALREADY_EXPORTED), result.get("msg") or ""
+        return (WOULD_EXPORT, result.get("msg") or "") if result.get("changed") else (ALREADY_EXPORTED, notes)
     if job.get("status") != "ACTIVE" or not verification.get("verified"):
         return FAILED, result.get("msg") or f"the job is {job.get('status')}, not ACTIVE and verified"
-    return (EXPORTED if result.get("changed") else ALREADY_EXPORTED), ""
+    return (EXPORTED if result.get("changed") else ALREADY_EXPORTED), notes
 
 
 def _entry(forecast, outcome, reason, result=None):
@@ -227,7 +232,7 @@ def _outcomes(forecasts, selection, results, check_mode, started=None):
         elif check_mode:
             entries.append(_entry(forecast, WOULD_EXPORT, "once the destination exists"))
         else:
-            entries.append(_entry(forecast, NOT_STARTED, "not started: the run stopped at its first export"))
+            entries.append(_entry(forecast, NOT_STARTED, "the run stopped at its first export"))
     for entry in selection or []:
         if not any(_selected(entry, forecast) for forecast in forecasts or []):
             name = entry.rsplit("/", 1)[-1]

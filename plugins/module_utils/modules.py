@@ -5,9 +5,12 @@
 
 """The collection's AnsibleAWSModule: amazon.aws's module class with mailops.workmail in the user agent."""
 
+import traceback
 from urllib.parse import urlsplit
 from urllib.parse import urlunsplit
 
+from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import gather_sdk_versions
 from ansible_collections.amazon.aws.plugins.module_utils.common import set_collection_info
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.mailops.workmail.plugins.module_utils.common import COLLECTION_NAME
@@ -24,6 +27,12 @@ def _address_endpoint_as_given(request, **kwargs):
     parts = urlsplit(request.url)
     if account and parts.netloc.startswith(account + "."):
         request.url = urlunsplit(parts._replace(netloc=parts.netloc[len(account) + 1 :]))
+
+
+def _tells_aws_message(message, aws_error):
+    """Whether ``message`` already contains AWS's error message of ``aws_error`` (a botocore ClientError)."""
+    said = ((getattr(aws_error, "response", None) or {}).get("Error") or {}).get("Message")
+    return bool(said) and said in message
 
 
 class WorkMailAnsibleModule(AnsibleAWSModule):
@@ -76,6 +85,13 @@ class WorkMailAnsibleModule(AnsibleAWSModule):
         result = dict(error.details)
         result.update(kwargs)
         aws_error = getattr(error, "aws_error", None)
-        if aws_error is not None:
+        if aws_error is not None and not _tells_aws_message(error.message, aws_error):
             self.fail_json_aws(aws_error, msg=error.message, **result)
+        if aws_error is not None:
+            # The message already says what AWS said: AWS's answer in the result, its words not twice in msg.
+            response = getattr(aws_error, "response", None)
+            if response:
+                result.update(camel_dict_to_snake_dict(response))
+            result.update(gather_sdk_versions())
+            self.fail_json(msg=error.message, exception=traceback.format_exc(), **result)
         self.fail_json(msg=error.message, **result)

@@ -16,8 +16,15 @@ description:
   - Idempotent by the job's name (C(CreateForecastExportJob) has no client token). A job of that name for the
     forecast with the same forecast, S3 path, role, KMS key and format is returned with C(changed=false); a job of
     that name with other settings fails the task, naming every setting that differs. A job cannot be changed.
-  - A job in C(CREATE_FAILED) fails the task with its message; a stopped job (C(CREATE_STOPPING), C(CREATE_STOPPED))
-    cannot be resumed and fails the task saying so. Delete such a job (O(state=absent)) or choose another O(name).
+  - A job in C(CREATE_FAILED) fails the task with its message; delete it (O(state=absent)) to export again under the
+    same name, or choose another O(name).
+  - A stopped job (C(CREATE_STOPPING), C(CREATE_STOPPED)) cannot be resumed, and AWS documents deletes of C(ACTIVE)
+    and C(CREATE_FAILED) jobs only. With a derived name (O(name) left out), a stopped job of the name is passed over
+    and the export is made under the next attempt's name (C(<name>_2), then C(<name>_3), up to C(_20)); RV(notes)
+    and RV(msg) name the stopped jobs passed over. With a O(name) given, a stopped job of that name fails the task
+    saying so; give another O(name).
+  - An existing C(ACTIVE) job that differs from the request in O(role_arn) only is accepted (C(changed=false)), since
+    its export is done and the role that wrote it does not matter; RV(notes) says so.
   - With O(state=absent), deletes the job (stopping it first with O(stop=true) when it is still being created).
   - Use M(mailops.workmail.forecast_info) to find the forecasts and M(mailops.workmail.forecast_export_job_info) to
     list jobs.
@@ -27,20 +34,22 @@ options:
   state:
     description:
       - V(present) creates the job unless a job of its name exists.
-      - V(absent) deletes the job of the name (given or derived); a job that does not exist is left alone
-        (C(changed=false)).
+      - V(absent) deletes the job of the name (given, or derived from O(forecast_arn), O(format), O(s3_path) and
+        O(kms_key_arn), the first attempt's name); a job that does not exist is left alone (C(changed=false)).
     type: str
     choices: [present, absent]
     default: present
   name:
     description:
       - The job's name, 1 to 63 characters, a letter followed by letters, digits and underscores.
-      - When omitted, the name is derived from the forecast's name and O(format) as C(<forecast name>_export_csv)
-        or C(<forecast name>_export_parquet); when that is longer than 63 characters the forecast name is cut and
-        followed by C(_) and the first 8 hexadecimal digits of the SHA-256 of the whole forecast name. The derived
-        name is the same on every run; it is returned as RV(name).
-      - The derived name depends only on the forecast and the format, so one forecast has one derived job per format.
-        To export it again to another path, give a O(name).
+      - When omitted, the name is derived from the forecast's name, O(format) and the destination as
+        C(<forecast name>_export_<csv|parquet>_<destination hash>), the destination hash being the first 8
+        hexadecimal digits of the SHA-256 of O(s3_path) (with its trailing C(/)) and O(kms_key_arn); when that is
+        longer than 63 characters the forecast name is cut and followed by C(_) and the first 8 hexadecimal digits of
+        the SHA-256 of the whole forecast name. The derived name is the same on every run to the same destination
+        (a rerun finds its job), another destination gets its own job; it is returned as RV(name).
+      - From the second attempt on (a stopped job of the derived name, see above) the name ends with C(_<attempt>).
+      - The filter P(mailops.workmail.forecast_export_job_name#filter) gives the first attempt's derived name.
     type: str
   forecast_arn:
     description:
@@ -52,7 +61,8 @@ options:
     description:
       - Where the part files are written, C(s3://<bucket>/) or C(s3://<bucket>/<prefix>/), ending with C(/); the
         prefix is made of folders of C(A-Z a-z 0-9) and C(!_.*'()=+-).
-      - Required with O(state=present).
+      - Required with O(state=present), and with O(state=absent) when O(name) is not given (the derived name depends
+        on it).
     type: str
   role_arn:
     description:
@@ -67,6 +77,7 @@ options:
       - The ARN of the KMS key the part files are encrypted with (SSE-KMS), C(arn:aws:kms:<region>:<account>:key/<id>).
         An alias is not accepted.
       - Without it the bucket's default encryption applies.
+      - Part of the derived O(name).
     type: str
   format:
     description:
@@ -97,11 +108,17 @@ options:
   stop:
     description:
       - With O(state=absent), stop a job that is still being created (C(CREATE_PENDING), C(CREATE_IN_PROGRESS)) with
-        C(StopResource), wait until it has stopped (at most O(wait_timeout) seconds, also without O(wait)), and
-        delete it. A stopped job cannot be resumed.
-      - Without it, O(state=absent) on a job still being created fails the task, saying so (AWS deletes only ACTIVE,
-        CREATE_FAILED and stopped jobs).
-      - A job already C(CREATE_STOPPING) is waited for and deleted either way.
+        C(StopResource), wait until it has stopped (at most O(wait_timeout) seconds, also without O(wait)), then ask
+        AWS to delete it. A stopped job cannot be resumed.
+      - AWS documents deletes of C(ACTIVE) and C(CREATE_FAILED) jobs only, so what follows depends on AWS's answer to
+        the delete of the stopped job. If AWS refuses it, the job stays C(CREATE_STOPPED) (keeping its name) and the
+        task fails, saying that it was stopped (C(changed=true)) and that AWS refused to delete it; export again with
+        the derived name (the next attempt's name is used) or another O(name). If AWS accepts it, the job is deleted
+        (RV(msg) says C(stopped and deleted)).
+      - The same holds for a job found C(CREATE_STOPPING) (waited for, then the delete is asked) or C(CREATE_STOPPED)
+        (the delete is asked), with or without this option.
+      - Without it, O(state=absent) on a job still being created fails the task, saying so, and leaves the job
+        running.
     type: bool
     default: false
   verify:
@@ -155,7 +172,7 @@ EXAMPLES = r"""
         alias: alias/forecast-export
       register: export_key
 
-    - name: Export the forecast demand_2026 as CSV (the job's name is derived, demand_2026_export_csv)
+    - name: Export the forecast demand_2026 as CSV (the job's name is derived, demand_2026_export_csv_<8 hexadecimal digits>)
       mailops.workmail.forecast_export_job:
         forecast_arn: arn:aws:forecast:us-east-1:123456789012:forecast/demand_2026
         s3_path: s3://example-forecast-exports/forecasts/
@@ -203,12 +220,21 @@ name:
   description: The job's name, given or derived.
   returned: always
   type: str
-  sample: demand_2026_export_csv
+  sample: demand_2026_export_csv_5f0c3a9e
 msg:
-  description: What the task did, or in check mode would do.
+  description: What the task did, or in check mode would do, followed by RV(notes).
   returned: always
   type: str
-  sample: created forecast export job demand_2026_export_csv (ACTIVE)
+  sample: created forecast export job demand_2026_export_csv_5f0c3a9e (ACTIVE)
+notes:
+  description:
+    - What the task accepted or passed over that is worth knowing, each a sentence; empty when nothing was.
+    - The stopped jobs of the derived name passed over (the export is made under the next attempt's name), and an
+      C(ACTIVE) job accepted although written with another role.
+  returned: always
+  type: list
+  elements: str
+  sample: []
 forecast_export_job:
   description:
     - The job as C(DescribeForecastExportJob) describes it, every field in snake_case (V(null) when AWS gave none).
@@ -221,12 +247,12 @@ forecast_export_job:
       description: The job's ARN.
       returned: always
       type: str
-      sample: arn:aws:forecast:us-east-1:123456789012:forecast-export-job/demand_2026/demand_2026_export_csv
+      sample: arn:aws:forecast:us-east-1:123456789012:forecast-export-job/demand_2026/demand_2026_export_csv_5f0c3a9e
     forecast_export_job_name:
       description: The job's name.
       returned: always
       type: str
-      sample: demand_2026_export_csv
+      sample: demand_2026_export_csv_5f0c3a9e
     forecast_arn:
       description: The ARN of the exported forecast.
       returned: always

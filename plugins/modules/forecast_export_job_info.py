@@ -32,8 +32,10 @@ options:
     type: str
   status:
     description:
-      - Only the jobs in this status, for example V(ACTIVE) or V(CREATE_FAILED) (filtered by AWS).
+      - Only the jobs in this status (filtered by AWS). Another value fails the task before any AWS call.
     type: str
+    choices: [ACTIVE, CREATE_PENDING, CREATE_IN_PROGRESS, CREATE_FAILED, CREATE_STOPPING, CREATE_STOPPED, DELETE_PENDING,
+              DELETE_IN_PROGRESS, DELETE_FAILED]
   details:
     description:
       - Describe every listed job, to return the fields the listing lacks (see above).
@@ -96,12 +98,12 @@ forecast_export_jobs:
       description: The job's ARN.
       returned: always
       type: str
-      sample: arn:aws:forecast:us-east-1:123456789012:forecast-export-job/demand_2026/demand_2026_export_csv
+      sample: arn:aws:forecast:us-east-1:123456789012:forecast-export-job/demand_2026/demand_2026_export_csv_5f0c3a9e
     forecast_export_job_name:
       description: The job's name.
       returned: always
       type: str
-      sample: demand_2026_export_csv
+      sample: demand_2026_export_csv_5f0c3a9e
     forecast_arn:
       description: The ARN of the exported forecast.
       returned: always
@@ -145,6 +147,7 @@ forecast_export_jobs:
 
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import WorkMailError
 from ansible_collections.mailops.workmail.plugins.module_utils.forecast import ForecastGateway
+from ansible_collections.mailops.workmail.plugins.module_utils.forecast_export import STATUSES
 from ansible_collections.mailops.workmail.plugins.module_utils.forecast_export import validate_job_info_params
 from ansible_collections.mailops.workmail.plugins.module_utils.forecast_export_jobs import run_job_info
 from ansible_collections.mailops.workmail.plugins.module_utils.modules import WorkMailAnsibleModule
@@ -154,7 +157,7 @@ def main():
     argument_spec = dict(
         forecast_export_job_arn=dict(type="str"),
         forecast_arn=dict(type="str"),
-        status=dict(type="str"),
+        status=dict(type="str", choices=list(STATUSES)),
         details=dict(type="bool", default=True),
         organization_id=dict(type="str"),
     )

@@ -6,11 +6,13 @@
 """The rules of a forecast export job: the derived name, the checks of the parameters, the job as returned, the
 settings compared with an existing job, and what each status means."""
 
+import hashlib
 import re
 
 import pytest
 from ansible_collections.mailops.workmail.plugins.module_utils import forecast_export as fe
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import ParameterError
+from ansible_collections.mailops.workmail.plugins.module_utils.forecast_export import MAX_ATTEMPTS
 from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.forecast_fakes import FORECAST_ARN
 from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.forecast_fakes import KMS_KEY_ARN
 from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.forecast_fakes import ROLE_ARN
@@ -41,9 +43,21 @@ def params(**changes):
 # The derived name
 
 
-def test_derived_name_is_the_forecast_name_and_the_format():
-    assert fe.derive_job_name("demand_2026", "CSV") == "demand_2026_export_csv"
-    assert fe.derive_job_name("demand_2026", "PARQUET") == "demand_2026_export_parquet"
+def test_derived_name_is_the_forecast_name_the_format_and_the_destination():
+    digits = hashlib.sha256(f"{S3_PATH}\n{KMS_KEY_ARN}".encode()).hexdigest()[:8]
+    assert fe.derive_job_name("demand_2026", "CSV", S3_PATH, KMS_KEY_ARN) == f"demand_2026_export_csv_{digits}"
+    assert fe.derive_job_name("demand_2026", "PARQUET", S3_PATH, KMS_KEY_ARN) == f"demand_2026_export_parquet_{digits}"
+    # The same destination with or without its trailing /, the same name; another path or key, another name.
+    assert (
+        fe.derive_job_name("demand_2026", "CSV", S3_PATH.rstrip("/"), KMS_KEY_ARN) == f"demand_2026_export_csv_{digits}"
+    )
+    names = {
+        fe.derive_job_name("demand_2026", "CSV", S3_PATH, KMS_KEY_ARN),
+        fe.derive_job_name("demand_2026", "CSV", "s3://other-bucket/forecasts/", KMS_KEY_ARN),
+        fe.derive_job_name("demand_2026", "CSV", S3_PATH, None),
+    }
+    assert len(names) == 3
+    assert fe.derive_job_name("demand_2026", "CSV", S3_PATH, KMS_KEY_ARN, 2) == f"demand_2026_export_csv_{digits}_2"
 
 
 @pytest.mark.parametrize("length", [47, 48, 49, 55, 63])
@@ -51,21 +65,22 @@ def test_derived_name_is_the_forecast_name_and_the_format():
 def test_derived_name_of_a_long_forecast_name_is_valid_stable_and_distinct(length, export_format):
     forecast_name = "F" + "x" * (length - 1)
     other = "F" + "x" * (length - 2) + "y"
-    name = fe.derive_job_name(forecast_name, export_format)
+    name = fe.derive_job_name(forecast_name, export_format, S3_PATH, KMS_KEY_ARN)
     assert len(name) <= 63
     assert API_NAME_RE.match(name)
-    assert name == fe.derive_job_name(forecast_name, export_format)
-    assert name != fe.derive_job_name(other, export_format)
-    assert name.endswith("_export_" + export_format.lower())
+    assert name == fe.derive_job_name(forecast_name, export_format, S3_PATH, KMS_KEY_ARN)
+    assert name != fe.derive_job_name(other, export_format, S3_PATH, KMS_KEY_ARN)
+    assert re.search("_export_" + export_format.lower() + "_[0-9a-f]{8}$", name)
+    retry = fe.derive_job_name(forecast_name, export_format, S3_PATH, KMS_KEY_ARN, MAX_ATTEMPTS)
+    assert len(retry) <= 63 and API_NAME_RE.match(retry) and retry.endswith(f"_{MAX_ATTEMPTS}")
 
 
 def test_derived_name_is_returned_by_the_request_with_its_arn():
     request = fe.build_request(params())
-    assert request.name == "demand_2026_export_csv"
+    name = fe.derive_job_name("demand_2026", "CSV", S3_PATH, KMS_KEY_ARN)
+    assert request.name == name
     assert request.name_derived is True
-    assert request.job_arn == (
-        "arn:aws:forecast:us-east-1:123456789012:forecast-export-job/demand_2026/demand_2026_export_csv"
-    )
+    assert request.job_arn == f"arn:aws:forecast:us-east-1:123456789012:forecast-export-job/demand_2026/{name}"
     given = fe.build_request(params(name="mine", format="PARQUET"))
     assert (given.name, given.name_derived) == ("mine", False)
 
@@ -108,9 +123,16 @@ def test_bad_input_names_the_parameter_and_the_rule(changes, parameter, words):
     assert words in caught.value.message
 
 
-def test_absent_needs_only_the_forecast():
-    request = fe.build_request({"state": "absent", "forecast_arn": FORECAST_ARN, "format": "PARQUET"})
-    assert request.name == "demand_2026_export_parquet"
+def test_absent_needs_the_forecast_and_a_name_or_the_destination():
+    request = fe.build_request(
+        {"state": "absent", "forecast_arn": FORECAST_ARN, "format": "PARQUET", "s3_path": S3_PATH}
+    )
+    assert request.name == fe.derive_job_name("demand_2026", "PARQUET", S3_PATH)
+    assert fe.build_request({"state": "absent", "forecast_arn": FORECAST_ARN, "name": "mine"}).name == "mine"
+    with pytest.raises(ParameterError) as caught:
+        fe.build_request({"state": "absent", "forecast_arn": FORECAST_ARN})
+    assert caught.value.parameter == "s3_path"
+    assert "when name is not given" in caught.value.message
     with pytest.raises(ParameterError) as caught:
         fe.build_request({"state": "absent", "name": "x"})
     assert caught.value.parameter == "forecast_arn"

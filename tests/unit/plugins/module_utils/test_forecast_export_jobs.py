@@ -10,6 +10,7 @@ import pytest
 from ansible_collections.mailops.workmail.plugins.module_utils import forecast_export_jobs as jobs
 from ansible_collections.mailops.workmail.plugins.module_utils.forecast import ForecastInvalidInput
 from ansible_collections.mailops.workmail.plugins.module_utils.forecast_export import build_request
+from ansible_collections.mailops.workmail.plugins.module_utils.forecast_export import derive_job_name
 from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.campaign_fakes import FakeS3
 from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.campaign_fakes import s3_gateway
 from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.forecast_fakes import FORECAST_ARN
@@ -20,7 +21,7 @@ from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.foreca
 from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.forecast_fakes import FakeTime
 from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.forecast_fakes import gateway
 
-NAME = "demand_2026_export_csv"
+NAME = derive_job_name("demand_2026", "CSV", S3_PATH, KMS_KEY_ARN)
 BUCKET = "example-forecast-exports"
 PART = f"forecasts/{NAME}_2026-11-30T08-00-00Z_part0.csv"
 
@@ -104,7 +105,7 @@ def test_a_job_of_the_name_with_other_settings_is_an_error_naming_them():
     message = caught.value.message
     assert "s3_path is 's3://example-forecast-exports/old/', not 's3://example-forecast-exports/forecasts/'" in message
     assert f"kms_key_arn is None, not '{KMS_KEY_ARN}'" in message
-    assert "name derived from the forecast and the format" in message
+    assert "name derived from the forecast, the format and the destination" in message
     assert set(caught.value.details["differences"]) == {"s3_path", "kms_key_arn"}
     assert fake.count("create_forecast_export_job") == 0
 
@@ -129,7 +130,7 @@ def test_a_job_that_appears_between_the_look_and_the_create_is_found():
     "status, message, words",
     [
         ("CREATE_FAILED", "Access denied to the role", ["CREATE_FAILED: Access denied to the role", "delete it"]),
-        ("CREATE_STOPPED", None, ["cannot be resumed", "delete it", "choose another name"]),
+        ("CREATE_STOPPED", None, ["cannot be resumed", "may also refuse to delete it", "give another name"]),
         ("CREATE_STOPPING", None, ["cannot be resumed"]),
         ("DELETE_IN_PROGRESS", None, ["is being deleted"]),
         ("DELETE_FAILED", "boom", ["failed to delete", "boom"]),
@@ -140,12 +141,66 @@ def test_an_existing_job_that_cannot_become_active_fails_saying_why(status, mess
     fake = FakeForecast()
     fake.add_job(NAME, status, message=message)
     with pytest.raises(jobs.JobStatusError) as caught:
-        present(fake, wait=True)
+        present(fake, wait=True, name=NAME)  # a name given: a stopped job is not passed over
     for word in words:
         assert word in caught.value.message
     assert caught.value.details["changed"] is False
     assert caught.value.details["forecast_export_job"]["status"] == status
     assert fake.count("create_forecast_export_job") == 0
+
+
+def test_another_destination_gets_its_own_derived_job_and_the_same_one_finds_it():
+    fake = FakeForecast()
+    first = present(fake)
+    other = present(fake, s3_path="s3://other-forecast-exports/forecasts/")
+    assert other["changed"] is True and other["name"] != first["name"]
+    assert other["name"].startswith("demand_2026_export_csv_") and len(other["name"]) <= 63
+    assert present(fake, s3_path="s3://other-forecast-exports/forecasts/")["changed"] is False
+    unencrypted = present(fake, kms_key_arn=None)
+    assert unencrypted["changed"] is True and unencrypted["name"] not in (first["name"], other["name"])
+    assert fake.count("create_forecast_export_job") == 3
+
+
+@pytest.mark.parametrize("status", ["CREATE_STOPPED", "CREATE_STOPPING"])
+def test_a_derived_name_passes_over_stopped_jobs_to_the_next_attempt(status):
+    fake = FakeForecast()
+    fake.add_job(NAME, status)
+    fake.add_job(NAME + "_2", "CREATE_STOPPED")
+    checked = present(fake, check_mode=True)
+    assert checked["changed"] is True and checked["name"] == NAME + "_3"
+    result = present(fake)
+    assert result["changed"] is True and result["name"] == NAME + "_3"
+    assert result["forecast_export_job"]["forecast_export_job_arn"].endswith(f"/demand_2026/{NAME}_3")
+    assert result["notes"] == [
+        f"passed over the stopped job {NAME} ({status}), which cannot be resumed: the forecast is exported again as "
+        f"{NAME}_3",
+        f"passed over the stopped job {NAME}_2 (CREATE_STOPPED), which cannot be resumed: the forecast is exported "
+        f"again as {NAME}_3",
+    ]
+    assert f"created forecast export job {NAME}_3 (CREATE_PENDING); passed over the stopped job {NAME}" in result["msg"]
+    again = present(fake)
+    assert again["changed"] is False and again["name"] == NAME + "_3"
+    assert fake.count("create_forecast_export_job") == 1
+
+
+def test_an_active_job_written_with_another_role_is_accepted_with_a_note():
+    fake = FakeForecast()
+    fake.add_job(NAME, "ACTIVE", role_arn="arn:aws:iam::123456789012:role/old-writer")
+    result = present(fake)
+    assert result["changed"] is False and result["forecast_export_job"]["status"] == "ACTIVE"
+    assert result["notes"] == [
+        f"the job was written with the role arn:aws:iam::123456789012:role/old-writer, not {ROLE_ARN}; its export is "
+        "done, so the role does not matter and the job was left as it is"
+    ]
+    assert fake.count("create_forecast_export_job") == 0
+
+
+def test_a_job_still_being_created_with_another_role_is_an_error():
+    fake = FakeForecast()
+    fake.add_job(NAME, "CREATE_IN_PROGRESS", role_arn="arn:aws:iam::123456789012:role/old-writer")
+    with pytest.raises(jobs.SettingsDifferError) as caught:
+        present(fake)
+    assert set(caught.value.details["differences"]) == {"role_arn"}
 
 
 def test_wait_until_active_then_verify():

@@ -10,6 +10,7 @@ import pytest
 from ansible_collections.mailops.workmail.plugins.filter.export_forecasts_inputs import FilterModule as Inputs
 from ansible_collections.mailops.workmail.plugins.filter.export_forecasts_report import FilterModule as Report
 from ansible_collections.mailops.workmail.plugins.filter.forecast_export_job_name import FilterModule as JobName
+from ansible_collections.mailops.workmail.plugins.module_utils.errors import ParameterError
 from ansible_collections.mailops.workmail.plugins.module_utils.forecast_export import derive_job_name
 from ansible_collections.mailops.workmail.plugins.module_utils.forecast_playbook import check_variables
 from ansible_collections.mailops.workmail.plugins.module_utils.forecast_playbook import report
@@ -92,8 +93,14 @@ def test_the_filters_are_the_rules():
     assert Inputs().filters()["export_forecasts_inputs"] is check_variables
     assert Report().filters()["export_forecasts_report"] is report
     job_name = JobName().filters()["forecast_export_job_name"]
-    assert job_name("demand_daily") == derive_job_name("demand_daily", "CSV") == "demand_daily_export_csv"
-    assert job_name("d" * 63, "PARQUET") == derive_job_name("d" * 63, "PARQUET")
+    path = "s3://example-exports/forecast-exports/demand_daily/"
+    key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    assert job_name("demand_daily", "CSV", path, key) == derive_job_name("demand_daily", "CSV", path, key)
+    assert job_name("demand_daily", "CSV", path, key).startswith("demand_daily_export_csv_")
+    assert job_name("demand_daily", "CSV", path, "") == derive_job_name("demand_daily", "CSV", path)
+    assert job_name("d" * 63, "PARQUET", path) == derive_job_name("d" * 63, "PARQUET", path)
+    with pytest.raises(ParameterError):
+        job_name("demand_daily")
 
 
 # The report
@@ -145,7 +152,7 @@ def test_each_forecast_gets_one_outcome_and_the_counts_add_up():
 def test_a_stopped_run_names_what_it_did_not_start_and_a_skipped_loop_item_did_not_run():
     skipped = {"item": forecast("b"), "skipped": True, "changed": False}
     done = report([forecast("a"), forecast("b")], [], [result("a", failed=True, msg="broken"), skipped])
-    assert outcomes(done)["b"] == ("not_started", "not started: the run stopped at its first export")
+    assert outcomes(done)["b"] == ("not_started", "the run stopped at its first export")
     assert done["counts"]["not_started"] == 1 and done["problems"] == 2
 
 
@@ -165,3 +172,14 @@ def test_check_mode_predicts():
     done = report([forecast("a"), forecast("b")], [], [result("a", changed=True)], True)
     assert outcomes(done) == {"a": ("would_export", ""), "b": ("would_export", "once the destination exists")}
     assert done["done"] is True
+
+
+def test_the_notes_of_an_export_are_its_reason_and_check_mode_says_nothing_more_for_a_done_export():
+    note = "passed over the stopped job a_export_csv (CREATE_STOPPED), which cannot be resumed"
+    exported = dict(result("a"), notes=[note], msg=f"created forecast export job a_export_csv_2 (ACTIVE); {note}")
+    found = dict(result("b", changed=False), msg="found forecast export job b_export_csv (ACTIVE)", notes=[])
+    done = report([forecast("a"), forecast("b")], [], [exported, found])
+    assert outcomes(done) == {"a": ("exported", note), "b": ("already_exported", "")}
+    checked = report([forecast("b")], [], [dict(found, verification=None)], check_mode=True)
+    assert outcomes(checked) == {"b": ("already_exported", "")}
+    assert checked["done"] is True and checked["counts"]["would_export"] == 0

@@ -11,6 +11,7 @@ from unittest import mock
 
 import pytest
 from ansible.module_utils.testing import patch_module_args
+from ansible_collections.mailops.workmail.plugins.module_utils.forecast_export import derive_job_name
 from ansible_collections.mailops.workmail.plugins.module_utils.modules import WorkMailAnsibleModule
 from ansible_collections.mailops.workmail.plugins.modules import forecast_export_job
 from ansible_collections.mailops.workmail.plugins.modules import forecast_export_job_info
@@ -21,6 +22,9 @@ from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.foreca
 from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.forecast_fakes import ROLE_ARN
 from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.forecast_fakes import S3_PATH
 from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.forecast_fakes import FakeForecast
+from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.forecast_fakes import client_error
+
+NAME = derive_job_name("demand_2026", "CSV", S3_PATH, KMS_KEY_ARN)
 
 ARGS = {
     "region": "us-east-1",
@@ -102,7 +106,7 @@ def test_export_job_check_diff_then_create_then_unchanged(capsys, fake):
     rc, created = run(forecast_export_job, dict(ARGS, organization_id="m-0123456789abcdef0123456789abcdef"), capsys)
     assert rc == 0
     assert created["changed"] is True
-    assert created["name"] == "demand_2026_export_csv"
+    assert created["name"] == NAME
     assert "diff" not in created
     rc, again = run(forecast_export_job, dict(ARGS), capsys)
     assert (rc, again["changed"]) == (0, False)
@@ -110,19 +114,39 @@ def test_export_job_check_diff_then_create_then_unchanged(capsys, fake):
 
 
 def test_a_failed_job_fails_the_task_with_its_message_and_the_job(capsys, fake):
-    fake.add_job("demand_2026_export_csv", "CREATE_FAILED", message="The role cannot be assumed")
+    fake.add_job(NAME, "CREATE_FAILED", message="The role cannot be assumed")
     rc, result = run(forecast_export_job, dict(ARGS), capsys)
     assert rc == 1
     assert "CREATE_FAILED: The role cannot be assumed" in result["msg"]
     assert result["forecast_export_job"]["status"] == "CREATE_FAILED"
-    assert result["name"] == "demand_2026_export_csv"
+    assert result["name"] == NAME
     assert result["changed"] is False
+
+
+def test_an_aws_error_says_aws_message_once_and_keeps_aws_answer(capsys, fake):
+    def refuse(**kwargs):
+        raise client_error("ValidationException", "DescribeForecastExportJob", "The request is not valid right now")
+
+    fake.describe_forecast_export_job = refuse
+    rc, result = run(forecast_export_job, dict(ARGS), capsys)
+    assert rc == 1
+    assert result["msg"].count("The request is not valid right now") == 1, result["msg"]
+    assert "ValidationException: The request is not valid right now" in result["msg"]
+    assert result["error"] == {"code": "ValidationException", "message": "The request is not valid right now"}
+    assert result["name"] == NAME
+
+
+def test_info_status_must_be_a_documented_status(capsys, client_factory):
+    rc, result = run(forecast_export_job_info, {"region": "us-east-1", "status": "BOGUS"}, capsys)
+    assert rc == 1
+    assert "value of status must be one of: ACTIVE, CREATE_PENDING" in result["msg"] and "got: BOGUS" in result["msg"]
+    client_factory.assert_not_called()
 
 
 def test_info_modules_return_lists(capsys, fake):
     rc, result = run(forecast_export_job_info, {"region": "us-east-1"}, capsys)
     assert (rc, result["forecast_export_jobs"], result["changed"]) == (0, [], False)
-    fake.add_job("demand_2026_export_csv", "ACTIVE")
+    fake.add_job(NAME, "ACTIVE")
     fake.forecasts = [{"ForecastArn": FORECAST_ARN, "ForecastName": "demand_2026", "Status": "ACTIVE"}]
     rc, result = run(forecast_export_job_info, {"region": "us-east-1", "_ansible_check_mode": True}, capsys)
     assert [job["status"] for job in result["forecast_export_jobs"]] == ["ACTIVE"]
