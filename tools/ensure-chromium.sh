@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Make Debian's chromium available for the report's browser test (tests/integration/test_campaign_report.py).
+# Make Debian's chromium available for the report's browser test (tests/integration/test_campaign_report_in_browser.py).
 # Present: nothing to do. Missing, as root on a machine with apt-get: installs it quietly, with one line saying so.
 # Otherwise: says why on one line and exits 0; the browser test then skips, and its reason shows in pytest's summary.
 set -uo pipefail

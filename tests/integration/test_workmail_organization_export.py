@@ -21,7 +21,8 @@ USER_SIZES = [12, 300, 7, 150, 45, 800, 3, 90, 60, 220, 1, 33, 410, 5, 18]
 RESOURCE_SIZES = [250, 2]
 TOTAL = len(USER_SIZES) + len(RESOURCE_SIZES)
 PROGRESS_RE = re.compile(
-    r"campaign eos-2026: (\d+)/17 completed, (\d+) running, (\d+) pending, (\d+) failed \(pass (\d+), \S+ elapsed\)"
+    r"campaign eos-2026: (\d+)/17 completed, (\d+) running, (\d+) pending, (\d+) failed(; [^\n]*)? "
+    r"\(pass (\d+), \S+ elapsed\)"
 )
 
 
@@ -151,7 +152,10 @@ def test_wait_runs_the_campaign_to_the_end(aws, org, destination, playbook, tmp_
     assert len(lines) == result["passes"], run.stderr
     assert lines[0][0:3] == ("0", "10", str(TOTAL - 10))
     assert lines[-1][0:3] == (str(TOTAL), "0", "0")
-    assert [int(line[4]) for line in lines] == list(range(1, result["passes"] + 1))
+    assert [int(line[5]) for line in lines] == list(range(1, result["passes"] + 1))
+    # the estimated end, from the first completed jobs on, and the report's location when a pass wrote it
+    assert lines[0][4].startswith("; ETA unknown (no job completed yet)"), lines[0]
+    assert lines[-1][4].startswith("; done at ") and "report s3://campaign-exports/" in lines[-1][4], lines[-1]
     manifest = read_manifest(aws)
     assert json.loads(local.read_text()) == manifest
     assert all(
