@@ -108,11 +108,11 @@ def _check_parts(s3, bucket, parts, kms_key_arn, result):
 
 
 def verify_export(s3, job):
-    """What S3 shows of the export of ``job`` (a normalized ACTIVE job): ``{"verified", "parts", "bytes", "keys",
+    """What S3 shows of the export of ``job`` (a normalized ACTIVE job): ``{"verified", "parts", "bytes", "part_keys",
     "encryption", "kms_key_arn", "older_parts", "problems"}``.
 
     ``parts`` counts the part files of the newest export of the job's name under its path, ``bytes`` their sizes,
-    ``keys`` their keys; ``encryption`` and ``kms_key_arn`` are what S3 reports for them (joined with ``, `` when
+    ``part_keys`` their keys; ``encryption`` and ``kms_key_arn`` are what S3 reports for them (joined with ``, `` when
     the parts differ). ``problems`` says what is wrong: no part file, an empty part, a part not encrypted with
     SSE-KMS under the job's KMS key (when the job has one), or S3 refusing to show them. ``verified`` is True when
     there is none.
@@ -120,7 +120,7 @@ def verify_export(s3, job):
     config = job["destination"]["s3_config"]
     bucket, prefix = split_s3_path(config["path"])
     name = job["forecast_export_job_name"]
-    result = {"verified": False, "parts": 0, "bytes": 0, "keys": [], "encryption": None, "kms_key_arn": None}
+    result = {"verified": False, "parts": 0, "bytes": 0, "part_keys": [], "encryption": None, "kms_key_arn": None}
     result.update(older_parts=0, problems=[])
     try:
         parts, older = list_parts(s3, bucket, prefix, name)
@@ -129,7 +129,7 @@ def verify_export(s3, job):
             f"S3 refused ListObjectsV2 of s3://{bucket}/{prefix} ({error.code}); the check needs s3:ListBucket"
         )
         return result
-    result.update(parts=len(parts), keys=[part["key"] for part in parts], older_parts=len(older))
+    result.update(parts=len(parts), part_keys=[part["key"] for part in parts], older_parts=len(older))
     if not parts:
         where = f"s3://{bucket}/{prefix}{name}_"
         result["problems"].append(f"no part file {PART_NAME} of the job was found under {where}")

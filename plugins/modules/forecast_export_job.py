@@ -332,7 +332,7 @@ verification:
       returned: always
       type: int
       sample: 1893310
-    keys:
+    part_keys:
       description: Their S3 keys.
       returned: always
       type: list

@@ -87,12 +87,12 @@ def test_create_then_rerun_unchanged_then_wait_active_and_verified(aws, module, 
     assert verification["encryption"] == "aws:kms"
     assert verification["kms_key_arn"] == destination["kms_key_arn"]
     s3 = aws.client("s3")
-    for key in verification["keys"]:
+    for key in verification["part_keys"]:
         head = s3.head_object(Bucket=BUCKET, Key=key)
         assert head["ContentLength"] > 0
         assert head["SSEKMSKeyId"] == destination["kms_key_arn"]
-    assert verification["bytes"] == sum(s3.head_object(Bucket=BUCKET, Key=key)["ContentLength"] for key in verification["keys"])
-    assert sorted(verification["keys"]) == sorted(stored_jobs(aws)[daily_name]["PartKeys"])
+    assert verification["bytes"] == sum(s3.head_object(Bucket=BUCKET, Key=key)["ContentLength"] for key in verification["part_keys"])
+    assert sorted(verification["part_keys"]) == sorted(stored_jobs(aws)[daily_name]["PartKeys"])
 
 
 def test_another_destination_gets_its_own_job_and_a_role_alone_does_not_matter_once_active(aws, module, destination, daily_name):
@@ -305,7 +305,7 @@ def test_job_info_lists_filters_and_describes(aws, module, destination, daily_na
 def test_a_check_that_finds_parts_missing_or_wrong_fails_with_what_it_found(aws, module, destination, daily_name):
     done = module("forecast_export_job", job_args(destination, wait=True, wait_timeout=120))
     assert done["verification"]["verified"] is True, done.get("msg")
-    keys = done["verification"]["keys"]
+    keys = done["verification"]["part_keys"]
     s3 = aws.client("s3")
     s3.put_object(Bucket=BUCKET, Key=keys[0], Body=b"", ServerSideEncryption="AES256")
     wrong = module("forecast_export_job", job_args(destination))

@@ -219,7 +219,7 @@ def test_an_export_to_the_provisioned_destination_succeeds(aws, module, provisio
     verification = result["verification"]
     assert verification["verified"] is True and verification["parts"] >= 1
     assert (verification["encryption"], verification["kms_key_arn"]) == ("aws:kms", destination["kms_key_arn"])
-    assert all(key.startswith(f"{PREFIX}demand_daily/{result['name']}_") for key in verification["keys"])
+    assert all(key.startswith(f"{PREFIX}demand_daily/{result['name']}_") for key in verification["part_keys"])
     assert result["name"].startswith("demand_daily_export_csv_")
 
 

@@ -46,7 +46,7 @@ def test_the_newest_exports_parts_are_checked_and_verified():
         "verified": True,
         "parts": 2,
         "bytes": 16,
-        "keys": [part("2026-11-30T08-00-00Z", 0), part("2026-11-30T08-00-00Z", 1)],
+        "part_keys": [part("2026-11-30T08-00-00Z", 0), part("2026-11-30T08-00-00Z", 1)],
         "encryption": "aws:kms",
         "kms_key_arn": KMS_KEY_ARN,
         "older_parts": 1,
