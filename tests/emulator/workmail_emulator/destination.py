@@ -184,6 +184,18 @@ def check_key_use(account_id, documents, key, role_arn, kms_key_arn, kms_context
         )
 
 
+def read_role(account_id, role_arn):
+    """``(trust document, identity documents)`` of an existing role; DestinationError when it does not exist or a
+    policy of it cannot be read."""
+    role = find_role(account_id, role_arn)
+    if role is None:
+        raise DestinationError("RoleArn", f"role {role_arn} does not exist")
+    try:
+        return load_document(role.assume_role_policy_document), role_policy_documents(role)
+    except PolicyParseError as exc:
+        raise DestinationError("RoleArn", f"role {role_arn} has an unreadable policy: {exc}") from exc
+
+
 def check_destination(account_id, organization, role_arn, kms_key_arn, bucket_name, object_keys):
     """Raise DestinationError unless the export service could write ``object_keys`` with this role and key."""
     # --- the role and its trust policy
@@ -192,14 +204,7 @@ def check_destination(account_id, organization, role_arn, kms_key_arn, bucket_na
         raise DestinationError("RoleArn", f"{role_arn} is not the ARN of an IAM role")
     if role_match.group(1) != account_id:
         raise DestinationError("RoleArn", f"role {role_arn} must belong to account {account_id}")
-    role = find_role(account_id, role_arn)
-    if role is None:
-        raise DestinationError("RoleArn", f"role {role_arn} does not exist")
-    try:
-        trust = load_document(role.assume_role_policy_document)
-        documents = role_policy_documents(role)
-    except PolicyParseError as exc:
-        raise DestinationError("RoleArn", f"role {role_arn} has an unreadable policy: {exc}") from exc
+    trust, documents = read_role(account_id, role_arn)
     if not trust_names_service(trust, EXPORT_SERVICE_PRINCIPAL):
         raise DestinationError(
             "RoleArn",

@@ -19,15 +19,12 @@ from .destination import _bucket_key_enabled
 from .destination import check_key_use
 from .destination import find_bucket
 from .destination import find_key
-from .destination import find_role
+from .destination import read_role
 from .destination import key_spec_and_usage
 from .destination import key_state
 from .destination import object_arn
-from .destination import role_policy_documents
 from .policy import ALLOW
-from .policy import PolicyParseError
 from .policy import evaluate
-from .policy import load_document
 from .policy import trust_allows
 from .policy import trust_names_service
 
@@ -44,14 +41,7 @@ def _role_documents(account_id, role_arn, job_arn):
     """(trust, identity documents) of the role, after the trust checks."""
     if not _ROLE_ARN.match(role_arn):
         raise DestinationError("RoleArn", f"{role_arn} is not the ARN of an IAM role")
-    role = find_role(account_id, role_arn)
-    if role is None:
-        raise DestinationError("RoleArn", f"role {role_arn} does not exist")
-    try:
-        trust = load_document(role.assume_role_policy_document)
-        documents = role_policy_documents(role)
-    except PolicyParseError as exc:
-        raise DestinationError("RoleArn", f"role {role_arn} has an unreadable policy: {exc}") from exc
+    trust, documents = read_role(account_id, role_arn)
     if not trust_names_service(trust, FORECAST_SERVICE_PRINCIPAL):
         raise DestinationError(
             "RoleArn",
