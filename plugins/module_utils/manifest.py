@@ -14,6 +14,8 @@ Shape (``format`` 1)::
                  "blocked": [{"id", "job_id", "start_time"}]},
      "pace": {"seconds_per_mb", "floor_seconds", "jobs"},
      "layout": {"found_by": {<rule>: <count>}, "folders": {<kind>: <count>}},
+     "sealed": [{"name", "sha256", "level", "ids", "count", "size_mb", "jobs", "job_mb", "job_hours",
+                 "min_job_hours", "last_end"}],
      "mailboxes": {<entity id>: {"id", "email", "name", "type", "size_mb", "state",
                                  "attempts": [{"attempt", "client_token", "job_id", "state", "start_time",
                                                "end_time", "error_info", "s3_path", "destination_fault"?,
@@ -29,6 +31,13 @@ of others, the mailboxes a recent job holds back) and ``due`` why the next pass 
 what the completed jobs taught of how long a job takes, and a running attempt's ``progress`` its EstimatedProgress
 when it was last ``seen`` (:mod:`_campaign.pace`); ``layout`` counts the rules that found the archives.
 
+``sealed`` lists the sealed parts of a large campaign: its finished mailboxes (COMPLETED, their export verified),
+moved out of the manifest :data:`SEAL_BATCH` at a time into objects beside it that are never written again
+(:mod:`manifest_parts`), so that a pass reads and writes only what is still to do. Each part is named by its
+``name`` (its number and the start of its ``sha256``), holds the mailboxes ``ids`` verified at ``level`` or deeper,
+and keeps their totals (``count``, ``size_mb``; ``jobs``, ``job_mb``, ``job_hours`` and ``min_job_hours`` of their
+completed jobs; ``last_end``). A mailbox is either in ``mailboxes`` or in one sealed part, never in both.
+
 ``object`` is what the verification of a COMPLETED mailbox's export found: ``level`` is the verify level of that
 check (``basic``: what HeadObject showed; ``deep``: also the SHA-384 of the downloaded archive (``sha384``), its
 number of file entries (``archive_entries``) and what its export log (``log_key``) says, ``log_sha384`` and
@@ -42,6 +51,7 @@ and writes it in the bucket. Plain Python: no Ansible or AWS imports.
 """
 
 import json
+import re
 
 from ansible_collections.mailops.workmail.plugins.module_utils.common import DEFAULT_MAX_ATTEMPTS
 from ansible_collections.mailops.workmail.plugins.module_utils.common import JOB_CANCELLED
@@ -54,6 +64,7 @@ from ansible_collections.mailops.workmail.plugins.module_utils.common import OUT
 from ansible_collections.mailops.workmail.plugins.module_utils.common import VERIFY_LEVELS
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import WorkMailError
 from ansible_collections.mailops.workmail.plugins.module_utils.times import iso8601
+from ansible_collections.mailops.workmail.plugins.module_utils.times import to_datetime
 from ansible_collections.mailops.workmail.plugins.module_utils.validation import validate_campaign
 
 FORMAT_VERSION = 1
@@ -69,6 +80,15 @@ MAILBOX_STATES = (PENDING, RUNNING, COMPLETED, FAILED, FAILED_PERMANENTLY, SKIPP
 # Mailbox states that no pass changes any more.
 SETTLED_STATES = (COMPLETED, SKIPPED, FAILED_PERMANENTLY)
 FINAL_JOB_STATES = (JOB_COMPLETED, JOB_FAILED, JOB_CANCELLED)
+
+# A large campaign's finished mailboxes are sealed (moved out of the manifest into a part of their own) this many at
+# a time: a campaign never holds more finished entries than this, and one of fewer mailboxes is never sealed.
+SEAL_BATCH = 100
+# The name of a sealed part: its number and the first 16 hex digits of its SHA-256 (a part is never written again).
+SEALED_PART_NAME = "manifest.sealed-{number:04d}-{digest}.json"
+_SEALED_PART_PATTERN = re.compile(r"manifest\.sealed-[0-9]{4,}-[0-9a-f]{16}\.json\Z")
+# The totals a sealed part keeps of its mailboxes and their completed jobs.
+SEALED_TOTALS = ("count", "size_mb", "jobs", "job_mb", "job_hours")
 
 OBJECT_FIELDS = (
     "key",
@@ -133,13 +153,16 @@ def new_entry(entity_id, email=None, name=None, entity_type="USER", size_mb=None
 
 def add_mailboxes(manifest, mailboxes, now=None):
     """Add a PENDING entry for every mailbox (dicts with ``id``, ``email``, ``name``, ``type``, optional ``size_mb``)
-    not in the manifest yet; entries already there keep their state and history (a size given for them is updated
-    only while they are PENDING). Returns the ids added."""
+    not in the manifest yet (nor sealed); entries already there keep their state and history (a size given for them
+    is updated only while they are PENDING). Returns the ids added."""
     added = []
     entries = manifest["mailboxes"]
+    sealed = sealed_ids(manifest)
     for mailbox in mailboxes:
         entity_id = mailbox["id"]
         entry = entries.get(entity_id)
+        if entry is None and entity_id in sealed:
+            continue
         if entry is None:
             entries[entity_id] = new_entry(
                 entity_id,
@@ -199,7 +222,30 @@ def validate_manifest(manifest, campaign=None, organization_id=None):
             if not attempt.get("client_token"):
                 _fail(f"mailbox {entity_id!r}: attempt {number} has no client_token")
         _validate_object(entity_id, entry.get("object"))
+    _validate_sealed(manifest.get("sealed"), mailboxes)
     return manifest
+
+
+def _validate_sealed(parts, mailboxes):
+    """The manifest's ``sealed`` parts: a list of parts with a valid name, digest, level and ids, no mailbox twice."""
+    if parts is None:
+        return
+    if not isinstance(parts, list):
+        _fail("field 'sealed' is not a list")
+    seen = set()
+    for part in parts:
+        name = part.get("name") if isinstance(part, dict) else None
+        if not isinstance(name, str) or not _SEALED_PART_PATTERN.match(name):
+            _fail(f"sealed part {name!r} has no valid name")
+        if not isinstance(part.get("sha256"), str) or part.get("level") not in VERIFY_LEVELS:
+            _fail(f"sealed part {name}: its sha256 or level is missing")
+        ids = part.get("ids")
+        if not isinstance(ids, list) or part.get("count") != len(ids):
+            _fail(f"sealed part {name}: its ids are missing or do not match its count")
+        twice = seen.intersection(ids) or set(mailboxes).intersection(ids)
+        if twice:
+            _fail(f"sealed part {name}: mailbox {sorted(twice)[0]!r} is also elsewhere in the manifest")
+        seen.update(ids)
 
 
 def _validate_object(entity_id, record):
@@ -402,6 +448,9 @@ def summary(manifest):
             counts["verified"] += 1
         elif outcome == OUTCOME_UNCHECKED and entry["state"] == COMPLETED:
             counts["unchecked"] += 1
+    sealed = sealed_total(manifest, "count")
+    for name in ("total", "verified", "completed"):
+        counts[name] += sealed
     return counts
 
 
@@ -446,3 +495,112 @@ def unchecked_exports(manifest):
     """The COMPLETED mailboxes whose export the last check could not tell (no export log, S3 refused, layout not
     recognised): ``[{"id", "email", "level", "problem", "checked"}]``. Later passes check them again."""
     return _checks(manifest, OUTCOME_UNCHECKED)
+
+
+# Sealing
+
+
+def sealed_parts(manifest):
+    """The manifest's sealed parts (``[]`` when none)."""
+    return manifest.get("sealed") or []
+
+
+def sealed_total(manifest, name):
+    """The sum of total ``name`` (one of :data:`SEALED_TOTALS`) over the sealed parts."""
+    return sum(part.get(name) or 0 for part in sealed_parts(manifest))
+
+
+def sealed_ids(manifest):
+    """The ids of the sealed mailboxes, as a set."""
+    return {entity_id for part in sealed_parts(manifest) for entity_id in part["ids"]}
+
+
+def mailbox_count(manifest):
+    """How many mailboxes the campaign holds: those in the manifest and those sealed."""
+    return len(manifest.get("mailboxes") or {}) + sealed_total(manifest, "count")
+
+
+def _level_rank(level):
+    return VERIFY_LEVELS.index(level) if level in VERIFY_LEVELS else -1
+
+
+def sealable(manifest, level):
+    """The ids (sorted) of the mailboxes a pass verifying at ``level`` may seal: COMPLETED, their export verified at
+    ``level`` or deeper. None are with ``level`` ``none`` (a pass that checks nothing seals nothing)."""
+    rank = _level_rank(level)
+    if rank < 0:
+        return []
+    found = []
+    for entity_id, entry in manifest["mailboxes"].items():
+        record = entry.get("object")
+        if entry["state"] == COMPLETED and object_outcome(record) == OUTCOME_VERIFIED:
+            if _level_rank(record.get("level")) >= rank:
+                found.append(entity_id)
+    return sorted(found)
+
+
+def completed_jobs(entry):
+    """``[(size_mb, hours)]`` of the entry's completed jobs with a start and an end (unknown size: 0 MB)."""
+    size = entry.get("size_mb") if isinstance(entry.get("size_mb"), (int, float)) else 0
+    found = []
+    for attempt in entry["attempts"]:
+        if attempt.get("state") != JOB_COMPLETED:
+            continue
+        started, ended = to_datetime(attempt.get("start_time")), to_datetime(attempt.get("end_time"))
+        if started is not None and ended is not None and ended > started:
+            found.append((size, (ended - started).total_seconds() / 3600.0))
+    return found
+
+
+def part_totals(entries):
+    """The totals a sealed part keeps of ``entries`` (its mailbox entries)."""
+    jobs = [job for entry in entries for job in completed_jobs(entry)]
+    ends = [attempt["end_time"] for entry in entries for attempt in entry["attempts"] if attempt.get("end_time")]
+    return {
+        "count": len(entries),
+        "size_mb": sum(entry["size_mb"] for entry in entries if isinstance(entry.get("size_mb"), (int, float))),
+        "jobs": len(jobs),
+        "job_mb": sum(size for size, hours in jobs),
+        "job_hours": sum(hours for size, hours in jobs),
+        "min_job_hours": min((hours for size, hours in jobs), default=None),
+        "last_end": max(ends, key=to_datetime, default=None),
+    }
+
+
+def sealed_part_document(manifest, ids, level, now):
+    """The document of a new sealed part of ``manifest`` holding the mailboxes ``ids``: the manifest's own fields and
+    those entries (a manifest of its own, readable and validated as one), ``part`` its number, ``level`` its
+    verification."""
+    document = {name: value for name, value in manifest.items() if name not in ("mailboxes", "sealed")}
+    document.update(part=len(sealed_parts(manifest)) + 1, level=level, updated=iso8601(now))
+    document["mailboxes"] = {entity_id: manifest["mailboxes"][entity_id] for entity_id in ids}
+    return document
+
+
+def seal(manifest, document, name, sha256):
+    """Move the mailboxes of the sealed part ``document`` (stored as ``name``, its digest ``sha256``) out of
+    ``manifest``; the part's record in ``sealed``."""
+    entries = list(document["mailboxes"].values())
+    part = dict(
+        part_totals(entries), name=name, sha256=sha256, level=document["level"], ids=sorted(document["mailboxes"])
+    )
+    for entity_id in part["ids"]:
+        del manifest["mailboxes"][entity_id]
+    manifest.setdefault("sealed", []).append(part)
+    manifest["updated"] = document["updated"]
+    return part
+
+
+def unseal(manifest, part, entries, now):
+    """Put the mailboxes of sealed part ``part`` (their ``entries``, read from it) back into ``manifest``."""
+    manifest["mailboxes"].update(entries)
+    manifest["sealed"] = [other for other in sealed_parts(manifest) if other["name"] != part["name"]]
+    if not manifest["sealed"]:
+        del manifest["sealed"]
+    manifest["updated"] = iso8601(now)
+
+
+def parts_below(manifest, level):
+    """The sealed parts verified at a level below ``level`` (a pass verifying deeper checks their mailboxes again)."""
+    rank = _level_rank(level)
+    return [part for part in sealed_parts(manifest) if _level_rank(part["level"]) < rank]

@@ -26,7 +26,12 @@ from ansible_collections.mailops.workmail.plugins.module_utils.errors import Wor
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import ManifestError
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import check_owner
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import dumps
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import parts_below
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import seal
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import sealed_parts
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import unseal
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import validate_manifest
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest_parts import SealedParts
 from ansible_collections.mailops.workmail.plugins.module_utils.s3 import LOCK
 from ansible_collections.mailops.workmail.plugins.module_utils.s3 import MANIFEST
 from ansible_collections.mailops.workmail.plugins.module_utils.s3 import S3Conflict
@@ -163,6 +168,7 @@ class ManifestStore:
         self.copy_key = key[: -len(MANIFEST_NAME)] + COPY_NAME
         self.recovery = None
         self.journal = Journal(s3, bucket, key[: -len(MANIFEST_NAME)] + JOURNAL_NAME, journal_from, journal_limit)
+        self.parts = SealedParts(s3, bucket, key[: -len(MANIFEST_NAME)])
 
     def _uri(self, key):
         return f"s3://{self.bucket}/{key}"
@@ -243,9 +249,44 @@ class ManifestStore:
         """
         if not self.journal.write(manifest, etag):
             etag = self._save_whole(manifest, etag)
-        if self.local_copy:
-            write_local_copy(manifest, self.local_copy)
+        self._write_local(manifest)
         return etag
+
+    def _write_local(self, manifest):
+        if self.local_copy:
+            write_local_copy(self.whole(manifest), self.local_copy)
+
+    def whole(self, manifest):
+        """``manifest`` as one document: its sealed parts' mailboxes back in ``mailboxes`` (and no ``sealed``); the
+        manifest itself when nothing is sealed. ManifestError when a part is missing or damaged."""
+        if not sealed_parts(manifest):
+            return manifest
+        document = {name: value for name, value in manifest.items() if name != "sealed"}
+        document["mailboxes"] = dict(manifest["mailboxes"], **self.parts.all_entries(manifest))
+        return document
+
+    def seal(self, manifest, etag, ids, level, now):
+        """Seal the mailboxes ``ids`` of ``manifest`` (verified at ``level``) into a new part, then write the manifest
+        whole without them (replacing version ``etag``); the new ETag. A pass that dies in between leaves a part
+        no manifest names: the next seal writes its own."""
+        document, name, sha256 = self.parts.write(manifest, ids, level, now)
+        seal(manifest, document, name, sha256)
+        etag = self._save_whole(manifest, etag)
+        self._write_local(manifest)
+        return etag
+
+    def unseal(self, manifest, etag, level, now):
+        """Put the mailboxes of the parts verified below ``level`` back into ``manifest`` (a pass verifying deeper
+        checks them again) and write it whole; ``(etag, mailboxes put back)``. The parts stay where they are (a
+        copy of the manifest may name them)."""
+        count = 0
+        for part in parts_below(manifest, level):
+            unseal(manifest, part, self.parts.entries(manifest, part), now)
+            count += part["count"]
+        if count:
+            etag = self._save_whole(manifest, etag)
+            self._write_local(manifest)
+        return etag, count
 
     def _save_whole(self, manifest, etag):
         self.journal.claim(manifest, etag)

@@ -32,13 +32,15 @@ from ansible_collections.mailops.workmail.plugins.module_utils._campaign.plannin
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.planning import size_order
 from ansible_collections.mailops.workmail.plugins.module_utils.common import DEFAULT_DEADLINE
 from ansible_collections.mailops.workmail.plugins.module_utils.common import DEFAULT_DEADLINE_MARGIN_DAYS
-from ansible_collections.mailops.workmail.plugins.module_utils.common import JOB_COMPLETED
 from ansible_collections.mailops.workmail.plugins.module_utils.common import MAX_RUNNING_JOBS_PER_ORGANIZATION
 from ansible_collections.mailops.workmail.plugins.module_utils.limits import EXPORT_INTERVAL
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import FAILED
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import PENDING
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import RUNNING
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import completed_jobs
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import is_done
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import sealed_parts
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import sealed_total
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import summary
 from ansible_collections.mailops.workmail.plugins.module_utils.times import iso8601
 from ansible_collections.mailops.workmail.plugins.module_utils.times import to_datetime
@@ -56,31 +58,30 @@ MIN_SPREAD = 0.1
 
 
 def observed_jobs(manifest):
-    """``[(size_mb, hours)]`` of the campaign's completed jobs with a start and an end (a mailbox of unknown size
-    counts as 0 MB)."""
-    found = []
-    for entry in manifest["mailboxes"].values():
-        size = entry.get("size_mb") if isinstance(entry.get("size_mb"), (int, float)) else 0
-        for attempt in entry["attempts"]:
-            if attempt.get("state") != JOB_COMPLETED:
-                continue
-            started, ended = to_datetime(attempt.get("start_time")), to_datetime(attempt.get("end_time"))
-            if started is not None and ended is not None and ended > started:
-                found.append((size, (ended - started).total_seconds() / 3600.0))
-    return found
+    """``{"jobs", "job_mb", "job_hours", "min_job_hours"}`` of the campaign's completed jobs with a start and an end,
+    those of its sealed mailboxes included (a mailbox of unknown size counts as 0 MB)."""
+    active = [job for entry in manifest["mailboxes"].values() for job in completed_jobs(entry)]
+    floors = [part["min_job_hours"] for part in sealed_parts(manifest) if part.get("min_job_hours") is not None]
+    floors += [hours for size, hours in active]
+    return {
+        "jobs": len(active) + sealed_total(manifest, "jobs"),
+        "job_mb": sum(size for size, hours in active) + sealed_total(manifest, "job_mb"),
+        "job_hours": sum(hours for size, hours in active) + sealed_total(manifest, "job_hours"),
+        "min_job_hours": min(floors, default=None),
+    }
 
 
 class Throughput:
-    """What the completed jobs ``jobs`` (``[(size_mb, hours)]``) showed: ``mb_per_hour`` per slot (None when they
-    exported no megabyte) and the least hours a job took (``floor_hours``)."""
+    """What the completed jobs (:func:`observed_jobs`: their number, megabytes, hours and least hours) showed:
+    ``mb_per_hour`` per slot (None when they exported no megabyte) and the least hours a job took
+    (``floor_hours``)."""
 
-    def __init__(self, jobs):
-        self.jobs = len(jobs)
-        megabytes = sum(size for size, hours in jobs)
-        hours = sum(hours for size, hours in jobs)
+    def __init__(self, totals):
+        self.jobs = totals["jobs"]
+        megabytes, hours = totals["job_mb"], totals["job_hours"]
         self.mb_per_hour = megabytes / hours if megabytes > 0 and hours > 0 else None
-        self.floor_hours = min(hours for size, hours in jobs) if jobs else None
-        self.mean_hours = hours / len(jobs) if jobs else None
+        self.floor_hours = totals["min_job_hours"] if self.jobs else None
+        self.mean_hours = hours / self.jobs if self.jobs else None
 
     @property
     def spread(self):
@@ -142,13 +143,14 @@ def schedule_end(running, queue, moment, slots, duration):
 
 
 def _last_end(manifest):
-    """The latest end of any of the campaign's jobs, or None."""
+    """The latest end of any of the campaign's jobs, sealed ones included, or None."""
     ends = [
         to_datetime(attempt.get("end_time"))
         for entry in manifest["mailboxes"].values()
         for attempt in entry["attempts"]
         if attempt.get("end_time")
     ]
+    ends += [to_datetime(part["last_end"]) for part in sealed_parts(manifest) if part.get("last_end")]
     return max(ends) if ends else None
 
 

@@ -54,6 +54,7 @@ from ansible_collections.mailops.workmail.plugins.module_utils.manifest import C
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import FAILED
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import FAILED_PERMANENTLY
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import FINAL_JOB_STATES
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import SEAL_BATCH
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import SKIPPED
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import apply_updates
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import forget_attempt
@@ -61,9 +62,11 @@ from ansible_collections.mailops.workmail.plugins.module_utils.manifest import i
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import mark_destination_fault
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import object_level
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import object_outcome
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import parts_below
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import record_job
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import record_object
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import record_start
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import sealable
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import summary
 from ansible_collections.mailops.workmail.plugins.module_utils.retries import error_code
 from ansible_collections.mailops.workmail.plugins.module_utils.times import iso8601
@@ -117,7 +120,8 @@ def default_description(campaign):
 @dataclass
 class PassSettings:
     """How a pass works: at most ``max_concurrent_jobs`` jobs, ``max_attempts`` per mailbox, the ``verify`` level
-    (``basic``, ``deep`` or ``none``) and the jobs' ``description`` (None: :func:`default_description`).
+    (``basic``, ``deep`` or ``none``) and the jobs' ``description`` (None: :func:`default_description`); finished
+    mailboxes are sealed ``seal_batch`` at a time (:meth:`SavedManifest.seal`).
     ``destination_check(manifest)``, when given, runs before the pass's first start (see
     :func:`preflight.check_destination`); it raises to stop the pass before any job starts."""
 
@@ -126,6 +130,7 @@ class PassSettings:
     verify: str = DEFAULT_VERIFY
     description: str = None
     destination_check: Callable = None
+    seal_batch: int = SEAL_BATCH
 
     def job_description(self, manifest):
         """The Description text of the campaign's jobs; ParameterError when it leaves no room for the marker."""
@@ -174,14 +179,46 @@ class SavedManifest:
         """Store the manifest; ``bookkeeping`` for a save of what the pass learned of AWS alone (when it last read the
         job list, a running job's progress), which changes nothing of the campaign (``changes`` does not count it
         unless changes marked before are saved with it)."""
+        self._stored(lambda: self.store.save(self.manifest, self.etag), bookkeeping)
+
+    def _stored(self, write, bookkeeping=False):
+        """Run ``write`` (which stores the manifest and returns its new ETag) as one save."""
         if self.before_save is not None:
             self.before_save(self.manifest)
-        self.etag = self.store.save(self.manifest, self.etag)
+        self.etag = write()
         self.saves += 1
         self.changes += 0 if bookkeeping and not self.pending else 1
         self.pending = None
         if self.on_change is not None:
             self.on_change(self.manifest, self.etag)
+
+    def whole(self):
+        """The manifest as one document, its sealed mailboxes included (:meth:`ManifestStore.whole`)."""
+        return self.store.whole(self.manifest)
+
+    def seal(self, level, moment, batch=SEAL_BATCH):
+        """Once ``batch`` mailboxes are finished (COMPLETED, verified at ``level``), seal them into a part of their
+        own and save the manifest whole without them; how many were sealed (0: fewer were finished)."""
+        ids = sealable(self.manifest, level)
+        if len(ids) < batch:
+            return 0
+        self._stored(lambda: self.store.seal(self.manifest, self.etag, ids, level, moment), bookkeeping=True)
+        return len(ids)
+
+    def unseal(self, level, moment):
+        """Put the sealed mailboxes verified below ``level`` back into the manifest (saved at once) so that this pass
+        checks them at ``level``; how many were put back."""
+        if not parts_below(self.manifest, level):
+            return 0
+        found = []
+
+        def write():
+            etag, count = self.store.unseal(self.manifest, self.etag, level, moment)
+            found.append(count)
+            return etag
+
+        self._stored(write)
+        return found[0]
 
     def mark(self, bookkeeping=False):
         """Note a change to save with the next save (or :meth:`save_pending`): what AWS says again if it is lost."""

@@ -27,6 +27,7 @@ Plain Python on manifest dicts.
 """
 
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import COMPLETED
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import sealed_total
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import summary
 from ansible_collections.mailops.workmail.plugins.module_utils.times import iso8601
 from ansible_collections.mailops.workmail.plugins.module_utils.times import to_datetime
@@ -40,8 +41,8 @@ MIN_SPACING = 3600
 
 
 def completed_mb(manifest):
-    """The sizes, in MB, of the campaign's COMPLETED mailboxes (unknown sizes count as 0)."""
-    return sum(
+    """The sizes, in MB, of the campaign's COMPLETED mailboxes, sealed ones included (unknown sizes count as 0)."""
+    return sealed_total(manifest, "size_mb") + sum(
         entry["size_mb"]
         for entry in manifest["mailboxes"].values()
         if entry["state"] == COMPLETED and isinstance(entry.get("size_mb"), (int, float))

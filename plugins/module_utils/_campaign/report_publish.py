@@ -27,6 +27,7 @@ from ansible_collections.mailops.workmail.plugins.module_utils._campaign.report_
 from ansible_collections.mailops.workmail.plugins.module_utils._campaign.report_rows import render_csv
 from ansible_collections.mailops.workmail.plugins.module_utils.common import DEFAULT_REPORT_INTERVAL
 from ansible_collections.mailops.workmail.plugins.module_utils.errors import WorkMailError
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import mailbox_count
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest_store import MANIFEST_NAME
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest_store import manifest_key
 from ansible_collections.mailops.workmail.plugins.module_utils.s3 import REPORT
@@ -107,7 +108,7 @@ def report_due(manifest, moment, interval, finished):
         return True, finished
     if interval == 0:
         return True, EVERY_PASS
-    if (moment - last).total_seconds() >= scaled_interval(interval, len(manifest.get("mailboxes") or {})):
+    if (moment - last).total_seconds() >= scaled_interval(interval, mailbox_count(manifest)):
         return True, INTERVAL
     return False, NOT_DUE
 
@@ -191,7 +192,12 @@ def publish(s3, record, params, moment, view):
     )
     if not due and not _local_missing(found):
         return _listed_locally(found)
-    rows = mailbox_rows(manifest, view.get("blocked") or ())
+    try:
+        whole = record.whole()
+    except WorkMailError as error:
+        found["error"] = f"the campaign report could not be written: {error}"
+        return _listed_locally(found)
+    rows = mailbox_rows(whole, view.get("blocked") or ())
     csv_body = render_csv(rows)
     fingerprint = digest(rows, csv_body, view.get("failure"))
     to_s3 = due and fingerprint != (manifest.get("report") or {}).get("digest")
@@ -206,7 +212,7 @@ def publish(s3, record, params, moment, view):
         "history": points(manifest),
         "failure": view.get("failure"),
     }
-    bodies = (csv_body, render_html(manifest, rows, context))
+    bodies = (csv_body, render_html(whole, rows, context))
     if to_s3:
         found["error"] = _write_s3(s3, manifest, found, bodies)
         found["written"] = found["error"] is None

@@ -39,6 +39,7 @@ from ansible_collections.mailops.workmail.plugins.module_utils.errors import Wor
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import FAILED
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import FAILED_PERMANENTLY
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import PENDING
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import SEAL_BATCH
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import apply_updates
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import is_done
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import new_manifest
@@ -70,6 +71,7 @@ def pass_settings(params, destination_check=None):
         verify=params["verify"],
         description=params.get("description"),
         destination_check=destination_check,
+        seal_batch=params.get("seal_batch") or SEAL_BATCH,
     )
 
 
@@ -242,7 +244,10 @@ def _reconcile(workmail, s3, record, params, settings, now, heartbeat):
     added = discover_into(workmail, params, record.manifest, moment, heartbeat) if discovered else []
     if record.etag is None or discovered:
         record.save()
+    unsealed = record.unseal(settings.verify, moment)
     pass_result = run_pass(workmail, s3, record, lambda: service_now(clock, (), now), settings, heartbeat)
+    pass_result["unsealed"] = unsealed
+    pass_result["sealed"] = record.seal(settings.verify, to_datetime(pass_result["now"]), settings.seal_batch)
     manifest = record.manifest
     started = []
     for entity_id in pass_result["started_mailboxes"]:

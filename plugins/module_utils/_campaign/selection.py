@@ -21,6 +21,8 @@ from ansible_collections.mailops.workmail.plugins.module_utils.errors import Par
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import PENDING
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import add_mailboxes
 from ansible_collections.mailops.workmail.plugins.module_utils.manifest import has_mailboxes_to_start
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import mailbox_count
+from ansible_collections.mailops.workmail.plugins.module_utils.manifest import sealed_ids
 from ansible_collections.mailops.workmail.plugins.module_utils.times import iso8601
 from ansible_collections.mailops.workmail.plugins.module_utils.times import to_datetime
 from ansible_collections.mailops.workmail.plugins.module_utils.workmail import PAGE_SIZE
@@ -150,9 +152,13 @@ def _with_sizes(client, organization_id, users, resources, selection_options, ma
     if not selected:
         raise _nothing_selected(organization_id, users, resources, selection_options)
     entries = (manifest or {}).get("mailboxes") or {}
+    sealed = sealed_ids(manifest) if manifest else set()
     mailboxes = []
     for mailbox in selected:
         entry = entries.get(mailbox["id"])
+        if mailbox["id"] in sealed:
+            mailboxes.append(dict(mailbox, size_mb=None))  # exported and verified: nothing to ask of it
+            continue
         if entry is not None and (entry.get("size_mb") is not None or entry.get("state") != PENDING):
             mailboxes.append(dict(mailbox, size_mb=entry.get("size_mb")))
             continue
@@ -204,7 +210,7 @@ def needs_discovery(manifest, params, moment):
     last = manifest.get("discovery") or {}
     if last.get("selection") != selection_options(params) or not last.get("at"):
         return True
-    if len(manifest.get("mailboxes") or {}) < last.get("selected", 0):
+    if mailbox_count(manifest) < last.get("selected", 0):
         return True
     age = (moment - to_datetime(last["at"])).total_seconds()
     if age >= REDISCOVER_AFTER.total_seconds() and not has_mailboxes_to_start(manifest):

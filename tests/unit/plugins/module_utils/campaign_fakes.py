@@ -36,6 +36,7 @@ from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workma
 from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import FakeClock
 from ansible_collections.mailops.workmail.tests.unit.plugins.module_utils.workmail_fakes import standard_fake
 from botocore.exceptions import ClientError
+from botocore.response import StreamingBody
 
 
 def s3_error(code, status, operation, message="injected"):
@@ -124,7 +125,7 @@ class FakeS3:
         if current is None:
             raise s3_error("NoSuchKey", 404, "GetObject", "The specified key does not exist.")
         answer = copy.deepcopy({key: value for key, value in current.items() if key != "Body"})
-        answer["Body"] = io.BytesIO(current["Body"])
+        answer["Body"] = StreamingBody(io.BytesIO(current["Body"]), len(current["Body"]))
         answer["ContentLength"] = len(current["Body"])
         return answer
 
