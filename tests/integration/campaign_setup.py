@@ -4,6 +4,8 @@ The ``destination`` fixture (conftest.py) provisions a working export destinatio
 ``ansible_environment`` is the environment of an Ansible process run against the local AWS.
 """
 
+import hashlib
+import json
 import os
 import sys
 
@@ -51,3 +53,18 @@ def ansible_environment(aws, **overrides):
     )
     env.update(overrides)
     return env
+
+
+def whole_manifest(aws, bucket, key):
+    """The campaign manifest at ``key`` as one document, read as a person would: ``manifest.json``, and the
+    mailboxes of each sealed part it names put back (each part checked against the SHA-256 the manifest records)."""
+    s3 = aws.client("s3")
+    manifest = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    folder = key[: -len("manifest.json")]
+    for part in manifest.pop("sealed", []):
+        body = s3.get_object(Bucket=bucket, Key=folder + part["name"])["Body"].read()
+        assert hashlib.sha256(body).hexdigest() == part["sha256"], f"sealed part {part['name']} is not the one named"
+        entries = json.loads(body)["mailboxes"]
+        assert sorted(entries) == part["ids"] and not set(entries) & set(manifest["mailboxes"])
+        manifest["mailboxes"].update(entries)
+    return manifest

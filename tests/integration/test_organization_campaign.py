@@ -18,6 +18,7 @@ from pathlib import Path
 
 from campaign_setup import ansible_environment
 from campaign_setup import destination_args
+from campaign_setup import whole_manifest
 from workmail_emulator.provision import provision_export_destination
 
 REGION = "us-east-1"
@@ -74,7 +75,7 @@ def manifest_key(campaign):
 
 
 def read_manifest(aws, campaign):
-    return json.loads(aws.client("s3").get_object(Bucket=BUCKET, Key=manifest_key(campaign))["Body"].read())
+    return whole_manifest(aws, BUCKET, manifest_key(campaign))
 
 
 def jobs_of(aws, org):

@@ -6,6 +6,7 @@ import json
 import pytest
 from campaign_setup import destination_args
 from campaign_setup import sized_organization
+from campaign_setup import whole_manifest
 
 REGION = "us-east-1"
 BUCKET = "verify-exports"
@@ -31,7 +32,7 @@ def read_json(aws, key):
 
 
 def read_manifest(aws):
-    return read_json(aws, MANIFEST_KEY)
+    return whole_manifest(aws, BUCKET, MANIFEST_KEY)
 
 
 def jobs_by_entity(aws, org):

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from workmail_emulator.provision import provision_export_destination
+from campaign_setup import whole_manifest
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAYBOOK = ROOT / "playbooks" / "export_organization.yml"
@@ -119,7 +120,7 @@ def object_exists(aws, key):
 
 
 def read_manifest(aws):
-    return json.loads(aws.client("s3").get_object(Bucket=BUCKET, Key=MANIFEST_KEY)["Body"].read())
+    return whole_manifest(aws, BUCKET, MANIFEST_KEY)
 
 
 def documented_variables():

@@ -9,6 +9,7 @@ from datetime import timezone
 import pytest
 from campaign_setup import destination_args
 from campaign_setup import sized_organization
+from campaign_setup import whole_manifest
 
 REGION = "us-east-1"
 BUCKET = "campaign-exports"
@@ -50,7 +51,7 @@ def campaign_args(org, destination, **extra):
 
 
 def read_manifest(aws, key=MANIFEST_KEY):
-    return json.loads(aws.client("s3").get_object(Bucket=BUCKET, Key=key)["Body"].read())
+    return whole_manifest(aws, BUCKET, key)
 
 
 def object_exists(aws, key):
