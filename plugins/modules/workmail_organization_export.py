@@ -23,8 +23,18 @@ description:
   - A manifest of more than 256 KiB (a campaign of a few hundred mailboxes and more) is not rewritten at every step.
     The steps write their changes to a journal next to it, C(manifest.journal.json), and the manifest is rewritten
     whole, with the journal folded in, once the journal exceeds 32 KiB. So a pass writes to S3 what it changed, not
-    the whole manifest. The module reads both. O(local_manifest) keeps the whole manifest, journal included, in
-    one local file, rewritten at every save.
+    the whole manifest. The module reads both.
+  - Once 100 mailboxes are finished (COMPLETED, their export verified at the O(verify) level), they are sealed. They
+    are written once to a part of their own next to the manifest, C(manifest.sealed-<number>-<sha256>.json), with
+    the same encryption. The manifest then keeps only their ids and totals (its C(sealed) list, with each part's
+    SHA-256), so a pass reads and scans only the mailboxes still to do, whatever the campaign's size. A part is never
+    rewritten. A later run with a deeper O(verify) puts the mailboxes of the parts verified less deeply back into the
+    manifest and checks them again. RV(pass.sealed) and RV(pass.unsealed) count them.
+  - Every reader of the whole campaign reads the parts too, each checked against the SHA-256 the manifest records.
+    That is M(mailops.workmail.workmail_organization_export_info) (which returns the manifest whole), the report,
+    and O(local_manifest), which keeps the whole manifest, journal and parts included, in one local file rewritten
+    at every save. A part that is missing or altered is named, with how many mailboxes it holds, wherever it is
+    read.
   - The module makes B(one reconcile pass) each time it runs. It lists the organization's mailboxes (adding new
     ones to the manifest), learns what became of the running jobs, records the jobs that ended, verifies the
     objects of completed exports, retries failed ones (after AWS's 24 hours) up to O(max_attempts) attempts, and
@@ -692,7 +702,8 @@ pass:
       about to start were looked for in S3 first.
     - C(full_listing) says why the pass read the whole job list (V(null) when it did not), C(looked_at) how many
       running jobs it described because they were due a look, C(next_pass_at) when the next pass is due (V(null)
-      when the campaign is done) and C(next_pass_in) in how many seconds.
+      when the campaign is done) and C(next_pass_in) in how many seconds. C(sealed) is how many finished mailboxes
+      the pass sealed into a new part, C(unsealed) how many it put back from parts verified below O(verify).
     - In check mode, C(now), C(listed), C(added), C(updates), C(free_slots), C(foreign_running), C(own_running),
       C(would_start), C(waiting_24h) and C(blocked_24h) (counts).
   returned: always

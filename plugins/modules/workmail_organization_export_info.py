@@ -12,7 +12,9 @@ short_description: Read the manifest of an Amazon WorkMail export campaign
 description:
   - Returns the manifest of an export campaign of M(mailops.workmail.workmail_organization_export) whole, as the
     campaign's next pass would read it, C(<s3_prefix>/mailops-campaigns/<campaign>/manifest.json) with the changes
-    of its journal C(manifest.journal.json) applied. It also returns the campaign's counts, the exports whose check
+    of its journal C(manifest.journal.json) applied and the mailboxes of its sealed parts
+    (C(manifest.sealed-*.json), each checked against the SHA-256 the manifest records) put back. A part that is missing
+    or altered fails the task, naming the part and how many mailboxes it holds. It also returns the campaign's counts, the exports whose check
     found a problem and those it could not tell, as the campaign module reports them.
   - A manifest that is missing or damaged while its copy C(manifest.previous.json) is usable is read from that copy,
     and RV(recovery) says so. Nothing is written back; the next pass of the campaign recovers it.
@@ -62,7 +64,7 @@ extends_documentation_fragment:
   - amazon.aws.region.modules
   - amazon.aws.boto3
 notes:
-  - The manifest is read with C(GetObject), its journal and its copy too. The caller needs C(s3:GetObject) under
+  - The manifest is read with C(GetObject), its journal, its sealed parts and its copy too. The caller needs C(s3:GetObject) under
     O(s3_prefix), C(kms:Decrypt) on the campaign's key (the manifest is encrypted with it), and C(s3:ListBucket) on
     O(s3_bucket); without C(s3:ListBucket) S3 answers a missing manifest with AccessDenied, which fails the task.
   - S3 refusing the caller, a missing bucket, an object at the manifest's key that belongs to another campaign, and
@@ -151,7 +153,8 @@ exists:
   sample: true
 manifest:
   description:
-    - The campaign's manifest, whole, with its journal applied; V(null) when RV(exists) is false.
+    - The campaign's manifest, whole, with its journal applied and its sealed mailboxes back in C(mailboxes) (so it
+      has no C(sealed) list); V(null) when RV(exists) is false.
     - It records the campaign's destination (C(organization_id), C(region), C(s3_bucket), C(s3_prefix),
       C(kms_key_arn), C(role_arn)), when it was C(created) and C(updated), and per mailbox (C(mailboxes), by WorkMail
       id) its C(email), C(name), C(type), C(size_mb), C(state), every attempt (client token, job id, state, times,
