@@ -111,23 +111,12 @@ def _check_destination(manifest, params):
             )
 
 
-def _queued(manifest, moment, held):
-    """The mailboxes that wait only for a free slot, largest first: PENDING or FAILED ones that are not held back by
-    the 24-hour rule (``held``: their ids) and whose retry is due."""
-    entries = [
-        entry
-        for entry in manifest["mailboxes"].values()
-        if entry["state"] in (PENDING, FAILED) and entry["id"] not in held and not _retry_waits(entry, moment)
-    ]
+def _queued(entries):
+    """``entries`` (those that wait only for a free slot) in the order they would start, largest first."""
     return [
         {"id": entry["id"], "email": entry["email"], "size_mb": entry["size_mb"]}
         for entry in sorted(entries, key=size_order)
     ]
-
-
-def _retry_waits(entry, moment):
-    eligible = eligible_at(entry) if entry["state"] == FAILED else None
-    return eligible is not None and eligible > moment
 
 
 def _given_up(entry):
@@ -142,28 +131,48 @@ def _given_up(entry):
     }
 
 
+def _unsettled(manifest, moment, held):
+    """``(given up, waiting, queued)`` entries, in one look at each mailbox: FAILED_PERMANENTLY ones (by id), FAILED
+    ones whose retry waits for the 24-hour rule (as ``waiting_24h`` items), and the PENDING or FAILED ones that wait
+    only for a free slot (not held back, ``held``: their ids)."""
+    given_up = []
+    waiting = []
+    queued = []
+    for entity_id, entry in manifest["mailboxes"].items():
+        state = entry["state"]
+        if state == FAILED_PERMANENTLY:
+            given_up.append((entity_id, entry))
+            continue
+        if state != FAILED and state != PENDING:
+            continue
+        eligible = eligible_at(entry) if state == FAILED else None
+        if eligible is not None and eligible > moment:
+            waiting.append({"id": entity_id, "email": entry["email"], "eligible": iso8601(eligible)})
+        elif entry["id"] not in held:
+            queued.append(entry)
+    given_up.sort(key=_first)
+    return [entry for dummy, entry in given_up], waiting, queued
+
+
+def _first(item):
+    return item[0]
+
+
 def outcome(manifest, moment, blocked=()):
     """The parts of the module result read from the manifest: ``summary``, ``failures`` (given up),
     ``waiting_24h`` (retries due later), ``blocked_24h`` (``blocked``, the plan's mailboxes held back by a job of
     theirs of the last 24 hours, with their emails), ``queued`` (waiting only for a free slot) and
     ``verification_problems`` (exports a check contradicted), ``unchecked`` (exports a check could not tell) and
     ``layout`` (where the checks found the archives: how many by each rule)."""
-    failures = []
-    waiting = []
-    for entity_id in sorted(manifest["mailboxes"]):
-        entry = manifest["mailboxes"][entity_id]
-        if entry["state"] == FAILED_PERMANENTLY:
-            failures.append(_given_up(entry))
-        elif _retry_waits(entry, moment):
-            waiting.append({"id": entity_id, "email": entry["email"], "eligible": iso8601(eligible_at(entry))})
-    waiting.sort(key=lambda item: (item["eligible"], item["id"]))
     held = [dict(item, email=manifest["mailboxes"][item["id"]]["email"]) for item in blocked]
+    given_up, waiting, queued = _unsettled(manifest, moment, {item["id"] for item in held})
+    waiting.sort(key=lambda item: (item["eligible"], item["id"]))
     return {
         "summary": summary(manifest),
-        "failures": failures,
+        "failures": [_given_up(entry) for entry in given_up],
         "waiting_24h": waiting,
         "blocked_24h": held,
-        "queued": _queued(manifest, moment, {item["id"] for item in held}),
+        "queued": _queued(queued),
         "verification_problems": verification_problems(manifest),
         "unchecked": unchecked_exports(manifest),
         "layout": manifest.get("layout"),
