@@ -132,12 +132,8 @@ def remaining_work(manifest, moment):
     return running, queue
 
 
+# Durations as whole microseconds: ``timedelta(hours=h) // _MICROSECOND``, exactly what a datetime adds.
 _MICROSECOND = timedelta(microseconds=1)
-
-
-def _microseconds(hours):
-    """``timedelta(hours=hours)`` in whole microseconds (exactly as a datetime adds it)."""
-    return timedelta(hours=hours) // _MICROSECOND
 
 
 def schedule_end(running, queue, moment, slots, duration):
@@ -146,8 +142,8 @@ def schedule_end(running, queue, moment, slots, duration):
     ``duration(size_mb)`` hours. A running job past its expected end is taken to end at ``moment``."""
     offsets = _Offsets(running, queue, moment)
     return offsets.end(
-        [_microseconds(duration(size)) for start, size in running],
-        [_microseconds(duration(size)) for start, size in queue],
+        [timedelta(hours=duration(size)) // _MICROSECOND for start, size in running],
+        [timedelta(hours=duration(size)) // _MICROSECOND for start, size in queue],
         slots,
     )
 
@@ -221,8 +217,9 @@ class _Campaign:
         key = (factor, self.slots(**slots))
         if key not in self._schedules:
             if factor not in self._durations:
+                hours = self.throughput.hours
                 self._durations[factor] = tuple(
-                    [_microseconds(self.throughput.hours(size, factor)) for start, size in jobs]
+                    [timedelta(hours=hours(size, factor)) // _MICROSECOND for start, size in jobs]
                     for jobs in (self.running, self.queue)
                 )
             self._schedules[key] = self._offsets.end(*self._durations[factor], key[1])
