@@ -273,12 +273,25 @@ def test_the_plan_starts_and_notes_what_a_sort_of_every_mailbox_gives(seed):
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_the_results_lists_are_the_plain_computations(seed):
-    manifest = _randomized(seed)
+    manifest = _randomized(seed, 600)
     blocked = [{"id": i, "job_id": "j", "eligible": iso8601(NOW)} for i in list(manifest["mailboxes"])[::11]]
     result = runner.outcome(manifest, NOW, blocked)
     failures, waiting, queued = reference_outcome_lists(manifest, NOW, {item["id"] for item in blocked})
-    assert (result["failures"], result["waiting_24h"], result["queued"]) == (failures, waiting, queued)
-    assert failures and waiting and queued
+    assert (result["failures"], result["waiting_24h"]) == (failures, waiting)
+    assert failures and waiting and len(queued) > runner.QUEUED_SHOWN
+    # The next ones to start, not all of them, and how many wait.
+    assert result["queued"] == queued[: runner.QUEUED_SHOWN]
+    assert result["queued_total"] == len(queued)
+
+
+def test_the_queued_are_all_listed_up_to_the_limit_and_those_starting_are_not():
+    manifest = _randomized(3, 200)
+    failures, waiting, queued = reference_outcome_lists(manifest, NOW, set())
+    assert len(queued) < runner.QUEUED_SHOWN
+    starting = [item["id"] for item in queued[::3]]
+    result = runner.outcome(manifest, NOW, (), set(starting))
+    assert result["queued"] == [item for item in queued if item["id"] not in starting]
+    assert result["queued_total"] == len(queued) - len(starting)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
