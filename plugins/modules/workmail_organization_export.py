@@ -496,13 +496,21 @@ would_start:
   sample: [{id: 12345678-1234-1234-1234-123456789012, email: alice@example.com, size_mb: 120.0, attempt: 1}]
 queued:
   description:
-    - The mailboxes waiting only for a free slot (PENDING, or FAILED with attempts left and a retry that is due), in
-      the order they would start. Those in RV(waiting_24h) and RV(blocked_24h) are not among them.
+    - The next 100 mailboxes to start of those waiting only for a free slot (PENDING, or FAILED with attempts left
+      and a retry that is due), in the order they would start, largest first; RV(queued_total) counts them all.
+      Those in RV(waiting_24h) and RV(blocked_24h) are not among them.
     - In check mode, without those in RV(would_start).
   returned: always
   type: list
   elements: dict
   sample: [{id: r-0123456789abcdef0123456789abcdef, email: room1@example.com, size_mb: 5.0}]
+queued_total:
+  description:
+    - How many mailboxes wait only for a free slot, RV(queued) and those after its first 100.
+    - In check mode, without those in RV(would_start).
+  returned: always
+  type: int
+  sample: 9870
 failures:
   description: The mailboxes given up (FAILED_PERMANENTLY), with the error of their last job.
   returned: always

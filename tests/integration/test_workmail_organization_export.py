@@ -176,7 +176,7 @@ def test_check_mode_starts_nothing(aws, org, destination, module):
     assert {item["id"] for item in result["would_start"]} == largest(org, 10)
     sizes = [item["size_mb"] for item in result["would_start"]]
     assert sizes == sorted(sizes, reverse=True)
-    assert len(result["queued"]) == TOTAL - 10
+    assert len(result["queued"]) == result["queued_total"] == TOTAL - 10
     assert starts(aws) == 0
     assert not object_exists(aws, MANIFEST_KEY)
     assert not object_exists(aws, LOCK_KEY)

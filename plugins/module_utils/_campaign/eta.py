@@ -113,33 +113,62 @@ def remaining_work(manifest, moment):
     them (those that may start now first, the largest first; then the ones the 24-hour rule holds, by time)."""
     blocked = _blocked_until(manifest)
     running = []
-    queue = []
+    ready = []
+    held = []
     for entry in manifest["mailboxes"].values():
-        if entry["state"] == RUNNING:
+        state = entry["state"]
+        if state == RUNNING:
             started = to_datetime(entry["attempts"][-1].get("start_time")) if entry["attempts"] else None
             running.append((started or moment, entry.get("size_mb")))
-        elif entry["state"] in (PENDING, FAILED):
-            eligible = eligible_at(entry) if entry["state"] == FAILED else blocked.get(entry["id"])
-            queue.append((max(eligible or moment, moment), size_order(entry), entry.get("size_mb")))
-    queue.sort()
-    return running, [(start, size) for start, dummy, size in queue]
+        elif state == PENDING or state == FAILED:
+            eligible = eligible_at(entry) if state == FAILED else blocked.get(entry["id"])
+            if eligible is not None and eligible > moment:
+                held.append((eligible, size_order(entry), entry.get("size_mb")))
+            else:
+                ready.append(entry)
+    ready.sort(key=size_order)
+    held.sort()
+    queue = [(moment, entry.get("size_mb")) for entry in ready]
+    queue.extend((start, size) for start, dummy, size in held)
+    return running, queue
+
+
+# Durations as whole microseconds: ``timedelta(hours=h) // _MICROSECOND``, exactly what a datetime adds.
+_MICROSECOND = timedelta(microseconds=1)
 
 
 def schedule_end(running, queue, moment, slots, duration):
     """When the last job ends, the ``running`` jobs (``[(start, size_mb)]``) and then the ``queue``
     (``[(earliest start, size_mb)]``) laid out on ``slots`` slots from ``moment``; a job of ``size_mb`` takes
     ``duration(size_mb)`` hours. A running job past its expected end is taken to end at ``moment``."""
-    ends = sorted(max(moment, start + timedelta(hours=duration(size))) for start, size in running)
-    last = ends[-1] if ends else moment
-    # With more running jobs than slots, a new job starts only once enough of them ended.
-    free = ends[max(0, len(ends) - slots) :] + [moment] * max(0, slots - len(ends))
-    heapq.heapify(free)
-    for earliest, size in queue:
-        start = max(heapq.heappop(free), earliest)
-        end = start + timedelta(hours=duration(size))
-        heapq.heappush(free, end)
-        last = max(last, end)
-    return last
+    offsets = _Offsets(running, queue, moment)
+    return offsets.end(
+        [timedelta(hours=duration(size)) // _MICROSECOND for start, size in running],
+        [timedelta(hours=duration(size)) // _MICROSECOND for start, size in queue],
+        slots,
+    )
+
+
+class _Offsets:
+    """The running jobs' starts and the queue's earliest starts as whole microseconds after ``moment``: a schedule
+    on integers is exactly the schedule on datetimes, and much cheaper."""
+
+    def __init__(self, running, queue, moment):
+        self.moment = moment
+        self.running = [(start - moment) // _MICROSECOND for start, size in running]
+        self.queue = [(earliest - moment) // _MICROSECOND for earliest, size in queue]
+
+    def end(self, running_durations, queue_durations, slots):
+        """The end (a datetime) of the schedule whose jobs take these durations (microseconds) on ``slots``."""
+        ends = sorted(max(0, start + length) for start, length in zip(self.running, running_durations))
+        # With more running jobs than slots, a new job starts only once enough of them ended.
+        free = ends[max(0, len(ends) - slots) :] + [0] * max(0, slots - len(ends))
+        heapq.heapify(free)
+        for earliest, length in zip(self.queue, queue_durations):
+            first = free[0]
+            heapq.heapreplace(free, (first if first > earliest else earliest) + length)
+        last = max(ends[-1] if ends else 0, max(free) if free else 0)
+        return self.moment + timedelta(microseconds=last)
 
 
 def _last_end(manifest):
@@ -173,6 +202,9 @@ class _Campaign:
         self.foreign_running = foreign_running
         self.throughput = Throughput(observed_jobs(manifest))
         self.running, self.queue = remaining_work(manifest, moment)
+        self._offsets = _Offsets(self.running, self.queue, moment)
+        self._durations = {}
+        self._schedules = {}
 
     def slots(self, max_concurrent_jobs=None, foreign_running=None):
         """The slots the campaign may use, as the plan counts them: ``max_concurrent_jobs`` less the slots others'
@@ -182,10 +214,18 @@ class _Campaign:
         return max(1, jobs - foreign)
 
     def end(self, factor=1.0, **slots):
-        """The estimated end with every job ``factor`` times as long, on :meth:`slots` ``(**slots)``."""
-        return schedule_end(
-            self.running, self.queue, self.moment, self.slots(**slots), lambda size: self.throughput.hours(size, factor)
-        )
+        """The estimated end with every job ``factor`` times as long, on :meth:`slots` ``(**slots)``; each
+        schedule is laid out once, on durations computed once per factor."""
+        key = (factor, self.slots(**slots))
+        if key not in self._schedules:
+            if factor not in self._durations:
+                hours = self.throughput.hours
+                self._durations[factor] = tuple(
+                    [timedelta(hours=hours(size, factor)) // _MICROSECOND for start, size in jobs]
+                    for jobs in (self.running, self.queue)
+                )
+            self._schedules[key] = self._offsets.end(*self._durations[factor], key[1])
+        return self._schedules[key]
 
     def late(self, **slots):
         return self.end(1.0 + self.throughput.spread, **slots)

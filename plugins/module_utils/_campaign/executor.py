@@ -11,6 +11,7 @@ ClientToken (:func:`tokens.campaign_client_token`), written in the job's Descrip
 starts a second job for an attempt and the token finds a job whose id was never saved.
 """
 
+import heapq
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Callable
@@ -555,16 +556,17 @@ def needs_recheck(entry, moment):
 def _to_check(manifest, level, moment):
     """The mailboxes whose objects this pass checks: every one never checked at ``level``, and at most
     :data:`RECHECKS_PER_PASS` of those to check again, the longest unchecked first."""
-    first = [
-        entity_id for entity_id in sorted(manifest["mailboxes"]) if needs_check(manifest["mailboxes"][entity_id], level)
-    ]
-    again = [
-        entity_id
-        for entity_id in sorted(manifest["mailboxes"])
-        if entity_id not in first and needs_recheck(manifest["mailboxes"][entity_id], moment)
-    ]
-    again.sort(key=lambda entity_id: manifest["mailboxes"][entity_id]["object"].get("checked") or "")
-    return first + again[:RECHECKS_PER_PASS]
+    first = []
+    again = []
+    for entity_id, entry in manifest["mailboxes"].items():
+        if entry["state"] != COMPLETED:
+            continue  # neither check applies (the cheap test first)
+        if needs_check(entry, level):
+            first.append(entity_id)
+        elif needs_recheck(entry, moment):
+            again.append((entry["object"].get("checked") or "", entity_id))
+    first.sort()
+    return first + [entity_id for dummy, entity_id in heapq.nsmallest(RECHECKS_PER_PASS, again)]
 
 
 def _note_layout(manifest, entity_id, found):

@@ -178,9 +178,11 @@ def _unconfirmed(entry):
 
 def _running_attempts(manifest):
     """``(entry, attempt)`` of every RUNNING mailbox whose last attempt has a job id."""
-    for entity_id in sorted(manifest["mailboxes"]):
-        entry = manifest["mailboxes"][entity_id]
-        if entry["state"] == RUNNING and entry["attempts"] and entry["attempts"][-1].get("job_id"):
+    mailboxes = manifest["mailboxes"]
+    # Only the few running ones are sorted (by id), not the whole campaign.
+    for entity_id in sorted(entity_id for entity_id, entry in mailboxes.items() if entry["state"] == RUNNING):
+        entry = mailboxes[entity_id]
+        if entry["attempts"] and entry["attempts"][-1].get("job_id"):
             yield entry, entry["attempts"][-1]
 
 

@@ -10,6 +10,7 @@ Pure: the manifest and the ListMailboxExportJobs listing in, a :class:`Plan` out
 """
 
 import copy
+import heapq
 from dataclasses import asdict
 from dataclasses import dataclass
 from dataclasses import field
@@ -104,26 +105,49 @@ def _index_listing(listing):
     return by_job_id, by_token
 
 
+def _own_jobs(manifest):
+    """``(job ids, client tokens)`` of every attempt of the campaign."""
+    job_ids = set()
+    tokens = set()
+    for entry in manifest["mailboxes"].values():
+        for attempt in entry["attempts"]:
+            tokens.add(attempt.get("client_token"))
+            if attempt.get("job_id"):
+                job_ids.add(attempt["job_id"])
+    return job_ids, tokens
+
+
 class _Listing:
     """The listing, indexed, and the jobs of it this campaign knows as its own."""
 
     def __init__(self, listing, manifest):
         self.jobs = listing
+        self.manifest = manifest
         self.by_job_id, self.by_token = _index_listing(listing)
         self.latest = latest_jobs(listing)
-        self.own_job_ids = set()
-        self.own_tokens = set()
-        for entry in manifest["mailboxes"].values():
-            for attempt in entry["attempts"]:
-                self.own_tokens.add(attempt.get("client_token"))
-                if attempt.get("job_id"):
-                    self.own_job_ids.add(attempt["job_id"])
+        self.own_job_ids = set()  # the listed jobs found as the jobs of attempts
+        self.every_own = None  # :func:`_own_jobs`, read only when a running job is not found as its mailbox's
 
     def job_of(self, attempt):
         """The listed job of an attempt: by its job id, or by its token when the id was never saved."""
         if attempt.get("job_id"):
             return self.by_job_id.get(attempt["job_id"])
         return self.by_token.get(attempt.get("client_token"))
+
+    def is_own(self, raw):
+        """Did this campaign start the listed job: is it the job of an attempt, by its id or its token marker? The
+        attempts of its mailbox are looked at first; all of them only when it is not one of those."""
+        job_id = raw.get("JobId")
+        token = parse_marker(raw.get("Description"))
+        if job_id in self.own_job_ids:
+            return True
+        entry = self.manifest["mailboxes"].get(raw.get("EntityId"))
+        for attempt in entry["attempts"] if entry is not None else ():
+            if (job_id and attempt.get("job_id") == job_id) or attempt.get("client_token") == token:
+                return True
+        if self.every_own is None:
+            self.every_own = _own_jobs(self.manifest)
+        return job_id in self.every_own[0] or token in self.every_own[1]
 
     def foreign_running(self):
         """The RUNNING jobs this campaign did not start."""
@@ -135,9 +159,7 @@ class _Listing:
                 "start_time": iso8601(raw.get("StartTime")),
             }
             for raw in self.jobs
-            if raw.get("State") == JOB_RUNNING
-            and raw.get("JobId") not in self.own_job_ids
-            and parse_marker(raw.get("Description")) not in self.own_tokens
+            if raw.get("State") == JOB_RUNNING and not self.is_own(raw)
         ]
 
 
@@ -210,9 +232,13 @@ def _may_start(entry, moment, result):
     return True
 
 
-def _candidates(projected, moment, result):
-    """The mailboxes that may start now, and whether any mailbox is not settled yet."""
-    unsettled = [entry for entry in projected["mailboxes"].values() if entry["state"] not in SETTLED_STATES]
+def _candidates(projected, entity_ids, moment, result):
+    """The mailboxes that may start now, and whether any mailbox is not settled yet. ``entity_ids``: those that were
+    not settled before the plan's updates (a settled mailbox stays settled)."""
+    mailboxes = projected["mailboxes"]
+    unsettled = [
+        mailboxes[entity_id] for entity_id in entity_ids if mailboxes[entity_id]["state"] not in SETTLED_STATES
+    ]
     return [entry for entry in unsettled if _may_start(entry, moment, result)], bool(unsettled)
 
 
@@ -229,16 +255,17 @@ def _new_start(manifest, entry):
 
 def _fill_slots(manifest, candidates, listing, moment, result):
     """New starts for the free slots, the largest mailboxes first, passing over (and noting) the blocked ones."""
-    starts = []
-    for entry in sorted(candidates, key=size_order):
-        job = blocking_job(listing.latest, entry["id"], moment)
-        if job is not None:
+    free = []
+    for entry in candidates:
+        job = blocking_job(listing.latest, entry["id"], moment) if listing.latest else None
+        if job is None:
+            free.append(entry)
+        else:
             result.blocked_24h.append(
                 {"id": entry["id"], "job_id": job.get("JobId"), "eligible": next_export_time(job)}
             )
-        elif len(starts) < result.free_slots:
-            starts.append(_new_start(manifest, entry))
-    return starts
+    # Only the next free_slots of them, the largest first, are wanted: no need to sort them all.
+    return [_new_start(manifest, entry) for entry in heapq.nsmallest(result.free_slots, free, key=size_order)]
 
 
 def _projection(manifest):
@@ -264,16 +291,17 @@ def plan(
     result = Plan(now=iso8601(moment))
     indexed = _Listing(listing, manifest)
     projected = _projection(manifest)
-    for entity_id in sorted(projected["mailboxes"]):
+    unsettled = [
+        entity_id for entity_id, entry in manifest["mailboxes"].items() if entry["state"] not in SETTLED_STATES
+    ]
+    for entity_id in sorted(unsettled):
         entry = projected["mailboxes"][entity_id]
-        if entry["state"] in SETTLED_STATES:
-            continue
         update = _entry_update(entry, indexed, result, max_attempts)
         if update is not None:
             _project(projected, update, moment)
             result.updates.append(update)
     result.foreign_running = indexed.foreign_running()
-    candidates, unsettled = _candidates(projected, moment, result)
+    candidates, unsettled = _candidates(projected, unsettled, moment, result)
     result.free_slots = max(0, max_concurrent_jobs - result.own_running - len(result.foreign_running))
     result.to_start.sort(key=size_order)
     result.to_start.extend(_fill_slots(projected, candidates, indexed, moment, result))

@@ -9,6 +9,7 @@ started: the result says what a real pass would do.
 """
 
 import copy
+import heapq
 import os
 import socket
 import uuid
@@ -55,6 +56,10 @@ from ansible_collections.mailops.workmail.plugins.module_utils.times import iso8
 from ansible_collections.mailops.workmail.plugins.module_utils.times import service_now
 from ansible_collections.mailops.workmail.plugins.module_utils.times import to_datetime
 from ansible_collections.mailops.workmail.plugins.module_utils.times import utcnow
+
+# The module result lists this many of the mailboxes waiting for a free slot, the next to start (a campaign of
+# 10,000 mailboxes would otherwise return 10,000 items with every pass); ``queued_total`` counts them all.
+QUEUED_SHOWN = 100
 
 
 def default_lock_owner():
@@ -113,23 +118,13 @@ def _check_destination(manifest, params):
             )
 
 
-def _queued(manifest, moment, held):
-    """The mailboxes that wait only for a free slot, largest first: PENDING or FAILED ones that are not held back by
-    the 24-hour rule (``held``: their ids) and whose retry is due."""
-    entries = [
-        entry
-        for entry in manifest["mailboxes"].values()
-        if entry["state"] in (PENDING, FAILED) and entry["id"] not in held and not _retry_waits(entry, moment)
-    ]
+def _queued(entries):
+    """The first :data:`QUEUED_SHOWN` of ``entries`` (those that wait only for a free slot) in the order they would
+    start, largest first."""
     return [
         {"id": entry["id"], "email": entry["email"], "size_mb": entry["size_mb"]}
-        for entry in sorted(entries, key=size_order)
+        for entry in heapq.nsmallest(QUEUED_SHOWN, entries, key=size_order)
     ]
-
-
-def _retry_waits(entry, moment):
-    eligible = eligible_at(entry) if entry["state"] == FAILED else None
-    return eligible is not None and eligible > moment
 
 
 def _given_up(entry):
@@ -144,28 +139,50 @@ def _given_up(entry):
     }
 
 
-def outcome(manifest, moment, blocked=()):
+def _unsettled(manifest, moment, held):
+    """``(given up, waiting, queued)`` entries, in one look at each mailbox: FAILED_PERMANENTLY ones (by id), FAILED
+    ones whose retry waits for the 24-hour rule (as ``waiting_24h`` items), and the PENDING or FAILED ones that wait
+    only for a free slot (not in ``held``, ids: those held back, or starting)."""
+    given_up = []
+    waiting = []
+    queued = []
+    for entity_id, entry in manifest["mailboxes"].items():
+        state = entry["state"]
+        if state == FAILED_PERMANENTLY:
+            given_up.append((entity_id, entry))
+            continue
+        if state != FAILED and state != PENDING:
+            continue
+        eligible = eligible_at(entry) if state == FAILED else None
+        if eligible is not None and eligible > moment:
+            waiting.append({"id": entity_id, "email": entry["email"], "eligible": iso8601(eligible)})
+        elif entry["id"] not in held:
+            queued.append(entry)
+    given_up.sort(key=_first)
+    return [entry for dummy, entry in given_up], waiting, queued
+
+
+def _first(item):
+    return item[0]
+
+
+def outcome(manifest, moment, blocked=(), starting=()):
     """The parts of the module result read from the manifest: ``summary``, ``failures`` (given up),
     ``waiting_24h`` (retries due later), ``blocked_24h`` (``blocked``, the plan's mailboxes held back by a job of
-    theirs of the last 24 hours, with their emails), ``queued`` (waiting only for a free slot) and
-    ``verification_problems`` (exports a check contradicted), ``unchecked`` (exports a check could not tell) and
-    ``layout`` (where the checks found the archives: how many by each rule)."""
-    failures = []
-    waiting = []
-    for entity_id in sorted(manifest["mailboxes"]):
-        entry = manifest["mailboxes"][entity_id]
-        if entry["state"] == FAILED_PERMANENTLY:
-            failures.append(_given_up(entry))
-        elif _retry_waits(entry, moment):
-            waiting.append({"id": entity_id, "email": entry["email"], "eligible": iso8601(eligible_at(entry))})
-    waiting.sort(key=lambda item: (item["eligible"], item["id"]))
+    theirs of the last 24 hours, with their emails), ``queued`` (the first :data:`QUEUED_SHOWN` of those waiting
+    only for a free slot, but for the ids ``starting``) and ``queued_total`` (how many wait), ``verification_problems``
+    (exports a check contradicted), ``unchecked`` (exports a check could not tell) and ``layout`` (where the checks
+    found the archives: how many by each rule)."""
     held = [dict(item, email=manifest["mailboxes"][item["id"]]["email"]) for item in blocked]
+    given_up, waiting, queued = _unsettled(manifest, moment, {item["id"] for item in held}.union(starting))
+    waiting.sort(key=lambda item: (item["eligible"], item["id"]))
     return {
         "summary": summary(manifest),
-        "failures": failures,
+        "failures": [_given_up(entry) for entry in given_up],
         "waiting_24h": waiting,
         "blocked_24h": held,
-        "queued": _queued(manifest, moment, {item["id"] for item in held}),
+        "queued": _queued(queued),
+        "queued_total": len(queued),
         "verification_problems": verification_problems(manifest),
         "unchecked": unchecked_exports(manifest),
         "layout": manifest.get("layout"),
@@ -205,8 +222,7 @@ def _check_mode_pass(workmail, s3, params, manifest, now, destination_check):
     would_start = _would_start(manifest, the_plan)
     checked = destination_check(manifest) if would_start and destination_check is not None else None
     starting = {item["id"] for item in would_start}
-    result = outcome(manifest, moment, the_plan.blocked_24h)
-    result["queued"] = [item for item in result["queued"] if item["id"] not in starting]
+    result = outcome(manifest, moment, the_plan.blocked_24h, starting)
     result.update(
         changed=not exists or bool(added) or bool(repairs) or bool(the_plan.updates) or bool(would_start),
         repairs=repairs,
@@ -365,8 +381,8 @@ def run_organization_pass(workmail, s3, params, check_mode=False, now=utcnow, re
     (:func:`preflight.check_destination`) before the first job is started, or in check mode when one would be.
 
     Returns ``{"changed", "done", "summary", "started", "failures", "waiting_24h", "blocked_24h", "queued",
-    "repairs", "pass", "manifest", "manifest_exists", "manifest_recovery", "lock_owner", "lock_released",
-    "lock_release_error", "destination_check", "eta"}`` (and ``would_start`` in check mode); ``eta`` is
+    "queued_total", "repairs", "pass", "manifest", "manifest_exists", "manifest_recovery", "lock_owner",
+    "lock_released", "lock_release_error", "destination_check", "eta"}`` (and ``would_start`` in check mode); ``eta`` is
     :func:`eta.campaign_eta` of the manifest after the pass. Every save of the pass records its point in the
     manifest's history (:class:`history.PassHistory`). A pass whose ansible-playbook is gone stops at its
     next heartbeat (RunAbandonedError). Raises LockHeldError, ManifestError, DestinationCheckError,

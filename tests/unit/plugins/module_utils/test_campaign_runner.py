@@ -115,7 +115,7 @@ def test_check_mode_locks_saves_and_starts_nothing():
     result = org.run(check_mode=True)
     assert result["changed"] is True and result["manifest_exists"] is False and result["lock_owner"] is None
     assert [item["id"] for item in result["would_start"]] == [ALICE_ID, BOB_ID]
-    assert [item["id"] for item in result["queued"]] == [ROOM_ID]
+    assert [item["id"] for item in result["queued"]] == [ROOM_ID] and result["queued_total"] == 1
     assert org.s3.objects == {} and org.s3.count("put_object") == 0
     assert org.fake.count("start_mailbox_export_job") == 0
 
