@@ -16,8 +16,8 @@ tests=(
   tests/integration/test_campaign_real_world.py
 )
 combinations=(
-  "s3_path=key,export_log=guide,total_messages=messages_only,client_token_memory=7d"
-  "s3_path=s3_uri,archive_layout=job,token_mismatch_error=ConflictException,mailbox_24h_counts=successful"
+  "s3_path=key,export_log=guide,total_messages=messages_only,client_token_memory=7d,listing_order=oldest_first"
+  "s3_path=s3_uri,archive_layout=job,token_mismatch_error=ConflictException,mailbox_24h_counts=successful,listing_order=job_id"
   "s3_path=folder,archive_layout=email_time,export_log=guide,client_token_memory=none,mailbox_24h_error=InvalidParameterException"
   "describe_retention_days=1,token_mismatch_error=IdempotentParameterMismatchException,total_messages=messages_only"
 )

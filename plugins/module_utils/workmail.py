@@ -91,6 +91,12 @@ class WorkMailClient:
         """Every job ListMailboxExportJobs returns (jobs started within the last 7 days), all pages."""
         return self._paginate("list_mailbox_export_jobs", "Jobs", OrganizationId=organization_id)
 
+    def export_jobs_page(self, organization_id):
+        """The first page of ListMailboxExportJobs (at most :data:`PAGE_SIZE` jobs), in the order AWS lists them
+        (which it does not document)."""
+        response = self._call("list_mailbox_export_jobs", OrganizationId=organization_id, MaxResults=PAGE_SIZE)
+        return response.get("Jobs") or []
+
     def describe_export_job(self, organization_id, job_id, not_found_retries=False):
         """DescribeMailboxExportJob, with ``JobId`` added; JobNotFoundError when the job does not exist.
 

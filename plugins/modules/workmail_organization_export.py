@@ -46,6 +46,10 @@ description:
     ended. It reads the whole job list (C(ListMailboxExportJobs), a page per 100 jobs of the last 7 days) only
     on the first pass, after AWS refused a start or forgot a job, after the manifest was recovered, once a day for
     jobs the campaign did not start, and when it costs fewer calls than the describes due.
+  - With two jobs due a look or more, a pass first reads the first page of the job list (one call shows up to 100
+    jobs) and describes only the jobs due that it does not show. AWS documents no order of the list. Listed newest
+    first, the page shows every running job. In another order it may show none; then the page is not read again
+    for a day.
   - A lock object next to the manifest (C(lock.json)) keeps two runs of a campaign apart.
   - Next to the manifest, passes write the campaign's report, C(report.html) and C(report.csv), with what needs
     attention, the counts, the estimated end, the progress over time and every mailbox with its archive and its
@@ -708,6 +712,7 @@ pass:
       an export (for example a C(sha384 mismatch)) and C(unchecked_now) those that could not tell (for example
       C(no export log found)), each a list of C({id, level, problem}). C(looked_in_s3) is how many mailboxes
       about to start were looked for in S3 first.
+    - C(looked_up_in_page) is how many looks the first page of the job list answered.
     - C(full_listing) says why the pass read the whole job list (V(null) when it did not), C(looked_at) how many
       running jobs it described because they were due a look, C(next_pass_at) when the next pass is due (V(null)
       when the campaign is done) and C(next_pass_in) in how many seconds. C(sealed) is how many finished mailboxes

@@ -31,6 +31,7 @@ DEFAULTS = {
     "mailbox_24h_counts": "all",
     "describe_retention_days": None,
     "progress": "even",
+    "listing_order": "newest_first",
     "forecast_delete_stopped": "refuse",
 }
 
@@ -299,6 +300,40 @@ def test_progress_follows_the_run_time_evenly_behind_ahead_or_not_at_all(
     assert _listed(plain, org_id)[job_id]["EstimatedProgress"] == at_half
     aws.advance_clock(250)
     assert _job(plain, org_id, job_id)["EstimatedProgress"] == 100
+
+
+def _pages(plain, org_id, size):
+    """Every job of ListMailboxExportJobs, page by page of ``size``: ``[[job id, ...], ...]``."""
+    pages = []
+    token = None
+    while True:
+        request = {"OrganizationId": org_id, "MaxResults": size}
+        if token:
+            request["NextToken"] = token
+        answer = plain.list_mailbox_export_jobs(**request)
+        pages.append([job["JobId"] for job in answer["Jobs"]])
+        token = answer.get("NextToken")
+        if not token:
+            return pages
+
+
+@pytest.mark.parametrize("order", ["newest_first", "oldest_first", "job_id"])
+def test_listing_order_lists_every_job_once_in_its_order_page_by_page(aws, plain, org_id, destination, order):
+    started = []
+    for number in range(5):  # one mailbox, once a day (its 24-hour rule), all within the 7-day list
+        started.append(start(plain, org_id, destination, "dave", token=f"order-{number}"))
+        aws.advance_clock(DAY + 60)
+    aws.set_dialects(listing_order=order)
+
+    pages = _pages(plain, org_id, 2)
+
+    expected = {"newest_first": started[::-1], "oldest_first": started, "job_id": sorted(started)}[order]
+    assert [job_id for page in pages for job_id in page] == expected and [len(page) for page in pages] == [2, 2, 1]
+    token = plain.list_mailbox_export_jobs(OrganizationId=org_id, MaxResults=2)["NextToken"]
+    aws.set_dialects(listing_order="oldest_first" if order != "oldest_first" else "newest_first")
+    with pytest.raises(ClientError) as excinfo:
+        plain.list_mailbox_export_jobs(OrganizationId=org_id, MaxResults=2, NextToken=token)
+    assert error_of(excinfo)[0] == "InvalidParameterException"
 
 
 def test_the_environment_sets_dialects_for_a_whole_run_and_a_reset_keeps_them(monkeypatch):

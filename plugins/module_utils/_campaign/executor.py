@@ -270,6 +270,7 @@ def _new_result(level):
         "looked_in_s3": 0,
         "full_listing": None,
         "looked_at": 0,
+        "looked_up_in_page": 0,
         "next_pass_at": None,
         "next_pass_in": None,
     }

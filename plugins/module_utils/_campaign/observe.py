@@ -50,6 +50,12 @@ REFUSED_START = "AWS refused a start"
 FORGOTTEN_JOB = "a running job was not found"
 UNCONFIRMED_START = "a start's job id was not recorded"
 RECOVERED = "the manifest was recovered"
+# With this many jobs due a look or more, a pass reads the first page of the job list first (one call shows up to 100
+# jobs) and describes only the jobs due a look that it does not show. AWS documents no order of the list: listed
+# newest first, the page shows every running job; in another order it may show none. A page that answered no look
+# is not read again for PAGE_RESTS seconds (the pass describes, as without it).
+PAGE_LOOK_FROM = 2
+PAGE_RESTS = PERIODIC_READ_EVERY
 
 
 def full_listing_due(manifest, moment):
@@ -208,8 +214,29 @@ class _Looks:
         self.heartbeat = heartbeat
         self.changed = False
         self.times = look_times(manifest, moment)
+        self.page = {}
+
+    def read_page(self):
+        """Read the first page of the job list when :data:`PAGE_LOOK_FROM` jobs or more are due a look, unless the
+        last page read answered none of them less than :data:`PAGE_RESTS` seconds ago; note whether it answered."""
+        due = [job_id for job_id, when in self.times.items() if _is_due(when, self.moment)]
+        record = self.manifest["listing"]
+        rests = to_datetime(record.get("page_answered_none"))
+        if len(due) < PAGE_LOOK_FROM or (rests is not None and (self.moment - rests).total_seconds() < PAGE_RESTS):
+            return
+        self.heartbeat()
+        self.result["api_calls"]["list_mailbox_export_jobs"] += 1
+        self.page = {raw.get("JobId"): raw for raw in self.workmail.export_jobs_page(self.manifest["organization_id"])}
+        answered_none = None if any(job_id in self.page for job_id in due) else iso8601(self.moment)
+        if record.get("page_answered_none") != answered_none:
+            record["page_answered_none"] = answered_none
+            self.changed = True
 
     def describe(self, job_id):
+        """What AWS says of job ``job_id``: as the page of the job list shows it, else described."""
+        if job_id in self.page:
+            self.result["looked_up_in_page"] += 1
+            return dict(self.page[job_id])
         self.heartbeat()
         self.result["api_calls"]["describe_mailbox_export_job"] += 1
         self.result["looked_at"] += 1
@@ -270,6 +297,7 @@ def observed_listing(workmail, manifest, moment, result, heartbeat):
     (this campaign's and the others'); ``(None, changed)`` when a running job of this campaign is not found (the
     pass must read the whole job list)."""
     looks = _Looks(workmail, manifest, moment, result, heartbeat)
+    looks.read_page()
     try:
         listing = looks.own()
     except JobNotFoundError:

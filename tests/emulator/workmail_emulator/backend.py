@@ -360,6 +360,14 @@ class ExportJob:
         return out
 
 
+# The orders ListMailboxExportJobs may list jobs in (the ``listing_order`` dialect), as sort keys.
+LISTING_ORDERS = {
+    "newest_first": lambda job: (-job.start_time, job.id),
+    "oldest_first": lambda job: (job.start_time, job.id),
+    "job_id": lambda job: (job.id,),
+}
+
+
 def _encode_token(kind, scope, position):
     payload = json.dumps({"k": kind, "s": scope, "p": position}, separators=(",", ":"), sort_keys=True)
     mac = hmac.new(_TOKEN_SECRET, payload.encode("utf-8"), hashlib.sha256).hexdigest()[:16]
@@ -680,31 +688,30 @@ class WorkMailBackend(BaseBackend):
         return job.describe(now)
 
     def list_mailbox_export_jobs(self, params, now):
-        """ListMailboxExportJobs: jobs started in the last 7 days, newest first."""
+        """ListMailboxExportJobs: jobs started in the last 7 days, in the order of the ``listing_order`` dialect
+        (newest first by default). A NextToken holds the order's key of the last job of its page."""
         organization = self._organization(params["OrganizationId"])
         jobs = [
             job
             for job in self.jobs.values()
             if job.organization_id == organization.id and now - job.start_time < LIST_WINDOW
         ]
-        jobs.sort(key=lambda job: (-job.start_time, job.id))
+        order = STATE.dialect("listing_order")
+        key = LISTING_ORDERS[order]
+        jobs.sort(key=key)
         size = params.get("MaxResults") or DEFAULT_PAGE_SIZE
         scope = _scope(organization.id)
         start = 0
         if params.get("NextToken"):
             cursor = _decode_token(params["NextToken"], "jobs", scope)
-            if not isinstance(cursor, list) or len(cursor) != 2:
+            if not isinstance(cursor, list) or len(cursor) != 2 or cursor[0] != order:
                 raise invalid_parameter("NextToken is invalid")
-            after = (-float(cursor[0]), str(cursor[1]))
-            start = len(jobs)
-            for index, job in enumerate(jobs):
-                if (-job.start_time, job.id) > after:
-                    start = index
-                    break
+            after = tuple(cursor[1])
+            start = next((index for index, job in enumerate(jobs) if key(job) > after), len(jobs))
         page = jobs[start : start + size]
         out = {"Jobs": [job.summary(now) for job in page]}
         if start + len(page) < len(jobs) and page:
-            out["NextToken"] = _encode_token("jobs", scope, [page[-1].start_time, page[-1].id])
+            out["NextToken"] = _encode_token("jobs", scope, [order, list(key(page[-1]))])
         return out
 
     def cancel_mailbox_export_job(self, params, now):

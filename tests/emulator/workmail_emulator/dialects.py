@@ -29,6 +29,8 @@ SWITCHES = {
     "mailbox_24h_counts": ("all", ("all", "successful")),
     "describe_retention_days": (None, None),
     "progress": ("even", ("even", "late", "early", "none")),
+    # The order of ListMailboxExportJobs: AWS documents none.
+    "listing_order": ("newest_first", ("newest_first", "oldest_first", "job_id")),
     # Amazon Forecast: may a CREATE_STOPPED forecast export job be deleted? The API reference allows ACTIVE and
     # CREATE_FAILED only; whether the service refuses a stopped job is not documented.
     "forecast_delete_stopped": ("refuse", ("refuse", "allow")),

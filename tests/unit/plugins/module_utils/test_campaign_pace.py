@@ -159,19 +159,30 @@ def test_a_long_job_list_is_read_periodically_less_often_and_daily_once_nothing_
 
 
 class Describer:
-    """DescribeMailboxExportJob of a few jobs; counts the calls."""
+    """DescribeMailboxExportJob of a few jobs, and a first page of the job list that shows those of ``page`` (none by
+    default: AWS may list jobs in an order that puts the running ones on later pages); counts the calls."""
 
-    def __init__(self, jobs):
+    def __init__(self, jobs, page=()):
         self.jobs = jobs
+        self.page = list(page)
         self.calls = []
+        self.pages = 0
 
     def describe_export_job(self, organization_id, job_id):
         self.calls.append((organization_id, job_id))
         return dict(self.jobs[job_id], JobId=job_id)
 
+    def export_jobs_page(self, organization_id):
+        self.pages += 1
+        return [dict(self.jobs[job_id], JobId=job_id) for job_id in self.page]
+
 
 def result():
-    return {"api_calls": {"describe_mailbox_export_job": 0}, "looked_at": 0}
+    return {
+        "api_calls": {"describe_mailbox_export_job": 0, "list_mailbox_export_jobs": 0},
+        "looked_at": 0,
+        "looked_up_in_page": 0,
+    }
 
 
 def test_only_the_jobs_due_a_look_are_described_and_the_others_are_listed_as_recorded():
@@ -187,8 +198,11 @@ def test_only_the_jobs_due_a_look_are_described_and_the_others_are_listed_as_rec
     )
     found = result()
     listing, changed = observe.observed_listing(workmail, manifest, at(700), found, lambda: None)
-    # a is due (600 s expected), b is not (6000 s); the other campaign's job is due its first look.
+    # a is due (600 s expected), b is not (6000 s); the other campaign's job is due its first look. The first page of
+    # the job list shows neither: both are described, and the page rests for a day.
     assert [call[1] for call in workmail.calls] == ["ja", "jf"] and found["looked_at"] == 2 and changed
+    assert workmail.pages == 1 and found["looked_up_in_page"] == 0
+    assert manifest["listing"]["page_answered_none"] == iso8601(at(700))
     by_id = {item["JobId"]: item for item in listing}
     assert by_id["ja"]["State"] == "COMPLETED"
     assert by_id["jb"]["State"] == "RUNNING" and parse_marker(by_id["jb"]["Description"]) == "token-b"
@@ -230,3 +244,57 @@ def test_when_no_mailbox_waits_for_a_slot_every_job_is_looked_at_when_the_last_s
     manifest["mailboxes"]["c"]["attempts"] = [attempt(job_id="jc", state="FAILED")]
     assert observe.look_times(manifest, at(700))["ja"] == last_end
     assert observe.look_times(manifest, at(90000))["ja"] == at(600 + pace.END_SLACK)
+
+
+def _two_due():
+    """A campaign with two running jobs due a look at 700 s, and a fake whose first page shows ``page``."""
+    manifest = manifest_with(running_entry("a", job_id="ja"), running_entry("b", job_id="jb", size_mb=90.0))
+    manifest["pace"] = {"seconds_per_mb": 6.0, "floor_seconds": 300.0, "jobs": 1}
+    manifest["mailboxes"]["d"] = mf.new_entry("d", "d@example.com", "d", size_mb=5.0)  # waits for a slot
+    observe.remember_listing(manifest, [], Plan(now=iso8601(START)), START)
+    jobs = {"ja": {"State": "COMPLETED", "EntityId": "a"}, "jb": {"State": "RUNNING", "EstimatedProgress": 90}}
+    return manifest, jobs
+
+
+def test_a_page_of_the_job_list_that_shows_the_jobs_due_answers_their_looks_in_one_call():
+    manifest, jobs = _two_due()
+    workmail = Describer(jobs, page=["jb", "ja"])
+    found = result()
+
+    listing, dummy = observe.observed_listing(workmail, manifest, at(700), found, lambda: None)
+
+    assert workmail.pages == 1 and workmail.calls == [] and found["looked_up_in_page"] == 2
+    assert found["api_calls"] == {"describe_mailbox_export_job": 0, "list_mailbox_export_jobs": 1}
+    by_id = {item["JobId"]: item for item in listing}
+    assert by_id["ja"]["State"] == "COMPLETED" and by_id["jb"]["State"] == "RUNNING"
+    assert manifest["mailboxes"]["b"]["attempts"][-1]["progress"] == 90
+    assert manifest["listing"].get("page_answered_none") is None
+
+
+def test_a_page_that_shows_some_of_the_jobs_due_leaves_the_others_to_a_describe():
+    manifest, jobs = _two_due()
+    workmail = Describer(jobs, page=["jb"])
+    found = result()
+
+    listing, dummy = observe.observed_listing(workmail, manifest, at(700), found, lambda: None)
+
+    assert [call[1] for call in workmail.calls] == ["ja"] and found["looked_up_in_page"] == 1
+    assert {item["JobId"]: item["State"] for item in listing} == {"ja": "COMPLETED", "jb": "RUNNING"}
+
+
+def test_a_page_that_answered_no_look_is_not_read_again_for_a_day_and_one_look_never_reads_it():
+    manifest, jobs = _two_due()
+    workmail = Describer(jobs)
+    observe.observed_listing(workmail, manifest, at(700), result(), lambda: None)
+    assert workmail.pages == 1 and len(workmail.calls) == 2
+
+    observe.observed_listing(workmail, manifest, at(800), result(), lambda: None)
+    assert workmail.pages == 1 and len(workmail.calls) == 4  # resting: described only
+    observe.observed_listing(workmail, manifest, at(700 + observe.PAGE_RESTS), result(), lambda: None)
+    assert workmail.pages == 2
+
+    manifest["mailboxes"]["b"]["state"] = "COMPLETED"  # one job due a look: a describe is as cheap
+    manifest["listing"]["page_answered_none"] = None
+    single = Describer(jobs, page=["ja"])
+    observe.observed_listing(single, manifest, at(700), result(), lambda: None)
+    assert single.pages == 0 and [call[1] for call in single.calls] == ["ja"]
