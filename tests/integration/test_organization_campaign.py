@@ -78,6 +78,14 @@ def read_manifest(aws, campaign):
     return whole_manifest(aws, BUCKET, manifest_key(campaign))
 
 
+def info_play(org, destination, campaign):
+    """A play that reads the campaign with workmail_organization_export_info."""
+    keep = ("campaign", "s3_bucket", "s3_prefix", "organization_id", "region")
+    args = {name: value for name, value in campaign_args(org, destination, campaign).items() if name in keep}
+    task = {"name": "read the campaign", "mailops.workmail.workmail_organization_export_info": args, "register": "info"}
+    return [{"name": "campaign", "hosts": "localhost", "gather_facts": False, "tasks": [task]}]
+
+
 def jobs_of(aws, org):
     return [job for job in aws.jobs() if job["OrganizationId"] == org["id"]]
 
@@ -186,6 +194,28 @@ def test_150_mailboxes_of_mixed_sizes_are_each_exported_once(aws, playbook):
     again = playbook(until_done_play(campaign_args(org, destination, "all-150")))
     assert not again.failed
     assert again.task("reconcile pass")["changed"] is False
+    assert aws.calls()["StartMailboxExportJob"] == 150
+
+    # The finished mailboxes were sealed into a part beside the manifest once 100 or more were (all those finished
+    # then): manifest.json keeps the others, and the part's ids, totals and SHA-256.
+    s3 = aws.client("s3")
+    stored = json.loads(s3.get_object(Bucket=BUCKET, Key=manifest_key("all-150"))["Body"].read())
+    [part] = stored["sealed"]
+    assert part["count"] >= 100 and len(stored["mailboxes"]) == 150 - part["count"]
+    assert not set(part["ids"]) & set(stored["mailboxes"])
+    assert part["size_mb"] == sum(sizes[entity_id] for entity_id in part["ids"])
+
+    # Someone deletes the part: the _info module names it and what it held; the campaign stays done, starts nothing,
+    # and its report says why it could not be written.
+    s3.delete_object(Bucket=BUCKET, Key=manifest_key("all-150")[: -len("manifest.json")] + part["name"])
+    info = playbook(info_play(org, destination, "all-150"))
+    failure = info.task("read the campaign")
+    assert info.failed and part["name"] in failure["msg"] and "is missing" in failure["msg"]
+    assert f"the records of {part['count']} mailboxes the campaign exported and verified" in failure["msg"]
+    after = playbook(until_done_play(campaign_args(org, destination, "all-150", report_interval=0)))
+    result = after.task("reconcile pass")
+    assert not after.failed and result["done"] is True and result["started"] == []
+    assert result["report"]["written"] is False and part["name"] in result["report"]["error"]
     assert aws.calls()["StartMailboxExportJob"] == 150
 
 
