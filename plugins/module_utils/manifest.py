@@ -52,6 +52,7 @@ and writes it in the bucket. Plain Python: no Ansible or AWS imports.
 
 import json
 import re
+from collections import Counter
 
 from ansible_collections.mailops.workmail.plugins.module_utils.common import DEFAULT_MAX_ATTEMPTS
 from ansible_collections.mailops.workmail.plugins.module_utils.common import JOB_CANCELLED
@@ -438,12 +439,18 @@ def record_object(manifest, entity_id, now, **fields):
 
 def summary(manifest):
     """Counts of the campaign's mailboxes by state, and how many exported objects were ``verified``, and how many
-    COMPLETED ones could not be checked (``unchecked``)."""
+    COMPLETED ones could not be checked (``unchecked``); the sealed mailboxes count as COMPLETED and verified."""
+    entries = manifest["mailboxes"].values()
     counts = dict.fromkeys(("total", "verified", "unchecked") + tuple(state.lower() for state in MAILBOX_STATES), 0)
-    for entry in manifest["mailboxes"].values():
-        counts["total"] += 1
-        counts[entry["state"].lower()] += 1
-        outcome = object_outcome(entry.get("object"))
+    for state, number in Counter(entry["state"] for entry in entries).items():
+        counts[state.lower()] += number
+    counts["total"] = len(entries)
+    # Only an entry with an object record can count as verified or unchecked (most have none: one look each).
+    for entry in entries:
+        record = entry.get("object")
+        if record is None:
+            continue
+        outcome = object_outcome(record)
         if outcome == OUTCOME_VERIFIED:
             counts["verified"] += 1
         elif outcome == OUTCOME_UNCHECKED and entry["state"] == COMPLETED:

@@ -135,6 +135,14 @@ def remaining_work(manifest, moment):
 
 # Durations as whole microseconds: ``timedelta(hours=h) // _MICROSECOND``, exactly what a datetime adds.
 _MICROSECOND = timedelta(microseconds=1)
+_MICROSECONDS_PER_HOUR = 3_600_000_000
+
+
+def microseconds(hours):
+    """``timedelta(hours=hours) // _MICROSECOND`` without building a timedelta: the whole hours exactly, the rest
+    rounded half to even, as timedelta rounds it."""
+    whole = math.floor(hours)
+    return whole * _MICROSECONDS_PER_HOUR + round((hours - whole) * _MICROSECONDS_PER_HOUR)
 
 
 def schedule_end(running, queue, moment, slots, duration):
@@ -143,8 +151,8 @@ def schedule_end(running, queue, moment, slots, duration):
     ``duration(size_mb)`` hours. A running job past its expected end is taken to end at ``moment``."""
     offsets = _Offsets(running, queue, moment)
     return offsets.end(
-        [timedelta(hours=duration(size)) // _MICROSECOND for start, size in running],
-        [timedelta(hours=duration(size)) // _MICROSECOND for start, size in queue],
+        [microseconds(duration(size)) for start, size in running],
+        [microseconds(duration(size)) for start, size in queue],
         slots,
     )
 
@@ -156,7 +164,8 @@ class _Offsets:
     def __init__(self, running, queue, moment):
         self.moment = moment
         self.running = [(start - moment) // _MICROSECOND for start, size in running]
-        self.queue = [(earliest - moment) // _MICROSECOND for earliest, size in queue]
+        # Most of a queue may start at once (``earliest`` is ``moment``): no arithmetic for those.
+        self.queue = [0 if earliest is moment else (earliest - moment) // _MICROSECOND for earliest, size in queue]
 
     def end(self, running_durations, queue_durations, slots):
         """The end (a datetime) of the schedule whose jobs take these durations (microseconds) on ``slots``."""
@@ -203,6 +212,7 @@ class _Campaign:
         self.throughput = Throughput(observed_jobs(manifest))
         self.running, self.queue = remaining_work(manifest, moment)
         self._offsets = _Offsets(self.running, self.queue, moment)
+        self._hours = None
         self._durations = {}
         self._schedules = {}
 
@@ -219,11 +229,10 @@ class _Campaign:
         key = (factor, self.slots(**slots))
         if key not in self._schedules:
             if factor not in self._durations:
-                hours = self.throughput.hours
-                self._durations[factor] = tuple(
-                    [timedelta(hours=hours(size, factor)) // _MICROSECOND for start, size in jobs]
-                    for jobs in (self.running, self.queue)
-                )
+                if self._hours is None:
+                    hours = self.throughput.hours
+                    self._hours = tuple([hours(size) for start, size in jobs] for jobs in (self.running, self.queue))
+                self._durations[factor] = tuple([microseconds(each * factor) for each in jobs] for jobs in self._hours)
             self._schedules[key] = self._offsets.end(*self._durations[factor], key[1])
         return self._schedules[key]
 

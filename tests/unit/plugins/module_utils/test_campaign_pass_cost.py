@@ -317,3 +317,12 @@ def test_a_running_job_of_another_mailbox_with_the_campaigns_token_is_its_own():
     listing.append(_job("foreign", running[0].upper(), "RUNNING", NOW - EXPORT_INTERVAL / 2, "not-ours"))
     the_plan = planning.plan(manifest, listing, NOW, 10, 3)
     assert [job["job_id"] for job in the_plan.foreign_running] == ["foreign"]
+
+
+def test_a_duration_in_microseconds_is_what_a_timedelta_of_those_hours_holds():
+    rng = random.Random(7)
+    hours = [rng.uniform(0, 500) for dummy in range(20000)] + [rng.expovariate(1.0) for dummy in range(20000)]
+    # Exact halves of a microsecond, where rounding decides.
+    hours += [(number + 0.5) / 3_600_000_000 for number in range(2000)] + [number / 7 for number in range(2000)]
+    for value in hours:
+        assert eta.microseconds(value) == timedelta(hours=value) // timedelta(microseconds=1), value
