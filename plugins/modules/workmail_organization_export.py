@@ -20,7 +20,7 @@ description:
     It records every mailbox, every attempt (its client token and job id), and what the verification (O(verify))
     found of each exported object. Running the task again carries on from the manifest and never starts a second job for an
     attempt.
-  - A manifest of more than 256 KiB (a campaign of a few hundred mailboxes and more) is not rewritten at every step.
+  - A manifest of more than 64 KiB (about a hundred mailboxes still to do) is not rewritten at every step.
     The steps write their changes to a journal next to it, C(manifest.journal.json), and the manifest is rewritten
     whole, with the journal folded in, once the journal exceeds 32 KiB. So a pass writes to S3 what it changed, not
     the whole manifest. The module reads both.

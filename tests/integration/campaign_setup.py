@@ -56,11 +56,14 @@ def ansible_environment(aws, **overrides):
 
 
 def whole_manifest(aws, bucket, key):
-    """The campaign manifest at ``key`` as one document, read as a person would: ``manifest.json``, and the
-    mailboxes of each sealed part it names put back (each part checked against the SHA-256 the manifest records)."""
+    """The campaign manifest at ``key`` as one document, read as a person would: ``manifest.json`` with its journal
+    applied, and the mailboxes of each sealed part it names put back (each part checked against the SHA-256 the
+    manifest records)."""
     s3 = aws.client("s3")
-    manifest = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    stored = s3.get_object(Bucket=bucket, Key=key)
+    manifest = json.loads(stored["Body"].read())
     folder = key[: -len("manifest.json")]
+    _apply_journal(s3, bucket, folder, manifest, stored["ETag"])
     for part in manifest.pop("sealed", []):
         body = s3.get_object(Bucket=bucket, Key=folder + part["name"])["Body"].read()
         assert hashlib.sha256(body).hexdigest() == part["sha256"], f"sealed part {part['name']} is not the one named"
@@ -68,3 +71,20 @@ def whole_manifest(aws, bucket, key):
         assert sorted(entries) == part["ids"] and not set(entries) & set(manifest["mailboxes"])
         manifest["mailboxes"].update(entries)
     return manifest
+
+
+def _apply_journal(s3, bucket, folder, manifest, etag):
+    """Apply ``manifest.journal.json`` (the changes saved since the manifest was last written whole) when it was
+    written against this version (``etag``) of the manifest."""
+    try:
+        journal = json.loads(s3.get_object(Bucket=bucket, Key=folder + "manifest.journal.json")["Body"].read())
+    except s3.exceptions.NoSuchKey:
+        return
+    if journal.get("base_etag") != etag:
+        return
+    manifest.update(journal.get("fields") or {})
+    for name in journal.get("dropped_fields") or []:
+        manifest.pop(name, None)
+    manifest["mailboxes"].update(journal.get("mailboxes") or {})
+    for entity_id in journal.get("removed") or []:
+        manifest["mailboxes"].pop(entity_id, None)
