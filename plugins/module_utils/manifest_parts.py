@@ -93,15 +93,29 @@ class SealedParts:
             self._check(name, part["sha256"], body)
             document = validate_manifest(json_document(body), manifest["campaign"], manifest["organization_id"])
         except ManifestError as error:
-            raise ManifestError(
-                f"{error.message}; it holds the records of {part['count']} mailboxes the campaign exported and "
-                "verified (their exports are in S3)",
-                sealed_part=self.uri(name),
-            ) from error
+            raise ManifestError(damaged_part(error.message, part), sealed_part=self.uri(name)) from error
         if sorted(document["mailboxes"]) != part["ids"]:
             raise ManifestError(f"sealed part {self.uri(name)} holds other mailboxes than the manifest says")
         self._read[name] = document["mailboxes"]
         return self._read[name]
+
+    def missing(self, manifest):
+        """The sealed parts of ``manifest`` that are not in the bucket (one listing of the parts' names), each as
+        the text :func:`damaged_part` gives."""
+        if not sealed_parts(manifest):
+            return []
+        listed = set()
+        token = None
+        while True:
+            found, token = self.s3.list_objects(MANIFEST, self.bucket, self.folder + "manifest.sealed-", token)
+            listed.update(item["Key"][len(self.folder) :] for item in found)
+            if token is None:
+                break
+        return [
+            damaged_part(f"sealed part {self.uri(part['name'])} of the campaign manifest is missing", part)
+            for part in sealed_parts(manifest)
+            if part["name"] not in listed
+        ]
 
     def all_entries(self, manifest):
         """``{id: entry}`` of every sealed part of ``manifest``."""
@@ -109,6 +123,17 @@ class SealedParts:
         for part in sealed_parts(manifest):
             found.update(self.entries(manifest, part))
         return found
+
+
+def damaged_part(problem, part):
+    """The text of a sealed ``part`` that cannot be read back (``problem``): what it held and what to do."""
+    return (
+        f"{problem}; it holds the records of {part['count']} mailboxes the campaign exported and verified at level "
+        f"{part['level']} (their exports are in S3). Restore the object (from an earlier version, when the bucket "
+        "keeps versions). Until then the campaign carries on, but the manifest cannot be read back whole "
+        "(workmail_organization_export_info fails, the report and local_manifest are not written) and a deeper "
+        "verify leaves those mailboxes unchecked"
+    )
 
 
 def json_document(body):

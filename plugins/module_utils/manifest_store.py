@@ -170,6 +170,9 @@ class ManifestStore:
         self.recovery = None
         self.journal = Journal(s3, bucket, key[: -len(MANIFEST_NAME)] + JOURNAL_NAME, journal_from, journal_limit)
         self.parts = SealedParts(s3, bucket, key[: -len(MANIFEST_NAME)])
+        # What this run found wrong with the sealed parts, and why the local copy was not written (or None).
+        self.part_problems = []
+        self.local_error = None
 
     def _uri(self, key):
         return f"s3://{self.bucket}/{key}"
@@ -254,8 +257,23 @@ class ManifestStore:
         return etag
 
     def _write_local(self, manifest):
-        if self.local_copy:
+        """Write the local copy, whole; one that cannot be written is noted (:attr:`local_error`), not raised: the
+        manifest is saved in S3 already."""
+        if not self.local_copy:
+            return
+        try:
             write_local_copy(self.whole(manifest), self.local_copy)
+            self.local_error = None
+        except (WorkMailError, OSError) as error:
+            self.local_error = (
+                f"the local copy of the manifest (local_manifest {self.local_copy}) was not written: {error}"
+            )
+
+    def check_parts(self, manifest):
+        """Note (in :attr:`part_problems`) the sealed parts of ``manifest`` missing from the bucket."""
+        for problem in self.parts.missing(manifest):
+            if problem not in self.part_problems:
+                self.part_problems.append(problem)
 
     def whole(self, manifest):
         """``manifest`` as one document: its sealed parts' mailboxes back in ``mailboxes`` (and no ``sealed``); the
@@ -282,7 +300,12 @@ class ManifestStore:
         copy of the manifest may name them)."""
         count = 0
         for part in parts_below(manifest, level):
-            unseal(manifest, part, self.parts.entries(manifest, part), now)
+            try:
+                entries = self.parts.entries(manifest, part)
+            except ManifestError as error:
+                self.part_problems.append(error.message)  # it stays sealed: the pass goes on without it
+                continue
+            unseal(manifest, part, entries, now)
             count += part["count"]
         if count:
             etag = self._save_whole(manifest, etag)

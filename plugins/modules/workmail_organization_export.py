@@ -459,6 +459,23 @@ manifest:
       type: str
       returned: always
       sample: /srv/exports/end-of-support-2026.manifest.json
+sealed_part_problems:
+  description:
+    - The sealed parts of the manifest this pass found missing or altered, each with how many mailboxes it holds and
+      what to do (a warning says each too). A pass lists the parts' names when it reads the directory (once a day,
+      and before the campaign can be done), and reads a part when it writes the report or O(local_manifest), or when
+      a deeper O(verify) puts its mailboxes back (a part it cannot read stays sealed, and the pass goes on).
+  type: list
+  elements: str
+  returned: when the pass ran (not in check mode)
+  sample: []
+local_manifest_error:
+  description:
+    - Why O(local_manifest) could not be written (a warning says it too), or V(null). The manifest was saved in S3
+      all the same; the pass does not fail for its local copy.
+  type: str
+  returned: when the pass ran (not in check mode)
+  sample: null
 manifest_exists:
   description: Whether the manifest exists in S3 (false only in check mode, for a campaign never run).
   returned: always
@@ -898,6 +915,10 @@ def warn_about(module, result):
     for problem in ("error", "local_error"):
         if (result.get("report") or {}).get(problem):
             module.warn(result["report"][problem])
+    for problem in result.get("sealed_part_problems") or []:
+        module.warn(problem)
+    if result.get("local_manifest_error"):
+        module.warn(result["local_manifest_error"])
 
 
 def main():

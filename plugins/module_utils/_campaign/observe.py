@@ -74,9 +74,18 @@ def full_listing_due(manifest, moment):
     if age >= periodic_listing_every(manifest):
         return PERIODIC_LISTING
     due = len(_due_looks(manifest, moment))
-    if due > listing_pages(manifest):
-        return f"{due} running jobs were due a look: the job list ({listing_pages(manifest)} page(s)) costs fewer calls"
+    pages = listing_pages(manifest)
+    # More looks due than the list has pages: the list costs fewer calls, unless its first page answers them in one.
+    if due > pages and (pages == 1 or page_rests(manifest, moment)):
+        return f"{due} running jobs were due a look: the job list ({pages} page(s)) costs fewer calls"
     return None
+
+
+def page_rests(manifest, moment):
+    """Does the first page of the job list rest (it answered none of the looks due less than :data:`PAGE_RESTS`
+    seconds ago)?"""
+    rests = to_datetime((manifest.get("listing") or {}).get("page_answered_none"))
+    return rests is not None and (moment - rests).total_seconds() < PAGE_RESTS
 
 
 def periodic_listing_every(manifest):
@@ -221,8 +230,7 @@ class _Looks:
         last page read answered none of them less than :data:`PAGE_RESTS` seconds ago; note whether it answered."""
         due = [job_id for job_id, when in self.times.items() if _is_due(when, self.moment)]
         record = self.manifest["listing"]
-        rests = to_datetime(record.get("page_answered_none"))
-        if len(due) < PAGE_LOOK_FROM or (rests is not None and (self.moment - rests).total_seconds() < PAGE_RESTS):
+        if len(due) < PAGE_LOOK_FROM or page_rests(self.manifest, self.moment):
             return
         self.heartbeat()
         self.result["api_calls"]["list_mailbox_export_jobs"] += 1

@@ -260,6 +260,8 @@ def _reconcile(workmail, s3, record, params, settings, now, heartbeat):
     added = discover_into(workmail, params, record.manifest, moment, heartbeat) if discovered else []
     if record.etag is None or discovered:
         record.save()
+    if discovered:
+        record.store.check_parts(record.manifest)  # with the directory: a listing of the parts' names
     unsealed = record.unseal(settings.verify, moment)
     pass_result = run_pass(workmail, s3, record, lambda: service_now(clock, (), now), settings, heartbeat)
     pass_result["unsealed"] = unsealed
@@ -344,6 +346,8 @@ def _locked_pass(workmail, s3, store, params, settings, now):
         created = record.manifest is None
         result = _reconcile(workmail, s3, record, params, settings, now, heartbeat)
         result["manifest_recovery"] = _recovery(store, created, result)
+        result["sealed_part_problems"] = list(store.part_problems)
+        result["local_manifest_error"] = store.local_error
         # The report (report.html, report.csv), when it is due, under the lock.
         result["report"] = pass_report(s3, record, params, result)
     except BaseException as error:

@@ -298,3 +298,15 @@ def test_a_page_that_answered_no_look_is_not_read_again_for_a_day_and_one_look_n
     single = Describer(jobs, page=["ja"])
     observe.observed_listing(single, manifest, at(700), result(), lambda: None)
     assert single.pages == 0 and [call[1] for call in single.calls] == ["ja"]
+
+
+def test_more_looks_due_than_pages_read_the_first_page_unless_it_rests_or_the_list_is_one_page():
+    manifest, dummy = _two_due()
+    manifest["mailboxes"]["c"] = running_entry("c", job_id="jc", size_mb=90.0)
+    manifest["listing"]["jobs"] = 150  # two pages, three looks due
+    assert observe.full_listing_due(manifest, at(700)) is None
+    manifest["listing"]["page_answered_none"] = iso8601(at(600))
+    assert "costs fewer calls" in observe.full_listing_due(manifest, at(700))
+    manifest["listing"]["page_answered_none"] = None
+    manifest["listing"]["jobs"] = 50  # one page: the whole list is that page
+    assert "costs fewer calls" in observe.full_listing_due(manifest, at(700))

@@ -200,3 +200,33 @@ def test_a_manifest_whose_sealed_parts_do_not_add_up_is_refused(change, message)
 
 def _entry(entity_id):
     return {"id": entity_id, "state": "PENDING", "attempts": [], "object": None}
+
+
+def test_a_missing_part_does_not_fail_a_pass_for_its_local_copy_and_is_named_when_the_directory_is_read(tmp_path):
+    local = tmp_path / "manifest.json"
+    org, dummy = _finished(local_manifest=str(local))
+    [key] = _part_keys(org)
+    del org.s3.objects[(BUCKET, key)]
+    org.fake.clock.advance(days=2)  # the directory is read again, and the parts' names listed with it
+
+    result = org.run(seal_batch=2, local_manifest=str(local))
+
+    assert result["done"] is True and result["started"] == []
+    [problem] = result["sealed_part_problems"]
+    assert key.rsplit("/", 1)[1] in problem and "is missing" in problem and "3 mailboxes" in problem
+    assert "Restore the object" in problem
+    assert "was not written" in result["local_manifest_error"] and "is missing" in result["local_manifest_error"]
+
+
+def test_a_part_that_cannot_be_read_stays_sealed_when_a_deeper_verify_puts_the_others_back():
+    org, dummy = _finished()
+    [key] = _part_keys(org)
+    del org.s3.objects[(BUCKET, key)]
+    org.fake.clock.advance(minutes=5)
+
+    result = org.run(seal_batch=2, verify="deep")
+
+    assert result["pass"]["unsealed"] == 0 and result["done"] is True
+    [problem] = result["sealed_part_problems"]
+    assert "is missing" in problem and "a deeper verify leaves those mailboxes unchecked" in problem
+    assert org.manifest()["sealed"][0]["ids"] == ALL
