@@ -92,10 +92,10 @@ class SealedParts:
             body = self.s3.read_if_exists(MANIFEST, self.bucket, self.folder + name)[0]
             self._check(name, part["sha256"], body)
             document = validate_manifest(json_document(body), manifest["campaign"], manifest["organization_id"])
+            if sorted(document["mailboxes"]) != part["ids"]:
+                raise ManifestError(f"sealed part {self.uri(name)} holds other mailboxes than the manifest says")
         except ManifestError as error:
             raise ManifestError(damaged_part(error.message, part), sealed_part=self.uri(name)) from error
-        if sorted(document["mailboxes"]) != part["ids"]:
-            raise ManifestError(f"sealed part {self.uri(name)} holds other mailboxes than the manifest says")
         self._read[name] = document["mailboxes"]
         return self._read[name]
 

@@ -281,7 +281,8 @@ class ManifestStore:
         if not sealed_parts(manifest):
             return manifest
         document = {name: value for name, value in manifest.items() if name != "sealed"}
-        document["mailboxes"] = dict(manifest["mailboxes"], **self.parts.all_entries(manifest))
+        document["mailboxes"] = dict(manifest["mailboxes"])
+        document["mailboxes"].update(self.parts.all_entries(manifest))
         return document
 
     def seal(self, manifest, etag, ids, level, now):
