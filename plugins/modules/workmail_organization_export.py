@@ -29,7 +29,7 @@ description:
     the same encryption. The manifest then keeps only their ids and totals (its C(sealed) list, with each part's
     SHA-256), so a pass reads and scans only the mailboxes still to do, whatever the campaign's size. A part is never
     rewritten. A later run with a deeper O(verify) puts the mailboxes of the parts verified less deeply back into the
-    manifest and checks them again. RV(pass.sealed) and RV(pass.unsealed) count them.
+    manifest and checks them again. C(pass.sealed) and C(pass.unsealed) in the result count them.
   - Every reader of the whole campaign reads the parts too, each checked against the SHA-256 the manifest records.
     That is M(mailops.workmail.workmail_organization_export_info) (which returns the manifest whole), the report,
     and O(local_manifest), which keeps the whole manifest, journal and parts included, in one local file rewritten
