@@ -58,7 +58,8 @@ def _read(s3, bucket, key, campaign):
 
 def campaign_manifest_info(s3, params):
     """The manifest of campaign ``params["campaign"]`` under ``params["s3_bucket"]`` and ``params["s3_prefix"]``,
-    whole (the mailboxes of its sealed parts included), with what the campaign module reports of it; ``s3`` is an :class:`~s3.S3Gateway`.
+    whole (the mailboxes of its sealed parts included), with what the campaign module reports of it; ``s3`` is an
+    :class:`~s3.S3Gateway`.
 
     Returns ``{"changed": False, "exists", "manifest", "location", "summary", "verification_problems",
     "unchecked", "journal_ignored", "recovery", "eta", "report"}`` (``eta``: :func:`eta.estimate` of the manifest now,
@@ -67,7 +68,8 @@ def campaign_manifest_info(s3, params):
     it. ``recovery`` is :attr:`ManifestStore.recovery` when the
     manifest was missing or damaged and its copy was read instead. With ``params["organization_id"]``, a manifest
     of another organization is a ParameterError naming ``organization_id``. Raises ManifestError (a damaged
-    manifest without a usable copy, a sealed part missing or damaged, a manifest of another campaign) and S3Errors (access denied, missing bucket).
+    manifest without a usable copy, a sealed part missing or damaged, a manifest of another campaign) and S3Errors
+    (access denied, missing bucket).
     """
     bucket = params["s3_bucket"]
     key = manifest_key(params["s3_prefix"], params["campaign"])

@@ -32,7 +32,7 @@ what the completed jobs taught of how long a job takes, and a running attempt's 
 when it was last ``seen`` (:mod:`_campaign.pace`); ``layout`` counts the rules that found the archives.
 
 ``sealed`` lists the sealed parts of a large campaign: its finished mailboxes (COMPLETED, their export verified),
-moved out of the manifest :data:`SEAL_BATCH` at a time into objects beside it that are never written again
+moved out of the manifest once :data:`SEAL_BATCH` or more are finished, into objects beside it never written again
 (:mod:`manifest_parts`), so that a pass reads and writes only what is still to do. Each part is named by its
 ``name`` (its number and the start of its ``sha256``), holds the mailboxes ``ids`` verified at ``level`` or deeper,
 and keeps their totals (``count``, ``size_mb``; ``jobs``, ``job_mb``, ``job_hours`` and ``min_job_hours`` of their
@@ -82,8 +82,9 @@ MAILBOX_STATES = (PENDING, RUNNING, COMPLETED, FAILED, FAILED_PERMANENTLY, SKIPP
 SETTLED_STATES = (COMPLETED, SKIPPED, FAILED_PERMANENTLY)
 FINAL_JOB_STATES = (JOB_COMPLETED, JOB_FAILED, JOB_CANCELLED)
 
-# A large campaign's finished mailboxes are sealed (moved out of the manifest into a part of their own) this many at
-# a time: a campaign never holds more finished entries than this, and one of fewer mailboxes is never sealed.
+# A large campaign's finished mailboxes are sealed (moved out of the manifest into a part of their own) once this many
+# are finished, all those finished then: after a pass the manifest holds fewer finished entries than this, and a
+# campaign of fewer mailboxes never seals.
 SEAL_BATCH = 100
 # The name of a sealed part: its number and the first 16 hex digits of its SHA-256 (a part is never written again).
 SEALED_PART_NAME = "manifest.sealed-{number:04d}-{digest}.json"

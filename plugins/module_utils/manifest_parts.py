@@ -6,7 +6,7 @@
 """The sealed parts of a campaign's manifest: its finished mailboxes, in objects beside it that are never rewritten.
 
 A pass of a campaign of thousands of mailboxes would otherwise read, parse and scan every finished mailbox again,
-every time. Once :data:`manifest.SEAL_BATCH` mailboxes are COMPLETED and verified, :class:`SealedParts` writes them,
+every time. Once :data:`manifest.SEAL_BATCH` or more are COMPLETED and verified, :class:`SealedParts` writes them,
 as a manifest document of their own (``part``, ``level``, their entries), to
 ``manifest.sealed-<number>-<sha256 prefix>.json`` next to the manifest, with ``If-None-Match: *`` and SSE-KMS under
 the campaign's key; the manifest then drops them and records the part (:func:`manifest.seal`). A part's name is its

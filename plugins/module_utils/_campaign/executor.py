@@ -122,7 +122,7 @@ def default_description(campaign):
 class PassSettings:
     """How a pass works: at most ``max_concurrent_jobs`` jobs, ``max_attempts`` per mailbox, the ``verify`` level
     (``basic``, ``deep`` or ``none``) and the jobs' ``description`` (None: :func:`default_description`); finished
-    mailboxes are sealed ``seal_batch`` at a time (:meth:`SavedManifest.seal`).
+    mailboxes are sealed once ``seal_batch`` or more are (:meth:`SavedManifest.seal`).
     ``destination_check(manifest)``, when given, runs before the pass's first start (see
     :func:`preflight.check_destination`); it raises to stop the pass before any job starts."""
 
