@@ -61,7 +61,8 @@ def progress_line(campaign, result, passes, elapsed):
 
 def progress_extras(result):
     """What a progress line adds of the estimate (``; ETA ... to ...``, ``AT RISK`` when it passes the deadline
-    less its margin) and of the report (``; report <S3 URI>`` when this pass wrote it)."""
+    less its margin), of the report (``; report <S3 URI>`` when this pass wrote it) and of sealed parts found missing
+    or altered (``; 1 SEALED PART MISSING OR ALTERED: ...``, the first problem)."""
     text = ""
     eta = summary_line(result.get("eta"))
     if eta:
@@ -69,6 +70,9 @@ def progress_extras(result):
     report = result.get("report") or {}
     if report.get("written") and report.get("html"):
         text += f"; report {report['html']}"
+    problems = result.get("sealed_part_problems") or []
+    if problems:
+        text += f"; {len(problems)} SEALED PART(S) MISSING OR ALTERED: {problems[0]}"
     return text
 
 
