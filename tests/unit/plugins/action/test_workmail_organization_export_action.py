@@ -179,9 +179,9 @@ def test_the_progress_line_gives_the_estimate_its_risk_and_the_report():
 def test_the_progress_line_names_a_sealed_part_found_missing():
     problem = "sealed part s3://b/p/manifest.sealed-0001-0123456789abcdef.json of the campaign manifest is missing"
     line = progress_line("eos", {"summary": summary(10), "sealed_part_problems": [problem]}, 4, 5)
-    assert (
-        line
-        == f"campaign eos: 10/10 completed, 0 running, 0 pending, 0 failed; 1 SEALED PART(S) MISSING OR ALTERED: {problem} (pass 4, 5s elapsed)"
+    assert line == (
+        f"campaign eos: 10/10 completed, 0 running, 0 pending, 0 failed; 1 SEALED PART(S) MISSING OR ALTERED: "
+        f"{problem} (pass 4, 5s elapsed)"
     )
 
 
