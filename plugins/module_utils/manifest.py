@@ -476,11 +476,15 @@ def _checks(manifest, outcome):
     """``[{"id", "email", "level", "problem", "checked"}]``: the COMPLETED mailboxes whose last check found
     ``outcome``."""
     found = []
-    for entity_id in sorted(manifest["mailboxes"]):
+    # Only the few COMPLETED mailboxes with that outcome are sorted, not the whole campaign.
+    matching = (
+        entity_id
+        for entity_id, entry in manifest["mailboxes"].items()
+        if entry["state"] == COMPLETED and object_outcome(entry.get("object")) == outcome
+    )
+    for entity_id in sorted(matching):
         entry = manifest["mailboxes"][entity_id]
-        record = entry.get("object")
-        if entry["state"] != COMPLETED or object_outcome(record) != outcome:
-            continue
+        record = entry["object"]
         found.append(
             {
                 "id": entity_id,

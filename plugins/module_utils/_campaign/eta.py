@@ -60,7 +60,7 @@ MIN_SPREAD = 0.1
 def observed_jobs(manifest):
     """``{"jobs", "job_mb", "job_hours", "min_job_hours"}`` of the campaign's completed jobs with a start and an end,
     those of its sealed mailboxes included (a mailbox of unknown size counts as 0 MB)."""
-    active = [job for entry in manifest["mailboxes"].values() for job in completed_jobs(entry)]
+    active = [job for entry in manifest["mailboxes"].values() if entry["attempts"] for job in completed_jobs(entry)]
     floors = [part["min_job_hours"] for part in sealed_parts(manifest) if part.get("min_job_hours") is not None]
     floors += [hours for size, hours in active]
     return {
