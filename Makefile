@@ -57,7 +57,7 @@ lint: setup ## ansible-lint (production profile, offline)
 emulator: setup ## run the local AWS in the foreground on PORT (default 5080)
 	@.venv/bin/python tests/emulator/serve.py --port $(PORT)
 
-bench: setup ## benchmarks (they print figures, not pass/fail; the 10,000-mailbox growth run takes most of an hour)
+bench: setup ## benchmarks (they print figures, not pass/fail; the 10,000-mailbox growth run takes about half an hour)
 	@for b in tests/benchmarks/bench_*.py; do .venv/bin/python "$$b" || exit 1; done
 
 build: setup ## build the collection tarball into build/
