@@ -89,8 +89,6 @@ SEAL_BATCH = 100
 # The name of a sealed part: its number and the first 16 hex digits of its SHA-256 (a part is never written again).
 SEALED_PART_NAME = "manifest.sealed-{number:04d}-{digest}.json"
 _SEALED_PART_PATTERN = re.compile(r"manifest\.sealed-[0-9]{4,}-[0-9a-f]{16}\.json\Z")
-# The totals a sealed part keeps of its mailboxes and their completed jobs.
-SEALED_TOTALS = ("count", "size_mb", "jobs", "job_mb", "job_hours")
 
 OBJECT_FIELDS = (
     "key",
@@ -518,7 +516,8 @@ def sealed_parts(manifest):
 
 
 def sealed_total(manifest, name):
-    """The sum of total ``name`` (one of :data:`SEALED_TOTALS`) over the sealed parts."""
+    """The sum of total ``name`` (``count``, ``size_mb``, ``jobs``, ``job_mb`` or ``job_hours``) over the sealed
+    parts."""
     return sum(part.get(name) or 0 for part in sealed_parts(manifest))
 
 

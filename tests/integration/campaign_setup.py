@@ -75,7 +75,8 @@ def whole_manifest(aws, bucket, key):
 
 def _apply_journal(s3, bucket, folder, manifest, etag):
     """Apply ``manifest.journal.json`` (the changes saved since the manifest was last written whole) when it was
-    written against this version (``etag``) of the manifest."""
+    written against this version (``etag``) of the manifest. Read here from the documented format, not with the
+    collection's own code: the tests check what the collection wrote, as any other reader would read it."""
     try:
         journal = json.loads(s3.get_object(Bucket=bucket, Key=folder + "manifest.journal.json")["Body"].read())
     except s3.exceptions.NoSuchKey:

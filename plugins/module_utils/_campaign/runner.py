@@ -149,7 +149,7 @@ def _unsettled(manifest, moment, held):
     for entity_id, entry in manifest["mailboxes"].items():
         state = entry["state"]
         if state == FAILED_PERMANENTLY:
-            given_up.append((entity_id, entry))
+            given_up.append(entry)
             continue
         if state != FAILED and state != PENDING:
             continue
@@ -158,12 +158,8 @@ def _unsettled(manifest, moment, held):
             waiting.append({"id": entity_id, "email": entry["email"], "eligible": iso8601(eligible)})
         elif entry["id"] not in held:
             queued.append(entry)
-    given_up.sort(key=_first)
-    return [entry for dummy, entry in given_up], waiting, queued
-
-
-def _first(item):
-    return item[0]
+    given_up.sort(key=lambda entry: entry["id"])
+    return given_up, waiting, queued
 
 
 def outcome(manifest, moment, blocked=(), starting=()):

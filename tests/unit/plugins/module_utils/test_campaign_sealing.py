@@ -5,6 +5,8 @@
 
 """Sealed parts: a campaign's finished mailboxes move out of its manifest, and every reader still sees them."""
 
+import csv
+import io
 import json
 
 import pytest
@@ -70,6 +72,15 @@ def test_finished_mailboxes_are_sealed_into_a_part_and_the_manifest_keeps_their_
     assert sorted(sealed["mailboxes"]) == ALL and sealed["part"] == 1
     assert {entry["state"] for entry in sealed["mailboxes"].values()} == {"COMPLETED"}
     assert summary(manifest) == result["summary"]
+
+
+def test_the_report_lists_the_sealed_mailboxes_too():
+    org, result = _finished(report_interval=0)
+
+    assert result["report"]["written"] is True and org.manifest()["mailboxes"] == {}
+    rows = list(csv.DictReader(io.StringIO(org.s3.objects[(BUCKET, FOLDER + "report.csv")]["Body"].decode("utf-8"))))
+    assert sorted(row["id"] for row in rows) == ALL
+    assert {(row["state"], row["verification_outcome"]) for row in rows} == {("COMPLETED", "verified")}
 
 
 def test_fewer_finished_mailboxes_than_a_batch_stay_in_the_manifest():
